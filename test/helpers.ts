@@ -1,0 +1,47 @@
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Absolute path of the CLI entry point. */
+export const CLI = resolve(import.meta.dir, "../cli/index.ts");
+
+/** A fresh temporary directory (realpath), removed on dispose. */
+export function tempDir(prefix = "sb-"): { path: string } & Disposable {
+  const path = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Run the real CLI in a subprocess with a clean BROKER_* environment. */
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; stdin?: string | Uint8Array; cmd?: string[] } = {},
+): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  Object.assign(env, opts.env ?? {});
+  const proc = Bun.spawn([...(opts.cmd ?? [process.execPath, CLI]), ...args], {
+    cwd: opts.cwd,
+    env,
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, exitCode };
+}
+
+let counter = 0;
+/** A name unique to this process and call, for schemas, namespaces and queues. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}`;
+}
