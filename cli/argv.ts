@@ -1,0 +1,242 @@
+/**
+ * The strict argument grammar of SimpleBroker 3.6.1 (SPEC §3.2): global
+ * options only before the command, exact error texts, unique prefixes of a
+ * command's long options, `--opt=value`, `-mVALUE`, `--`, and message text
+ * that starts with a dash for `write` and `broadcast`. citty's `ArgsDef`
+ * describes each command's options; this module parses them strictly.
+ * @module
+ */
+import type { ArgsDef } from "citty";
+
+/** The command words, in argparse's order (used in the invalid-choice message). */
+export const COMMANDS = [
+  "write", "read", "peek", "list", "exists", "stats", "delete", "move", "broadcast", "alias", "watch", "init",
+] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Options that may appear before the command. */
+export interface GlobalOptions {
+  dir?: string;
+  file?: string;
+  quiet: boolean;
+  version: boolean;
+  cleanup: boolean;
+  vacuum: boolean;
+  compact: boolean;
+  status: boolean;
+  /** `--status` with `--json` anywhere on the line. */
+  statusJson: boolean;
+  help: boolean;
+}
+
+/** A usage error: printed as `simplebroker: error: <message>`, exit 1. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Result of the global pass: the globals, the command word and its own tokens. */
+export interface GlobalParse {
+  globals: GlobalOptions;
+  command?: CommandName;
+  rest: string[];
+}
+
+const VALUE_GLOBALS: Record<string, "dir" | "file"> = { "-d": "dir", "--dir": "dir", "-f": "file", "--file": "file" };
+const FLAG_GLOBALS: Record<string, keyof GlobalOptions> = {
+  "-q": "quiet", "--quiet": "quiet", "--version": "version", "--cleanup": "cleanup",
+  "--vacuum": "vacuum", "--compact": "compact", "--status": "status", "-h": "help", "--help": "help",
+};
+
+/** Split `argv` into global options, the command word and the command's tokens. */
+export function parseGlobals(argv: string[]): GlobalParse {
+  const globals: GlobalOptions = {
+    quiet: false, version: false, cleanup: false, vacuum: false, compact: false, status: false, statusJson: false, help: false,
+  };
+  let tokens = argv;
+  if (argv.includes("--status")) {
+    globals.statusJson = argv.includes("--json");
+    tokens = argv.filter((t) => t !== "--json");
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    const valueKey = VALUE_GLOBALS[tok];
+    if (valueKey) {
+      const value = tokens[i + 1];
+      if (value === undefined || value.startsWith("-")) throw new UsageError(`option ${tok} requires an argument`);
+      globals[valueKey] = value;
+      i++;
+      continue;
+    }
+    const eq = tok.indexOf("=");
+    if (tok.startsWith("--") && eq > 0) {
+      const name = tok.slice(0, eq);
+      const key = VALUE_GLOBALS[name];
+      if (key) {
+        const value = tok.slice(eq + 1);
+        if (value === "") throw new UsageError(`option ${name} requires an argument`);
+        globals[key] = value;
+        continue;
+      }
+      if (FLAG_GLOBALS[name]) throw new UsageError(`argument ${name}: ignored explicit argument '${tok.slice(eq + 1)}'`);
+    }
+    if ((tok.startsWith("-d") || tok.startsWith("-f")) && tok.length > 2 && !tok.startsWith("--")) {
+      globals[tok[1] === "d" ? "dir" : "file"] = tok.slice(2);
+      continue;
+    }
+    const flag = FLAG_GLOBALS[tok];
+    if (flag) {
+      (globals as unknown as Record<string, boolean>)[flag] = true;
+      continue;
+    }
+    if ((COMMANDS as readonly string[]).includes(tok)) {
+      return { globals, command: tok as CommandName, rest: tokens.slice(i + 1) };
+    }
+    if (tok.startsWith("-") && tok !== "-") throw new UsageError(`unrecognized arguments: ${tokens.slice(i).join(" ")}`);
+    throw new UsageError(
+      `argument command: invalid choice: '${tok}' (choose from ${COMMANDS.map((c) => `'${c}'`).join(", ")})`,
+    );
+  }
+  return { globals, rest: [] };
+}
+
+/** Parsed values of a command's arguments, keyed by the names in its `ArgsDef`. */
+export type ParsedValues = Record<string, string | boolean | undefined> & { help?: boolean };
+
+/**
+ * Parse a command's tokens against its citty `ArgsDef`, strictly: unknown
+ * options are errors; long options accept unique prefixes; string options
+ * take `--opt value`, `--opt=value`, `-oVALUE`; `--` ends the options.
+ * `freeform` marks message text that may start with a dash (SPEC §3.2 item 4).
+ */
+export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "write" | "broadcast"): ParsedValues {
+  const toks = freeform ? protectFreeform(tokens, freeform) : tokens;
+  const out: ParsedValues = {};
+  const positionals = Object.entries(def).filter(([, d]) => d.type === "positional");
+  const longs = new Map<string, string>();
+  const shorts = new Map<string, string>();
+  for (const [name, d] of Object.entries(def)) {
+    if (d.type === "positional") continue;
+    longs.set(name, name);
+    for (const a of ([] as string[]).concat((d as { alias?: string | string[] }).alias ?? [])) {
+      if (a.length === 1) shorts.set(a, name);
+      else longs.set(a, name);
+    }
+  }
+  longs.set("help", "help");
+  shorts.set("h", "help");
+  const values: string[] = [];
+  const extra: string[] = [];
+  let onlyPositionals = false;
+  for (let i = 0; i < toks.length; i++) {
+    const tok = toks[i]!;
+    if (onlyPositionals || tok === "-" || !tok.startsWith("-")) {
+      values.push(tok);
+      continue;
+    }
+    if (tok === "--") {
+      onlyPositionals = true;
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    let spelled: string;
+    if (tok.startsWith("--")) {
+      const eq = tok.indexOf("=");
+      const raw = eq > 0 ? tok.slice(2, eq) : tok.slice(2);
+      inline = eq > 0 ? tok.slice(eq + 1) : undefined;
+      const hit = matchLong(longs, raw);
+      if (hit === null) {
+        extra.push(tok);
+        continue;
+      }
+      if (Array.isArray(hit)) {
+        throw new UsageError(`ambiguous option: --${raw} could match ${hit.map((h) => `--${h}`).join(", ")}`);
+      }
+      name = longs.get(hit)!;
+      spelled = `--${hit}`;
+    } else {
+      const short = shorts.get(tok[1]!);
+      if (!short) {
+        extra.push(tok);
+        continue;
+      }
+      name = short;
+      spelled = tok.slice(0, 2);
+      if (tok.length > 2) inline = tok.slice(2);
+    }
+    const kind = name === "help" ? "boolean" : def[name]!.type;
+    if (kind === "boolean") {
+      if (inline !== undefined && spelled.startsWith("--")) {
+        throw new UsageError(`argument ${describe(def, name)}: ignored explicit argument '${inline}'`);
+      }
+      out[name] = true;
+      if (inline !== undefined) {
+        // combined short flags, e.g. -tq: re-scan the remainder as its own flag group
+        toks.splice(i + 1, 0, `-${inline}`);
+      }
+      continue;
+    }
+    if (inline === undefined) {
+      const next = toks[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) {
+        throw new UsageError(`argument ${describe(def, name)}: expected one argument`);
+      }
+      inline = next;
+      i++;
+    }
+    out[name] = inline;
+  }
+  if (out.help) return out;
+  let p = 0;
+  for (const [name, d] of positionals) {
+    if (p < values.length) out[name] = values[p++];
+    else if (d.required !== false) {
+      const missing = positionals.slice(positionals.findIndex(([n]) => n === name)).filter(([, pd]) => pd.required !== false);
+      throw new UsageError(`the following arguments are required: ${missing.map(([n]) => n).join(", ")}`);
+    }
+  }
+  extra.push(...values.slice(p));
+  if (extra.length) throw new UsageError(`unrecognized arguments: ${extra.join(" ")}`);
+  return out;
+}
+
+// --- internal ---
+
+function matchLong(longs: Map<string, string>, raw: string): string | string[] | null {
+  if (longs.has(raw)) return raw;
+  const hits = [...longs.keys()].filter((k) => k.startsWith(raw));
+  const targets = new Set(hits.map((h) => longs.get(h)));
+  if (hits.length === 0 || raw === "") return null;
+  if (targets.size === 1) return hits.sort((a, b) => a.length - b.length)[0]!;
+  return hits;
+}
+
+function describe(def: ArgsDef, name: string): string {
+  const d = def[name] as { alias?: string | string[] } | undefined;
+  const aliases = ([] as string[]).concat(d?.alias ?? []);
+  const short = aliases.find((a) => a.length === 1);
+  return short ? `-${short}/--${name}` : `--${name}`;
+}
+
+/** Insert `--` so that message text beginning with `-` is data, not an option. */
+function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[] {
+  if (tokens.includes("--")) return tokens;
+  const help = tokens.length >= 1 && (tokens[0] === "--help" || tokens[0] === "-h");
+  if (help) return tokens; // Q2 fixed: `write --help` / `broadcast --help` show help
+  if (kind === "write") {
+    const [queue, message] = tokens;
+    if (queue?.startsWith("-")) return ["--", ...tokens];
+    if (message !== undefined && message.startsWith("-") && message !== "-") return [queue!, "--", ...tokens.slice(1)];
+    return tokens;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (tok === "-p" || tok === "--pattern") {
+      i++;
+      continue;
+    }
+    if (tok.startsWith("--pattern=") || (tok.startsWith("-p") && tok.length > 2 && !tok.startsWith("--"))) continue;
+    if (tok.startsWith("-") && tok !== "-") return [...tokens.slice(0, i), "--", ...tokens.slice(i)];
+  }
+  return tokens;
+}

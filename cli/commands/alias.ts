@@ -1,0 +1,45 @@
+import { command, type BrokerCommand } from "../command.ts";
+import { EXIT } from "../exit.ts";
+import { err, log, out } from "../output.ts";
+
+const add = command(
+  { name: "add", description: "Add an alias: @alias then stands for target" },
+  {
+    alias: { type: "positional", description: "Alias name (without @)" },
+    target: { type: "positional", description: "Target queue name" },
+    quiet: { type: "boolean", alias: "q", description: "Do not warn when a queue with the alias name exists" },
+  },
+  async (args, ctx) => {
+    const broker = await ctx.broker();
+    const warning = await broker.addAlias(args.alias as string, args.target as string);
+    // Q9 fixed: -q after `add` and the global -q both silence the warning.
+    if (warning && !args.quiet && !ctx.globals.quiet) err(`simplebroker: warning: ${warning}\n`);
+    return EXIT.OK;
+  },
+);
+
+const remove = command(
+  { name: "remove", description: "Remove an alias" },
+  { alias: { type: "positional", description: "Alias name (without @)" } },
+  async (args, ctx) => {
+    const broker = await ctx.broker();
+    if (await broker.removeAlias(args.alias as string)) return EXIT.OK;
+    log.error(`simplebroker: alias '${args.alias}' does not exist`);
+    return EXIT.ERROR;
+  },
+);
+
+const listAliases = command(
+  { name: "list", description: "List aliases as 'alias -> target'" },
+  { target: { type: "string", description: "Only aliases pointing at this queue" } },
+  async (args, ctx) => {
+    const broker = await ctx.broker();
+    let rows = await broker.listAliases();
+    if (typeof args.target === "string") rows = rows.filter(([, t]) => t === args.target);
+    if (rows.length) out(rows.map(([a, t]) => `${a} -> ${t}\n`).join(""));
+    return rows.length === 0 && typeof args.target === "string" ? EXIT.EMPTY : EXIT.OK;
+  },
+);
+
+/** The `alias` group: its sub-commands by name. */
+export const ALIAS_COMMANDS: Record<string, BrokerCommand> = { add, remove, list: listAliases };

@@ -1,0 +1,15 @@
+import { ARGS, command } from "../command.ts";
+import { EXIT } from "../exit.ts";
+import { out } from "../output.ts";
+
+export const exists = command(
+  { name: "exists", description: "Exit 0 if the queue has any message (pending or claimed), else 2" },
+  { queue: { type: "positional", description: "Queue name or @alias" }, json: ARGS.json },
+  async (args, ctx) => {
+    const broker = await ctx.broker();
+    const queue = await broker.resolveQueue(args.queue as string);
+    const found = (await broker.backend.queueStats(queue)).total > 0;
+    if (args.json) out(`{"queue": ${JSON.stringify(queue)}, "exists": ${found}}\n`);
+    return found ? EXIT.OK : EXIT.EMPTY;
+  },
+);

@@ -1,0 +1,37 @@
+import { existsSync, statSync } from "node:fs";
+import { isValidSimpleBrokerDb } from "../../lib/project.ts";
+import { command } from "../command.ts";
+import { EXIT } from "../exit.ts";
+import { log } from "../output.ts";
+
+export const init = command(
+  { name: "init", description: "Create the broker database (or target) if it does not exist" },
+  { force: { type: "boolean", description: "Accepted for compatibility; has no effect" } },
+  async (_args, ctx) => {
+    const target = ctx.target();
+    if (target.backendName !== "sqlite") {
+      const broker = await ctx.broker();
+      await broker.backend.init();
+      log.info(`Initialized SimpleBroker target: ${broker.backend.displayTarget}`);
+      return EXIT.OK;
+    }
+    const path = target.target;
+    if (existsSync(path) && statSync(path).size > 0) {
+      if (isValidSimpleBrokerDb(path)) {
+        log.info(`SimpleBroker database already exists: ${path}`);
+        return EXIT.OK;
+      }
+      log.error(`Error: File exists but is not a SimpleBroker database: ${path}\nPlease remove the file manually and run 'broker init' again.`);
+      return EXIT.ERROR;
+    }
+    const broker = await ctx.broker();
+    try {
+      await broker.backend.init();
+    } catch (error) {
+      log.error(`Error initializing database: ${(error as Error).message}`);
+      return EXIT.ERROR;
+    }
+    log.info(`Initialized SimpleBroker database: ${path}`);
+    return EXIT.OK;
+  },
+);

@@ -1,0 +1,63 @@
+import { ArgumentError } from "../../lib/errors.ts";
+import { ARGS, command, type BrokerCommand } from "../command.ts";
+import { EXIT } from "../exit.ts";
+import { ClosedStdoutError } from "../output.ts";
+import { parseFilters, RecordPrinter } from "../print.ts";
+
+const PEEK_PAGE = 1000;
+
+function readOrPeek(mode: "read" | "peek"): BrokerCommand {
+  return command(
+    {
+      name: mode,
+      description: mode === "read" ? "Read and remove messages from a queue" : "Show messages without removing them",
+    },
+    { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS },
+    async (args, ctx) => {
+      if (args.message !== undefined && (args.all || args.after !== undefined || args.before !== undefined)) {
+        throw new ArgumentError("--message cannot be used with --all, --after, or --before");
+      }
+      const f = parseFilters(args);
+      const broker = await ctx.broker();
+      const queue = await broker.resolveQueue(args.queue as string);
+      const backend = broker.backend;
+      const filtered = f.after !== undefined || f.before !== undefined;
+      const printer = new RecordPrinter(args, args.all === true || filtered);
+      const sel = { after: f.after, before: f.before };
+      try {
+        if (f.exactId !== undefined) {
+          const rows = mode === "read" ? await backend.claim(queue, { exactId: f.exactId }) : await backend.peek(queue, { exactId: f.exactId });
+          for (const m of rows) printer.print(m);
+        } else if (!args.all) {
+          const rows = mode === "read" ? await backend.claim(queue, sel) : await backend.peek(queue, sel);
+          for (const m of rows) printer.print(m);
+        } else if (mode === "peek") {
+          for (let offset = 0; ; offset += PEEK_PAGE) {
+            const page = await backend.peek(queue, { ...sel, limit: PEEK_PAGE, offset });
+            for (const m of page) printer.print(m);
+            if (page.length < PEEK_PAGE) break;
+          }
+        } else {
+          // Each message is claimed and committed before it is printed (exactly-once).
+          for (;;) {
+            const [m] = await backend.claim(queue, sel);
+            if (!m) break;
+            try {
+              printer.print(m);
+            } catch (error) {
+              // Nobody received it: put it back where it was (SPEC Q8).
+              if (error instanceof ClosedStdoutError) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
+              throw error;
+            }
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ClosedStdoutError)) throw error;
+      }
+      return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
+    },
+  );
+}
+
+export const read = readOrPeek("read");
+export const peek = readOrPeek("peek");

@@ -1,0 +1,139 @@
+/**
+ * What a command runs with: the global options, the configuration, the
+ * resolved target and a lazily opened {@link Broker}, plus stdin helpers.
+ * @module
+ */
+import { isatty } from "node:tty";
+import { readSync } from "node:fs";
+import { Broker } from "../lib/broker.ts";
+import { createBackend } from "../lib/backends/index.ts";
+import { resolveCliTarget } from "../lib/cli-target.ts";
+import { ArgumentError, BackendError, MessageError } from "../lib/errors.ts";
+import { isValidSimpleBrokerDb } from "../lib/project.ts";
+import type { BrokerConfig, BrokerTarget } from "../lib/types.ts";
+import type { CommandName, GlobalOptions } from "./argv.ts";
+
+/** The state one CLI invocation shares between its parts. */
+export class CliContext {
+  readonly globals: GlobalOptions;
+  readonly command: CommandName | undefined;
+  readonly config: BrokerConfig;
+  readonly cwd: string;
+  #target: BrokerTarget | undefined;
+  #broker: Broker | undefined;
+
+  constructor(globals: GlobalOptions, command: CommandName | undefined, config: BrokerConfig, cwd = process.cwd()) {
+    this.globals = globals;
+    this.command = command;
+    this.config = config;
+    this.cwd = cwd;
+  }
+
+  /** The target of this invocation (SPEC §3.6), resolved once. */
+  target(): BrokerTarget {
+    return (this.#target ??= resolveCliTarget(
+      {
+        command: this.command,
+        dir: this.globals.dir ?? "",
+        dirExplicit: this.globals.dir !== undefined,
+        file: this.globals.file ?? this.config.defaultDbName,
+        fileExplicit: this.globals.file !== undefined,
+        cwd: this.cwd,
+      },
+      this.config,
+    ));
+  }
+
+  /** The broker on the target, opened on first use and closed by {@link close}. */
+  async broker(): Promise<Broker> {
+    if (this.#broker) return this.#broker;
+    const target = this.target();
+    if (
+      target.backendName === "sqlite" &&
+      !target.legacySqlitePathMode &&
+      this.command !== undefined &&
+      !["init", "write", "broadcast"].includes(this.command) &&
+      !isValidSimpleBrokerDb(target.target)
+    ) {
+      throw new BackendError(`Database file does not exist or is not initialized: ${target.target}`);
+    }
+    this.#broker = new Broker(await createBackend(target, this.config), this.config, target);
+    return this.#broker;
+  }
+
+  async close(): Promise<void> {
+    const b = this.#broker;
+    this.#broker = undefined;
+    await b?.close();
+  }
+
+  /**
+   * The message text of `write`/`broadcast`: the argument, or stdin for `-`
+   * (and for a missing argument when stdin is not a terminal). Sizes are in
+   * UTF-8 bytes; stdin must be valid UTF-8 (SPEC §3.7).
+   */
+  messageText(arg: string | undefined): string {
+    const max = this.config.maxMessageSize;
+    if (arg !== undefined && arg !== "-") {
+      if (arg.length * 3 > max && Buffer.byteLength(arg) > max) {
+        throw new MessageError(`Message exceeds maximum size of ${max} bytes`);
+      }
+      return arg;
+    }
+    if (arg === undefined && isatty(0)) {
+      throw new ArgumentError("message is required when stdin is a terminal; pass a message or pipe input");
+    }
+    return readStdin(max);
+  }
+}
+
+// --- internal ---
+
+function readStdin(max: number): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.allocUnsafe(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "EAGAIN") {
+        Bun.sleepSync(1);
+        continue;
+      }
+      if (code === "EOF") break;
+      throw new BackendError(`Cannot read stdin: ${(error as Error).message}`, { cause: error });
+    }
+    if (n <= 0) break;
+    total += n;
+    if (total > max) throw new MessageError(`Input exceeds maximum size of ${max} bytes`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  const bytes = Buffer.concat(chunks);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const pos = firstInvalidUtf8(bytes);
+    throw new MessageError(
+      `'utf-8' codec can't decode byte 0x${bytes[pos]!.toString(16).padStart(2, "0")} in position ${pos}: invalid utf-8 sequence`,
+    );
+  }
+}
+
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return 0;
+}

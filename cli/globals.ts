@@ -1,0 +1,71 @@
+/**
+ * The global actions that are options, not commands (SPEC §3.7):
+ * `--cleanup`, `--vacuum [--compact]` and `--status [--json]`.
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
+import { BackendError } from "../lib/errors.ts";
+import type { CliContext } from "./context.ts";
+import { EXIT, type ExitCode } from "./exit.ts";
+import { log, out } from "./output.ts";
+
+export async function cleanup(ctx: CliContext): Promise<ExitCode> {
+  const target = ctx.target();
+  if (target.backendName === "sqlite") {
+    const path = target.target;
+    if (!existsSync(path)) {
+      log.info(`Database not found, nothing to clean up: ${path}`);
+      return EXIT.OK;
+    }
+    validateDatabaseFile(path, true);
+  }
+  const broker = await ctx.broker();
+  let existed: boolean;
+  try {
+    existed = (await broker.backend.cleanup?.()) ?? false;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EACCES" || code === "EPERM") throw new BackendError(`Permission denied: ${target.target}`);
+    throw error;
+  }
+  const shown = broker.backend.displayTarget;
+  if (target.backendName === "sqlite") log.info(existed ? `Database cleaned up: ${shown}` : `Database not found, nothing to clean up: ${shown}`);
+  else log.info(existed ? `Cleaned up SimpleBroker target: ${shown}` : `SimpleBroker target not found, nothing to clean up: ${shown}`);
+  return EXIT.OK;
+}
+
+export async function vacuum(ctx: CliContext): Promise<ExitCode> {
+  const target = ctx.target();
+  if (target.backendName === "sqlite" && !existsSync(target.target)) {
+    log.info(`Database not found: ${target.target}`);
+    return EXIT.OK;
+  }
+  const broker = await ctx.broker();
+  const compact = ctx.globals.compact;
+  const { claimed } = await broker.overallStats();
+  if (claimed === 0 && !compact) {
+    log.info("No claimed messages to vacuum");
+    return EXIT.OK;
+  }
+  const started = performance.now();
+  const result = await broker.vacuum(compact);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (!result.ran) log.info("Vacuum skipped: another process holds the vacuum lock");
+  else {
+    if (result.vacuumed > 0) log.info(`Vacuumed ${result.vacuumed} claimed messages in ${seconds}s`);
+    if (compact) log.info(`Database compacted in ${seconds}s`);
+  }
+  return EXIT.OK;
+}
+
+export async function status(ctx: CliContext): Promise<ExitCode> {
+  const broker = await ctx.broker();
+  const s = await broker.status();
+  out(
+    ctx.globals.statusJson
+      ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${s.lastTimestamp}, "db_size": ${s.dbSize}}\n`
+      : `total_messages: ${s.totalMessages}\nlast_timestamp: ${s.lastTimestamp}\ndb_size: ${s.dbSize}\n`,
+  );
+  return EXIT.OK;
+}

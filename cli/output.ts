@@ -1,0 +1,88 @@
+/**
+ * The only writer of stdout (message data, `--json` lines, list and status
+ * lines) and `log`, the consola instance for everything else, on stderr.
+ * stdout writes are synchronous so a closed pipe is noticed at once (EPIPE)
+ * and the caller can stop before consuming more messages (SPEC Q8).
+ * @module
+ */
+import { createConsola, type ConsolaInstance } from "consola";
+import { writeSync } from "node:fs";
+import type { Message } from "../lib/types.ts";
+
+/** Thrown by {@link out} when the reader of stdout went away. */
+export class ClosedStdoutError extends Error {
+  override name = "ClosedStdoutError";
+}
+
+/** Write text to stdout synchronously; throws {@link ClosedStdoutError} on EPIPE. */
+export function out(text: string): void {
+  writeAll(1, Buffer.from(text, "utf8"), true);
+}
+
+/** Write text to stderr synchronously (errors ignored). */
+export function err(text: string): void {
+  try {
+    writeAll(2, Buffer.from(text, "utf8"), false);
+  } catch {
+    // nowhere left to report
+  }
+}
+
+let quiet = false;
+
+/** Diagnostics on stderr, one plain line per call; `--quiet` silences all but errors. */
+export const log: ConsolaInstance = createConsola({
+  level: 3,
+  reporters: [
+    {
+      log: (entry) => {
+        if (quiet && entry.level > 0) return;
+        err(`${entry.args.map(String).join(" ")}\n`);
+      },
+    },
+  ],
+});
+
+/** Silence status chatter (`-q`); errors still print. */
+export function setQuiet(value: boolean): void {
+  quiet = value;
+}
+
+/** How message records are printed (SPEC §3.4). */
+export interface RecordFormat {
+  json?: boolean;
+  timestamps?: boolean;
+}
+
+/** One message record in plain, `-t` or `--json` form, with its trailing newline. */
+export function formatMessage(m: Message, fmt: RecordFormat): string {
+  if (fmt.json) return `{"message": ${JSON.stringify(m.body)}, "timestamp": ${m.ts}}\n`;
+  if (fmt.timestamps) return `${m.ts}\t${m.body}\n`;
+  return `${m.body}\n`;
+}
+
+/** Python-`json.dumps`-style string with non-ASCII escaped (ensure_ascii=True), for error lines. */
+export function asciiJson(value: string): string {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+// --- internal ---
+
+function writeAll(fd: number, buf: Buffer, strict: boolean): void {
+  let offset = 0;
+  let spins = 0;
+  while (offset < buf.length) {
+    try {
+      offset += writeSync(fd, buf, offset, buf.length - offset);
+      spins = 0;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "EAGAIN" && spins++ < 100_000) {
+        Bun.sleepSync(1);
+        continue;
+      }
+      if (strict && (code === "EPIPE" || code === "EBADF" || code === "ECONNRESET")) throw new ClosedStdoutError(code);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Printing message records for read, peek, move and watch, with the
+ * newline warning of the shared output path (SPEC §3.4).
+ * @module
+ */
+import { parseMessageId } from "../lib/timestamp.ts";
+import { parseTimestampBound } from "../lib/timestamp.ts";
+import type { Message } from "../lib/types.ts";
+import type { ParsedValues } from "./argv.ts";
+import { err, formatMessage, out, type RecordFormat } from "./output.ts";
+
+const NEWLINE_WARNING =
+  "simplebroker: warning: Message contains newline characters which may break shell pipelines. Consider using --json for safe handling of special characters.\n";
+
+/** Prints records; warns once about newlines when `shared` (plain mode only). */
+export class RecordPrinter {
+  readonly format: RecordFormat;
+  readonly shared: boolean;
+  #warned = false;
+  count = 0;
+
+  constructor(args: ParsedValues, shared: boolean) {
+    this.format = { json: args.json === true, timestamps: args.timestamps === true };
+    this.shared = shared;
+  }
+
+  /** Print one record; throws ClosedStdoutError when stdout is gone. */
+  print(m: Message): void {
+    if (this.shared && !this.#warned && !this.format.json && m.body.includes("\n")) {
+      this.#warned = true;
+      err(NEWLINE_WARNING);
+    }
+    out(formatMessage(m, this.format));
+    this.count++;
+  }
+}
+
+/** The `--after` / `--before` / `-m` values of a command, parsed before any database work. */
+export interface Filters {
+  after?: bigint;
+  before?: bigint;
+  exactId?: bigint;
+}
+
+/** Parse the selection options (timestamps first, SPEC §3.3 step 12). */
+export function parseFilters(args: ParsedValues): Filters {
+  const f: Filters = {};
+  if (typeof args.after === "string") f.after = parseTimestampBound(args.after);
+  if (typeof args.before === "string") f.before = parseTimestampBound(args.before);
+  if (typeof args.message === "string") f.exactId = parseMessageId(args.message);
+  return f;
+}

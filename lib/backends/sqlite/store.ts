@@ -1,0 +1,445 @@
+/**
+ * The SQLite store: every queue operation of SPEC §1.8 on one bun:sqlite
+ * connection, synchronous, with prepared statements cached per connection and
+ * ids allocated inside the write transaction (SPEC §2.5, Q7 fixed).
+ * @module
+ */
+import type { Database, Statement } from "bun:sqlite";
+import { closeSync, existsSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { notifyActivity } from "../../activity.ts";
+import { ArgumentError, BackendError } from "../../errors.ts";
+import { withSuffix } from "../../paths.ts";
+import { nextHybridTimestamp, wallClockNs } from "../../timestamp.ts";
+import type { BrokerConfig, BrokerStatus, Message, QueueStats, Selection, VacuumResult } from "../../types.ts";
+import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
+import { forgetVerified, isBusyError, openDatabase, withBusyRetry } from "./schema.ts";
+
+type Row = { id: bigint; body: string; ts: bigint };
+type StatRow = { queue: string; pending: bigint; total: bigint };
+
+/** Synchronous SimpleBroker operations on one SQLite file. */
+export class SqliteStore {
+  readonly path: string;
+  readonly config: BrokerConfig;
+  #db: Database | undefined;
+  #statements = new Map<string, Statement>();
+  #reserved = false;
+
+  constructor(path: string, config: BrokerConfig) {
+    this.path = path;
+    this.config = config;
+  }
+
+  /** The open connection (opened and set up on first use). */
+  get db(): Database {
+    return (this.#db ??= openDatabase(this.path, this.config));
+  }
+
+  /** Whether a connection is open. */
+  get isOpen(): boolean {
+    return this.#db !== undefined;
+  }
+
+  close(): void {
+    const db = this.#db;
+    this.#db = undefined;
+    for (const stmt of this.#statements.values()) stmt.finalize();
+    this.#statements.clear();
+    db?.close();
+  }
+
+  /** Append `bodies` to `queue` in one transaction; returns the new ids. */
+  write(queue: string, bodies: string[]): bigint[] {
+    this.#guard("write");
+    if (bodies.length === 0) return [];
+    const ids = this.#writeTx(() => {
+      let last = this.#lastTs();
+      const insert = this.#stmt("INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)");
+      const out: bigint[] = new Array(bodies.length);
+      for (let i = 0; i < bodies.length; i++) {
+        last = nextHybridTimestamp(last, wallClockNs());
+        insert.run(queue, bodies[i]!, last);
+        out[i] = last;
+      }
+      this.#advance(last);
+      return out;
+    }, true);
+    notifyActivity(this.path, queue);
+    return ids;
+  }
+
+  /** Claim up to `limit` pending messages (exactly-once: committed before returning). */
+  claim(queue: string, sel: Selection = {}): Message[] {
+    this.#guard("claim");
+    return this.#writeTx(() => this.#claimRows(queue, sel));
+  }
+
+  peek(queue: string, sel: Selection = {}): Message[] {
+    const { where, params } = selectionWhere(queue, sel, true);
+    const rows = this.#stmt(`SELECT id, body, ts FROM messages WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`).all(
+      ...params,
+      sel.limit ?? 1,
+      sel.offset ?? 0,
+    ) as Row[];
+    return rows.map(toMessage);
+  }
+
+  move(source: string, target: string, sel: Selection = {}): Message[] {
+    this.#guard("move");
+    const moved = this.#writeTx(() => this.#moveRows(source, target, sel));
+    if (moved.length) notifyActivity(this.path, target);
+    return moved;
+  }
+
+  /** Claim or move a batch inside an open transaction; the caller commits or rolls back. */
+  reserve(queue: string, sel: Selection, moveTo?: string): { messages: Message[]; commit(): void; rollback(): void } {
+    this.#guard(moveTo === undefined ? "claim" : "move");
+    const db = this.db;
+    withBusyRetry(() => this.#stmt("BEGIN IMMEDIATE").run(), this.config.busyTimeout + 30_000);
+    let messages: Message[];
+    try {
+      messages = moveTo === undefined ? this.#claimRows(queue, sel) : this.#moveRows(queue, moveTo, sel);
+    } catch (error) {
+      db.run("ROLLBACK");
+      throw error;
+    }
+    this.#reserved = true;
+    let open = true;
+    const end = (sql: string) => {
+      if (!open) return;
+      open = false;
+      this.#reserved = false;
+      this.#stmt(sql).run();
+      if (sql === "COMMIT" && moveTo !== undefined && messages.length) notifyActivity(this.path, moveTo);
+    };
+    return { messages, commit: () => end("COMMIT"), rollback: () => end("ROLLBACK") };
+  }
+
+  /** Physically delete the rows of one queue (or all); returns the count. */
+  deleteQueue(queue?: string): number {
+    this.#guard("delete");
+    return this.#writeTx(() =>
+      queue === undefined
+        ? Number(this.#stmt("DELETE FROM messages").run().changes)
+        : Number(this.#stmt("DELETE FROM messages WHERE queue = ?").run(queue).changes),
+    );
+  }
+
+  broadcast(body: string, pattern?: string): number {
+    this.#guard("broadcast");
+    const queues = this.#writeTx(() => {
+      const names = (this.#stmt("SELECT DISTINCT queue FROM messages ORDER BY queue").all() as { queue: string }[])
+        .map((r) => r.queue)
+        .filter((q) => !pattern || fnmatch(q, pattern));
+      let last = this.#lastTs();
+      const insert = this.#stmt("INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)");
+      for (const q of names) {
+        last = nextHybridTimestamp(last, wallClockNs());
+        insert.run(q, body, last);
+      }
+      if (names.length) this.#advance(last);
+      return names;
+    }, true);
+    for (const q of queues) notifyActivity(this.path, q);
+    return queues.length;
+  }
+
+  listStats(filter: { prefix?: string; pattern?: string } = {}): QueueStats[] {
+    if (filter.prefix !== undefined && filter.pattern !== undefined) {
+      throw new ArgumentError("prefix and pattern cannot be used together");
+    }
+    const prefix = filter.prefix ?? (filter.pattern !== undefined ? patternPrefix(filter.pattern) : "");
+    if (filter.prefix !== undefined || filter.pattern !== undefined) validateQueuePrefix(prefix);
+    const head = "SELECT queue, SUM(CASE WHEN claimed = 0 THEN 1 ELSE 0 END) AS pending, COUNT(*) AS total FROM messages";
+    const rows = (
+      prefix
+        ? this.#stmt(`${head} WHERE queue >= ? AND queue < ? GROUP BY queue ORDER BY queue`).all(prefix, prefixEnd(prefix))
+        : this.#stmt(`${head} GROUP BY queue ORDER BY queue`).all()
+    ) as StatRow[];
+    return rows
+      .filter((r) => r.queue.startsWith(prefix) && (filter.pattern === undefined || fnmatch(r.queue, filter.pattern)))
+      .map(toStats);
+  }
+
+  queueStats(queue: string): QueueStats {
+    const row = this.#stmt(
+      "SELECT ? AS queue, COALESCE(SUM(CASE WHEN claimed = 0 THEN 1 ELSE 0 END), 0) AS pending, COUNT(*) AS total FROM messages WHERE queue = ?",
+    ).get(queue, queue) as StatRow;
+    return toStats(row);
+  }
+
+  hasPending(queue: string, after?: bigint): boolean {
+    const row = (
+      after === undefined
+        ? this.#stmt("SELECT EXISTS(SELECT 1 FROM messages WHERE queue = ? AND claimed = 0 LIMIT 1) AS e").get(queue)
+        : this.#stmt("SELECT EXISTS(SELECT 1 FROM messages WHERE queue = ? AND claimed = 0 AND ts > ? LIMIT 1) AS e").get(
+            queue,
+            after,
+          )
+    ) as { e: bigint };
+    return row.e === 1n;
+  }
+
+  /** Claimed and total rows over the whole database. */
+  overallStats(): { claimed: number; total: number } {
+    const row = this.#stmt(
+      "SELECT COALESCE(SUM(CASE WHEN claimed = 1 THEN 1 ELSE 0 END), 0) AS claimed, COUNT(*) AS total FROM messages",
+    ).get() as { claimed: bigint; total: bigint };
+    return { claimed: Number(row.claimed), total: Number(row.total) };
+  }
+
+  status(): BrokerStatus {
+    const total = (this.#stmt("SELECT COUNT(*) AS n FROM messages").get() as { n: bigint }).n;
+    return { totalMessages: Number(total), lastTimestamp: this.#lastTs(), dbSize: statSync(this.path).size };
+  }
+
+  generateTimestamp(): bigint {
+    this.#guard("generate_timestamp");
+    return this.#writeTx(() => {
+      const ts = nextHybridTimestamp(this.#lastTs(), wallClockNs());
+      this.#advance(ts);
+      return ts;
+    });
+  }
+
+  lastTimestamp(): bigint {
+    return this.#lastTs();
+  }
+
+  listAliases(): Array<[string, string]> {
+    const rows = this.#stmt("SELECT alias, target FROM queue_aliases ORDER BY alias").all() as {
+      alias: string;
+      target: string;
+    }[];
+    return rows.map((r) => [r.alias, r.target]);
+  }
+
+  resolveAlias(alias: string): string | undefined {
+    const row = this.#stmt("SELECT target FROM queue_aliases WHERE alias = ?").get(alias) as { target: string } | null;
+    return row?.target;
+  }
+
+  addAlias(alias: string, target: string): void {
+    this.#guard("add_alias");
+    this.#writeTx(() => {
+      const map = new Map(this.listAliases());
+      if (map.has(alias)) throw new ArgumentError(`Alias '${alias}' already exists`);
+      if (map.has(target)) throw new ArgumentError("Cannot target another alias");
+      // Walk the chain from the target: reaching the new alias would close a cycle.
+      for (let t: string | undefined = target, hops = 0; t !== undefined && hops <= map.size; hops++) {
+        if (t === alias) throw new ArgumentError("Alias cycle detected");
+        t = map.get(t);
+      }
+      this.#stmt("INSERT INTO queue_aliases (alias, target) VALUES (?, ?)").run(alias, target);
+      this.#bumpAliasVersion();
+    });
+  }
+
+  removeAlias(alias: string): boolean {
+    this.#guard("remove_alias");
+    return this.#writeTx(() => {
+      const n = this.#stmt("DELETE FROM queue_aliases WHERE alias = ?").run(alias).changes;
+      this.#bumpAliasVersion();
+      return Number(n) > 0;
+    });
+  }
+
+  /** Delete claimed rows in batches under the vacuum lock file (SPEC §1.6, §4.6). */
+  vacuum(compact = false): VacuumResult {
+    this.#guard("vacuum");
+    const lock = withSuffix(this.path, ".vacuum.lock");
+    if (!acquireLockFile(lock, this.config.vacuumLockTimeout)) return { vacuumed: 0, ran: false };
+    try {
+      let vacuumed = 0;
+      const batch = Math.max(1, this.config.vacuumBatchSize);
+      for (;;) {
+        const n = this.#writeTx(() =>
+          Number(
+            this.#stmt("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE claimed = 1 LIMIT ?)").run(batch)
+              .changes,
+          ),
+        );
+        vacuumed += n;
+        if (n < batch) break;
+      }
+      if (compact) {
+        this.db.run("PRAGMA auto_vacuum = 2");
+        withBusyRetry(() => this.db.run("VACUUM"));
+      } else if (vacuumed > 0) {
+        try {
+          const mode = this.db.query("PRAGMA auto_vacuum").get() as { auto_vacuum: bigint };
+          if (mode.auto_vacuum === 2n) this.db.query("PRAGMA incremental_vacuum(100)").all();
+        } catch {
+          // best effort, as in 3.6.1
+        }
+      }
+      return { vacuumed, ran: true };
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** `PRAGMA data_version`: changes whenever another connection commits. */
+  dataVersion(): bigint {
+    return (this.#stmt("PRAGMA data_version").get() as { data_version: bigint }).data_version;
+  }
+
+  /** Delete the database file itself (not -wal/-shm), as `--cleanup` does. */
+  cleanup(): boolean {
+    this.close();
+    forgetVerified(this.path);
+    if (!existsSync(this.path)) return false;
+    unlinkSync(this.path);
+    return true;
+  }
+
+  // --- internal ---
+
+  #stmt(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) this.#statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
+
+  #guard(op: string): void {
+    if (this.#reserved) {
+      throw new BackendError(
+        `Cannot perform ${op} while an at-least-once batch is being yielded from this connection. Use exactly-once delivery or a separate Queue instance.`,
+      );
+    }
+  }
+
+  #lastTs(): bigint {
+    return (this.#stmt("SELECT value FROM meta WHERE key = 'last_ts'").get() as { value: bigint }).value;
+  }
+
+  #advance(ts: bigint): void {
+    this.#stmt("UPDATE meta SET value = ? WHERE key = 'last_ts' AND value < ?").run(ts, ts);
+  }
+
+  #bumpAliasVersion(): void {
+    this.#stmt("UPDATE meta SET value = ? WHERE key = 'alias_version'").run(wallClockNs());
+  }
+
+  /** BEGIN IMMEDIATE … COMMIT with retry on busy; `resync` repairs last_ts after a duplicate id. */
+  #writeTx<T>(fn: () => T, resync = false): T {
+    const begin = this.#stmt("BEGIN IMMEDIATE");
+    const commit = this.#stmt("COMMIT");
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return withBusyRetry(() => {
+          begin.run();
+          try {
+            const out = fn();
+            commit.run();
+            return out;
+          } catch (error) {
+            if (this.db.inTransaction) this.db.run("ROLLBACK");
+            throw error;
+          }
+        }, this.config.busyTimeout + 30_000);
+      } catch (error) {
+        if (!resync || attempt >= 2 || !String(error).includes("UNIQUE constraint failed: messages.ts")) {
+          throw isBusyError(error) || !(error instanceof Error) || error instanceof BackendError || error instanceof ArgumentError
+            ? wrapDbError(error)
+            : error;
+        }
+        this.#resync();
+      }
+    }
+  }
+
+  #resync(): void {
+    withBusyRetry(() =>
+      this.db.run(
+        "UPDATE meta SET value = (SELECT MAX(ts) FROM messages) WHERE key = 'last_ts' AND value < (SELECT MAX(ts) FROM messages)",
+      ),
+    );
+  }
+
+  #claimRows(queue: string, sel: Selection): Message[] {
+    const { where, params } = selectionWhere(queue, sel, true);
+    const rows = this.#stmt(
+      `UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING id, body, ts`,
+    ).all(...params, sel.limit ?? 1) as Row[];
+    return sortRows(rows);
+  }
+
+  #moveRows(source: string, target: string, sel: Selection): Message[] {
+    const { where, params } = selectionWhere(source, sel, sel.requireUnclaimed ?? true);
+    const rows = this.#stmt(
+      `UPDATE messages SET queue = ?, claimed = 0 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING id, body, ts`,
+    ).all(target, ...params, sel.limit ?? 1) as Row[];
+    return sortRows(rows);
+  }
+}
+
+// --- internal ---
+
+function selectionWhere(queue: string, sel: Selection, unclaimedOnly: boolean): { where: string; params: unknown[] } {
+  if (sel.exactId !== undefined) {
+    return { where: `ts = ? AND queue = ?${unclaimedOnly ? " AND claimed = 0" : ""}`, params: [sel.exactId, queue] };
+  }
+  let where = "queue = ? AND claimed = 0";
+  const params: unknown[] = [queue];
+  if (sel.after !== undefined) {
+    where += " AND ts > ?";
+    params.push(sel.after);
+  }
+  if (sel.before !== undefined) {
+    where += " AND ts < ?";
+    params.push(sel.before);
+  }
+  return { where, params };
+}
+
+function toMessage(r: Row): Message {
+  return { body: r.body, ts: r.ts };
+}
+
+function sortRows(rows: Row[]): Message[] {
+  if (rows.length > 1) rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return rows.map(toMessage);
+}
+
+function toStats(r: StatRow): QueueStats {
+  const pending = Number(r.pending ?? 0n);
+  const total = Number(r.total ?? 0n);
+  return { queue: r.queue, pending, claimed: total - pending, total, exists: total > 0 };
+}
+
+function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+function wrapDbError(error: unknown): Error {
+  if (error instanceof BackendError || error instanceof ArgumentError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new BackendError(`Database error: ${text}`, { cause: error, retryable: isBusyError(error) });
+}
+
+/** O_EXCL lock file holding our pid; a stale one (older than `staleSeconds`) is replaced with a warning. */
+function acquireLockFile(path: string, staleSeconds: number): boolean {
+  try {
+    const age = (Date.now() - statSync(path).mtimeMs) / 1000;
+    if (age > staleSeconds) {
+      unlinkSync(path);
+      process.emitWarning(`Removed stale vacuum lock file: ${path} (age ${age.toFixed(1)}s exceeded timeout)`);
+    }
+  } catch {
+    // no lock file
+  }
+  try {
+    const fd = openSync(path, "wx", 0o600);
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * CLI target resolution and SQLite path validation (SPEC §3.6): which broker
+ * a command line means, given `-d`/`-f`, project scope and `BROKER_BACKEND`.
+ * @module
+ */
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { resolveConfig } from "./config.ts";
+import { ArgumentError, BackendError } from "./errors.ts";
+import { pythonPathStr, resolveLoose, validateSafePath } from "./paths.ts";
+import { envBackendTarget, resolveBrokerTarget } from "./project.ts";
+import type { BrokerConfig, BrokerTarget } from "./types.ts";
+
+/** What the CLI parsed, plus the process working directory. */
+export interface CliTargetOptions {
+  /** The subcommand (`write`, `init`, …), undefined for `--cleanup`/`--vacuum`/`--status`. */
+  command: string | undefined;
+  /** `-d` as given; only used when `dirExplicit`. */
+  dir: string;
+  dirExplicit: boolean;
+  /** `-f` as given; only used when `fileExplicit`. */
+  file: string;
+  fileExplicit: boolean;
+  /** Absolute working directory (relative `-d`/`-f` are taken from it). */
+  cwd: string;
+  /**
+   * Run the SQLite path validations 1–5 on path-mode targets. Default: true
+   * for every command except `init`; false without a command, as in 3.6.1
+   * where `--cleanup`/`--vacuum`/`--status` run before the validations.
+   */
+  validate?: boolean;
+}
+
+/**
+ * Resolve the target of one CLI invocation (SPEC §3.6 steps 1–5) and, for
+ * SQLite path-mode targets, run path validations 1–5. Resolution errors are
+ * {@link ArgumentError}s; validation errors are {@link BackendError}s (code
+ * `ERROR`); an unknown `BROKER_BACKEND` is a `ConfigError`.
+ *
+ * Differences from 3.6.1: an explicit `-d` beats `BROKER_DEFAULT_DB_LOCATION`
+ * (FIX Q14); the returned SQLite path is always absolute.
+ */
+export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = resolveConfig()): BrokerTarget {
+  const { command, cwd } = opts;
+  const dirArg = opts.dirExplicit
+    ? pythonPathStr(opts.dir)
+    : config.defaultDbLocation && config.backend === "sqlite"
+      ? pythonPathStr(config.defaultDbLocation)
+      : cwd;
+  const fileArg = opts.fileExplicit ? opts.file : config.defaultDbName;
+  const dirAbs = resolve(cwd, dirArg);
+  const validate = opts.validate ?? (command !== undefined && command !== "init");
+  const paths: PathArgs = { dirArg, dirAbs, fileArg };
+
+  // 1. An explicit -f (outside init) is a plain SQLite file; project scope is ignored.
+  if (command !== "init" && opts.fileExplicit) {
+    let dbPath: string;
+    if (isAbsolute(fileArg)) {
+      dbPath = pythonPathStr(fileArg);
+      if (opts.dirExplicit && resolveLoose(dirname(dbPath)) !== resolveLoose(dirAbs)) {
+        throw new ArgumentError(
+          `Inconsistent paths: absolute database path '${dbPath}' conflicts with directory '${dirArg}'`,
+        );
+      }
+    } else {
+      dbPath = join(dirAbs, fileArg);
+    }
+    return finish(pathTarget(dbPath, false, null), paths, validate);
+  }
+
+  // 2. Project scope: upward .broker.toml, then legacy database, then env backend.
+  if (config.projectScope) {
+    const found = resolveBrokerTarget(resolveLoose(dirAbs), config);
+    if (found) return finish(found, paths, validate);
+  }
+
+  // 3. A non-sqlite BROKER_BACKEND.
+  if (config.backend !== "sqlite") return envBackendTarget(config, resolveLoose(dirAbs));
+
+  // 4. init always creates in the cwd (ignores -d, -f and BROKER_DEFAULT_DB_LOCATION).
+  if (command === "init") return pathTarget(join(cwd, config.defaultDbName), false, null);
+
+  // 5. Project scope found nothing: an error. Otherwise <dir>/<BROKER_DEFAULT_DB_NAME>.
+  if (config.projectScope) {
+    throw new ArgumentError(
+      `BROKER_PROJECT_SCOPE is enabled but no project database '${config.defaultDbName}' was found in ` +
+        `'${dirArg}' or any parent directory. Run 'broker init' in the project root directory to create one.`,
+    );
+  }
+  return finish(pathTarget(join(dirAbs, config.defaultDbName), false, null), paths, validate);
+}
+
+// --- internal ---
+
+interface PathArgs {
+  /** `-d` as printed in messages. */
+  dirArg: string;
+  dirAbs: string;
+  /** `-f` (or the default name) as given. */
+  fileArg: string;
+}
+
+function pathTarget(path: string, usedProjectScope: boolean, projectRoot: string | null): BrokerTarget {
+  return {
+    backendName: "sqlite",
+    target: path,
+    backendOptions: {},
+    projectRoot,
+    configPath: null,
+    usedProjectScope,
+    legacySqlitePathMode: true,
+  };
+}
+
+function finish(target: BrokerTarget, paths: PathArgs, validate: boolean): BrokerTarget {
+  if (validate && target.backendName === "sqlite" && target.legacySqlitePathMode) {
+    validateSqlitePath(target.target, target.usedProjectScope, paths);
+  }
+  return target;
+}
+
+/** SPEC §3.6 validations 1–5, in order. */
+function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: PathArgs): void {
+  const { dirArg, dirAbs, fileArg } = paths;
+  safePath(dirArg, "Directory argument (-d/--dir)");
+
+  const dirStat = statOrNull(dirAbs);
+  if (!dirStat) throw new BackendError(`Directory not found: ${dirArg}`);
+  if (!dirStat.isDirectory()) {
+    throw new BackendError(
+      dirStat.isFile() ? `Path is a file, not a directory: ${dirArg}` : `Not a directory: ${dirArg}`,
+    );
+  }
+
+  if (!usedProjectScope) safePath(fileArg, "Database filename");
+
+  const resolvedDb = resolveLoose(dbPath);
+  if (!usedProjectScope && !isAbsolute(fileArg)) {
+    const resolvedDir = resolveLoose(dirAbs);
+    const inside = resolvedDb === resolvedDir || resolvedDb.startsWith(resolvedDir.endsWith("/") ? resolvedDir : `${resolvedDir}/`);
+    if (!inside) throw new BackendError("Database file must be within the working directory");
+  }
+
+  // Quirk-exact (Q23): 3.6.1 checks the parent of the database's parent, so one
+  // missing level (`-f newdir/x.db`) is created later and deeper ones fail.
+  const checked = dirname(dirname(resolvedDb));
+  if (!statOrNull(checked)) throw new BackendError(`Parent directory not found: ${checked}`);
+  if (!canAccess(checked, constants.X_OK)) throw new BackendError(`Parent directory is not accessible: ${checked}`);
+  if (!canAccess(checked, constants.W_OK)) throw new BackendError(`Parent directory is not writable: ${checked}`);
+}
+
+function safePath(path: string, context: string): void {
+  try {
+    validateSafePath(path, context);
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new BackendError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function statOrNull(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function canAccess(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Path helpers with Python `pathlib` semantics: the safe-path check of
+ * SPEC §5.5, `PurePath.with_suffix` (§1.1), `str(Path(p))` normalisation and a
+ * non-strict `Path.resolve()`.
+ * @module
+ */
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { ArgumentError } from "./errors.ts";
+
+/** Characters rejected anywhere in a path (POSIX set of SPEC §5.5). */
+const DANGEROUS_CHARS = new Set([
+  "\0", "\r", "\n", "\t", "\x7f",
+  "|", "&", ";", "$", "`", '"', "'", "<", ">", "(", ")", "{", "}", "[", "]", "*", "?", "~", "^", "!", "#",
+]);
+
+/** Longest accepted path, in characters (POSIX). */
+const MAX_PATH_CHARS = 1024;
+/** Longest accepted path component, in characters. */
+const MAX_COMPONENT_CHARS = 255;
+
+/**
+ * Reject paths that could confuse a shell or escape a directory (SPEC §5.5,
+ * POSIX rules). Throws {@link ArgumentError} with the exact 3.6.1 texts, where
+ * `context` names the value, e.g. `Database filename`.
+ */
+export function validateSafePath(path: string, context: string): void {
+  if (typeof path !== "string" || path === "") {
+    throw new ArgumentError(`${context} must be a non-empty string`);
+  }
+  for (const ch of path) {
+    if (DANGEROUS_CHARS.has(ch)) {
+      throw new ArgumentError(
+        `${context} contains dangerous character '${ch}': ${path}. ` +
+          "Path components must not contain shell metacharacters or control characters.",
+      );
+    }
+  }
+  // Backslash is allowed, but counts as a separator for the component checks.
+  const normalized = path.replaceAll("\\", "/");
+  for (const part of pathParts(normalized)) {
+    if (part === "..") {
+      throw new ArgumentError(`${context} must not contain parent directory references: ${path}`);
+    }
+    if (part.startsWith(" ") || part.endsWith(" ")) {
+      throw new ArgumentError(`${context} component cannot start or end with spaces: '${part}' in ${path}`);
+    }
+    const chars = Array.from(part);
+    if (chars.length > MAX_COMPONENT_CHARS) {
+      throw new ArgumentError(
+        `${context} component too long (max ${MAX_COMPONENT_CHARS} chars): '${chars.slice(0, 50).join("")}...' in ${path}`,
+      );
+    }
+  }
+  if (normalized.includes("/./") || normalized.startsWith("./") || normalized === ".") {
+    throw new ArgumentError(`${context} must not contain current directory references: ${path}`);
+  }
+  const chars = Array.from(path);
+  if (chars.length > MAX_PATH_CHARS) {
+    throw new ArgumentError(
+      `${context} too long (max ${MAX_PATH_CHARS} chars): ${chars.length} chars in ${chars.slice(0, 50).join("")}...`,
+    );
+  }
+}
+
+/**
+ * Python `PurePath(path).with_suffix(suffix)`: replace the suffix of the last
+ * component (text from its last `.`, unless that dot is the first or last
+ * character) or append `suffix` when there is none.
+ * `withSuffix("/x/.broker.db", ".setup.lock")` → `/x/.broker.setup.lock`.
+ */
+export function withSuffix(path: string, suffix: string): string {
+  if (suffix !== "" && (!suffix.startsWith(".") || suffix === "." || suffix.includes("/"))) {
+    throw new ArgumentError(`Invalid suffix '${suffix}'`);
+  }
+  let trimmed = path;
+  while (trimmed.length > 1 && trimmed.endsWith("/")) trimmed = trimmed.slice(0, -1);
+  const slash = trimmed.lastIndexOf("/");
+  const head = trimmed.slice(0, slash + 1);
+  const name = trimmed.slice(slash + 1);
+  if (name === "" || name === ".") throw new ArgumentError(`${path} has an empty name`);
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 && dot < name.length - 1 ? name.slice(0, dot) : name;
+  return head + stem + suffix;
+}
+
+/**
+ * The components of a path as Python's `PurePosixPath.parts` sees them,
+ * without the root: empty and `.` components are dropped.
+ * `pathParts("a//./b/")` → `["a", "b"]`.
+ */
+export function pathParts(path: string): string[] {
+  return path.split("/").filter((part) => part !== "" && part !== ".");
+}
+
+/**
+ * `str(PurePosixPath(path))`: collapse repeated slashes, drop `.` components
+ * and a trailing slash; `..` is kept. An empty result is `.`.
+ */
+export function pythonPathStr(path: string): string {
+  let root = "";
+  if (path.startsWith("//") && !path.startsWith("///")) root = "//";
+  else if (path.startsWith("/")) root = "/";
+  const joined = root + pathParts(path).join("/");
+  return joined === "" ? "." : joined;
+}
+
+/**
+ * Python `Path(path).resolve(strict=False)`: an absolute path with every
+ * existing symlink followed; the part that does not exist is appended as is.
+ * Relative paths are taken from `cwd` (default: the process cwd).
+ */
+export function resolveLoose(path: string, cwd: string = process.cwd()): string {
+  return resolveExisting(resolve(cwd, path), 0);
+}
+
+// --- internal ---
+
+/** Symlink hops followed before giving up (Linux uses 40 as well). */
+const MAX_SYMLINK_HOPS = 40;
+
+function resolveExisting(absolute: string, hops: number): string {
+  try {
+    return realpathSync(absolute);
+  } catch {
+    // Missing (or looping) path: resolve the parent, then re-attach the name.
+  }
+  const parent = dirname(absolute);
+  if (parent === absolute) return absolute;
+  const name = basename(absolute);
+  const resolvedParent = resolveExisting(parent, hops);
+  const candidate = join(resolvedParent, name);
+  if (hops < MAX_SYMLINK_HOPS) {
+    try {
+      if (lstatSync(candidate).isSymbolicLink()) {
+        // A dangling link: follow its text like Python's non-strict resolve does.
+        const link = readlinkSync(candidate);
+        return resolveExisting(isAbsolute(link) ? link : resolve(resolvedParent, link), hops + 1);
+      }
+    } catch {
+      // Not there at all: keep the lexical name.
+    }
+  }
+  return candidate;
+}

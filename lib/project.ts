@@ -1,0 +1,247 @@
+/**
+ * Where a broker lives: project discovery (`.broker.toml` and legacy upward
+ * database search, SPEC §5.2–5.4), backend targets synthesised from
+ * `BROKER_BACKEND*` variables, and password redaction for display (§6.3).
+ * @module
+ */
+import { Database } from "bun:sqlite";
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseToml } from "@iarna/toml";
+import { BACKEND_NAMES } from "./backends/index.ts";
+import { resolveConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { pathParts, resolveLoose } from "./paths.ts";
+import type { BrokerConfig, BrokerTarget } from "./types.ts";
+
+/** Directory levels searched upward before giving up (3.6.1: 100). */
+export const MAX_PROJECT_DEPTH = 100;
+/** Value of `meta.magic` in every SimpleBroker SQLite database. */
+export const SIMPLEBROKER_MAGIC = "simplebroker-v1";
+
+/** A validated `.broker.toml` (SPEC §5.3). */
+export interface ProjectConfig {
+  backend: string;
+  /** SQLite: absolute path (relative targets are taken from the file's directory). Others: as written. */
+  target: string;
+  backendOptions: Record<string, unknown>;
+  /** Absolute path of the file read. */
+  configPath: string;
+}
+
+/** Where the project config of `dir` would be: `<dir>/[<PATH>/]<NAME>`, or `<PATH>/<NAME>` for an absolute PATH. */
+export function projectConfigPathForDirectory(dir: string, config: BrokerConfig = resolveConfig()): string {
+  const prefix = config.projectConfigPath;
+  const name = config.projectConfigName;
+  if (prefix && isAbsolute(prefix)) return resolveLoose(join(prefix, name));
+  return resolveLoose(join(resolveLoose(dir), prefix, name));
+}
+
+/**
+ * Search `start` and its parents (at most {@link MAX_PROJECT_DEPTH} levels,
+ * the root included) for the project config file. With an absolute
+ * `BROKER_PROJECT_CONFIG_PATH` only that one file is checked.
+ */
+export function findProjectConfig(start: string, config: BrokerConfig = resolveConfig()): string | null {
+  if (config.projectConfigPath && isAbsolute(config.projectConfigPath)) {
+    const only = projectConfigPathForDirectory(start, config);
+    return isFile(only) ? only : null;
+  }
+  let dir = resolveLoose(start);
+  for (let depth = 0; depth < MAX_PROJECT_DEPTH; depth++) {
+    const candidate = projectConfigPathForDirectory(dir, config);
+    if (isFile(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+  return null;
+}
+
+/** Read and validate a `.broker.toml`; errors are {@link ConfigError}s with the 3.6.1 texts. */
+export function loadProjectConfig(file: string): ProjectConfig {
+  const configPath = resolveLoose(file);
+  let text: string;
+  try {
+    text = readFileSync(configPath, "utf8");
+  } catch (error) {
+    throw new ConfigError(`Cannot read ${configPath}: ${firstLine(error)}`, { cause: error });
+  }
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`Invalid .broker.toml ${configPath}: ${firstLine(error)}`, { cause: error });
+  }
+
+  const { version, backend, target } = data;
+  if (version !== 1 && version !== 1n) {
+    throw new ConfigError(`Unsupported .broker.toml version ${pythonStr(version)}; expected 1`);
+  }
+  if (typeof backend !== "string" || backend === "") {
+    throw new ConfigError(".broker.toml requires a non-empty string 'backend'");
+  }
+  if (typeof target !== "string" || target === "") {
+    throw new ConfigError(".broker.toml requires a non-empty string 'target'");
+  }
+  const backendOptions = validOptions(data.backend_options ?? {});
+  const resolvedTarget =
+    backend === "sqlite" ? resolveLoose(resolve(dirname(configPath), expandUser(target))) : target;
+  return { backend, target: resolvedTarget, backendOptions, configPath };
+}
+
+/** The target a `.broker.toml` describes: the file owns backend, target and options; env adds secrets. */
+export function projectConfigTarget(file: string, config: BrokerConfig = resolveConfig()): BrokerTarget {
+  const project = loadProjectConfig(file);
+  requireKnownBackend(project.backend);
+  const { target, backendOptions } =
+    project.backend === "sqlite"
+      ? { target: project.target, backendOptions: project.backendOptions }
+      : initBackend(project.backend, config, project.target, project.backendOptions);
+  return {
+    backendName: project.backend,
+    target,
+    backendOptions,
+    projectRoot: dirname(project.configPath),
+    configPath: project.configPath,
+    usedProjectScope: true,
+    legacySqlitePathMode: false,
+  };
+}
+
+/**
+ * True when `path` is a SimpleBroker SQLite database: a readable and writable
+ * regular file in a writable directory, with the SQLite header, that opens
+ * read-only and has `meta.magic = 'simplebroker-v1'`. Never throws.
+ */
+export function isValidSimpleBrokerDb(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(dirname(path), constants.R_OK | constants.W_OK);
+    accessSync(path, constants.R_OK | constants.W_OK);
+    const header = Buffer.alloc(16);
+    const fd = openSync(path, "r");
+    let read: number;
+    try {
+      read = readSync(fd, header, 0, 16, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (read < 16 || header.toString("latin1") !== "SQLite format 3\0") return false;
+    const db = new Database(path, { readonly: true });
+    try {
+      const row = db.query("SELECT value FROM meta WHERE key = 'magic'").get() as { value: unknown } | null;
+      return row?.value === SIMPLEBROKER_MAGIC;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Legacy project scope (SPEC §5.2): from `realpath(start)` upward, at most
+ * {@link MAX_PROJECT_DEPTH} levels and never at the filesystem root, the first
+ * `<dir>/<BROKER_DEFAULT_DB_NAME>` that is a valid SimpleBroker database.
+ */
+export function findProjectDatabase(start: string, config: BrokerConfig = resolveConfig()): string | null {
+  let dir = resolveLoose(start);
+  for (let depth = 0; depth < MAX_PROJECT_DEPTH; depth++) {
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    const candidate = join(dir, config.defaultDbName);
+    if (isValidSimpleBrokerDb(candidate)) return resolveLoose(candidate);
+    dir = parent;
+  }
+  return null;
+}
+
+/**
+ * Upward discovery from `start` (default: cwd): project config file, then a
+ * legacy database, then a non-sqlite `BROKER_BACKEND`; null when none applies.
+ */
+export function resolveBrokerTarget(
+  start: string = process.cwd(),
+  config: BrokerConfig = resolveConfig(),
+): BrokerTarget | null {
+  const startDir = resolveLoose(start);
+  const configFile = findProjectConfig(startDir, config);
+  if (configFile) return projectConfigTarget(configFile, config);
+  const db = findProjectDatabase(startDir, config);
+  if (db) {
+    let root = db;
+    for (const _ of pathParts(config.defaultDbName)) root = dirname(root);
+    return sqliteTarget(db, root, true);
+  }
+  return config.backend === "sqlite" ? null : envBackendTarget(config, startDir);
+}
+
+/**
+ * Library resolution for an explicit directory (SPEC §5.4), no upward search:
+ * the project config exactly in `dir`, else a non-sqlite `BROKER_BACKEND`,
+ * else `<dir>/<BROKER_DEFAULT_DB_NAME>`.
+ */
+export function targetForDirectory(dir: string, config: BrokerConfig = resolveConfig()): BrokerTarget {
+  const root = resolveLoose(dir);
+  const configFile = projectConfigPathForDirectory(root, config);
+  if (isFile(configFile)) return projectConfigTarget(configFile, config);
+  if (config.backend !== "sqlite") return envBackendTarget(config, root);
+  return sqliteTarget(resolveLoose(join(root, config.defaultDbName)), root, false);
+}
+
+// --- internal ---
+
+function sqliteTarget(path: string, root: string | null, usedProjectScope: boolean): BrokerTarget {
+  return {
+    backendName: "sqlite",
+    target: path,
+    backendOptions: {},
+    projectRoot: root,
+    configPath: null,
+    usedProjectScope,
+    legacySqlitePathMode: true,
+  };
+}
+
+function validOptions(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || raw instanceof Date) {
+    throw new ConfigError("'backend_options' must be a table in .broker.toml");
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const scalar = ["string", "number", "boolean"].includes(typeof value);
+    if (!scalar && typeof value !== "bigint") {
+      throw new ConfigError(
+        "'backend_options' values must be strings, integers, floats, or booleans in .broker.toml",
+      );
+    }
+    options[key] = typeof value === "bigint" && Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  }
+  return options;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function expandUser(path: string): string {
+  return path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
+}
+
+/** How Python's `str()` would print a parsed TOML value. */
+function pythonStr(value: unknown): string {
+  if (value === undefined || value === null) return "None";
+  if (typeof value === "boolean") return value ? "True" : "False";
+  return String(value);
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split("\n")[0] ?? "").replace(/:$/, "");
+}

@@ -1,0 +1,88 @@
+/**
+ * Input rules shared by every backend and the CLI: queue names (SPEC §3.8),
+ * message sizes, and the fnmatch patterns of `list --pattern` / `broadcast`.
+ * @module
+ */
+import { ArgumentError, MessageError, QueueNameError } from "./errors.ts";
+
+const QUEUE_NAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+const PREFIX = /^[a-zA-Z0-9_.-]*$/;
+const NAME_RULE = "must contain only letters, numbers, periods, underscores, and hyphens. Cannot begin with a hyphen or a period";
+
+/** Throw {@link QueueNameError} unless `name` is a valid queue name (1–512 chars, `[A-Za-z0-9_][A-Za-z0-9_.-]*`). */
+export function validateQueueName(name: string): void {
+  if (name.length === 0) throw new QueueNameError("Invalid queue name: cannot be empty");
+  if (name.length > 512) throw new QueueNameError("Invalid queue name: exceeds 512 characters");
+  // Q4 fixed: a trailing newline is rejected (3.6.1's re.match(...$) let one through).
+  if (!QUEUE_NAME.test(name)) throw new QueueNameError(`Invalid queue name: ${NAME_RULE}`);
+}
+
+/** Throw unless `prefix` is a valid literal queue-name prefix (`list --prefix`). */
+export function validateQueuePrefix(prefix: string): void {
+  if (prefix.length > 512) throw new ArgumentError("Invalid queue prefix: exceeds 512 characters");
+  if (!PREFIX.test(prefix) || prefix.startsWith(".") || prefix.startsWith("-")) {
+    throw new ArgumentError(`Invalid queue prefix: ${NAME_RULE}`);
+  }
+}
+
+/** UTF-8 byte length of a string without allocating a buffer. */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/** Throw {@link MessageError} when the body is larger than `maxBytes` UTF-8 bytes. */
+export function validateMessageSize(body: string, maxBytes: number): void {
+  // Fast path: a UTF-16 string never needs more than 3 bytes per code unit.
+  if (body.length * 3 <= maxBytes) return;
+  const size = utf8Length(body);
+  if (size > maxBytes) {
+    throw new MessageError(
+      `Message size (${size} bytes) exceeds maximum allowed size (${maxBytes} bytes). Adjust BROKER_MAX_MESSAGE_SIZE if needed.`,
+    );
+  }
+}
+
+/** The literal text of an fnmatch pattern before its first wildcard. */
+export function patternPrefix(pattern: string): string {
+  const i = pattern.search(/[*?[]/);
+  return i === -1 ? pattern : pattern.slice(0, i);
+}
+
+const patternCache = new Map<string, RegExp>();
+
+/** Case-sensitive fnmatch (`*`, `?`, `[seq]`, `[!seq]`), as Python's `fnmatch.fnmatchcase`. */
+export function fnmatch(name: string, pattern: string): boolean {
+  let re = patternCache.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${translatePattern(pattern)}$`, "s");
+    patternCache.set(pattern, re);
+  }
+  return re.test(name);
+}
+
+// --- internal ---
+
+function translatePattern(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") out += ".*";
+    else if (c === "?") out += ".";
+    else if (c === "[") {
+      let j = i + 1;
+      if (pattern[j] === "!") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j++;
+      if (j >= pattern.length) {
+        out += "\\[";
+        continue;
+      }
+      let body = pattern.slice(i + 1, j).replace(/\\/g, "\\\\");
+      if (body.startsWith("!")) body = "^" + body.slice(1);
+      else if (body.startsWith("^")) body = "\\" + body;
+      out += `[${body}]`;
+      i = j;
+    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return out;
+}
