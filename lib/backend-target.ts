@@ -64,6 +64,7 @@ export function redactTarget(target: string): string {
   }
   return out.replace(/\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s&]*)/gi, "password=***");
 }
+
 /**
  * Target and options for postgres/redis; `tomlTarget` (from `.broker.toml`)
  * beats `BROKER_BACKEND_TARGET`, and the TOML options own schema/namespace.
@@ -98,6 +99,8 @@ export function initBackend(
   const auth = password ? `${pyQuote(user)}:${pyQuote(password)}` : pyQuote(user);
   return { target: `postgresql://${auth}@${hostPart}:${port}/${pyQuote(database)}`, backendOptions: { schema } };
 }
+
+// --- internal ---
 
 /** Add `BROKER_BACKEND_PASSWORD` to a postgres target that carries none. */
 function withPassword(target: string, password: string): string {

@@ -1,7 +1,8 @@
 /**
  * Where a broker lives: project discovery (`.broker.toml` and legacy upward
- * database search, SPEC §5.2–5.4), backend targets synthesised from
- * `BROKER_BACKEND*` variables, and password redaction for display (§6.3).
+ * database search, SPEC §5.2–5.4) and library target resolution. Backend
+ * targets from `BROKER_BACKEND*` and redaction live in `backend-target.ts`
+ * and are re-exported here.
  * @module
  */
 import { Database } from "bun:sqlite";
@@ -9,11 +10,20 @@ import { accessSync, closeSync, constants, openSync, readFileSync, readSync, sta
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml } from "@iarna/toml";
-import { BACKEND_NAMES } from "./backends/index.ts";
+import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { pathParts, resolveLoose } from "./paths.ts";
 import type { BrokerConfig, BrokerTarget } from "./types.ts";
+
+export {
+  DEFAULT_PG_SCHEMA,
+  DEFAULT_REDIS_NAMESPACE,
+  DEFAULT_REDIS_TARGET,
+  envBackendTarget,
+  redactTarget,
+  requireKnownBackend,
+} from "./backend-target.ts";
 
 /** Directory levels searched upward before giving up (3.6.1: 100). */
 export const MAX_PROJECT_DEPTH = 100;

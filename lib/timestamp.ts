@@ -103,7 +103,7 @@ const CALIBRATED_HRTIME_NS = process.hrtime.bigint();
 
 /** Characters Python's `str.isspace()` accepts (what `strip()`, `int()` and `float()` drop). */
 const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const PY_STRIP_RE = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
+const PY_SPACE_RE = new RegExp(`[${PY_SPACE}]`);
 /** Python digit run with PEP 515 underscores (only between digits). */
 const DIGITS = "[0-9](?:_?[0-9])*";
 const PY_INT_RE = new RegExp(`^[+-]?${DIGITS}$`);
@@ -118,8 +118,13 @@ function invalid(detail: string): TimestampError {
   return new TimestampError(`Invalid timestamp: ${detail}`);
 }
 
+/** Python `str.strip()`: a linear scan (an anchored regex can go quadratic on long runs). */
 function pyStrip(text: string): string {
-  return text.replace(PY_STRIP_RE, "");
+  let start = 0;
+  let end = text.length;
+  while (start < end && PY_SPACE_RE.test(text.charAt(start))) start++;
+  while (end > start && PY_SPACE_RE.test(text.charAt(end - 1))) end--;
+  return text.slice(start, end);
 }
 
 /** Python `int(text)` in base 10 (ASCII digits only), or null where it raises ValueError. */

@@ -1,0 +1,387 @@
+/**
+ * `Queue`: one named queue with SimpleBroker's semantics, synchronous, on
+ * SQLite. Handles are ephemeral by default (a connection per call, as
+ * SimpleBroker); `persistent: true` shares one connection per database in
+ * the process and enables auto-vacuum. `writeAsync` batches concurrent
+ * writes into shared transactions (group commit).
+ * @module
+ */
+import { resolveConfig, type ConfigOverrides } from "./config.ts";
+import { BackendError, ArgumentError } from "./errors.ts";
+import { resolveTargetArg } from "./broker.ts";
+import { SqliteStore } from "./backends/sqlite/store.ts";
+import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "./types.ts";
+import { validateMessageSize, validateQueueName } from "./validate.ts";
+import { watchQueue, type WatchOptions } from "./watcher.ts";
+
+/** Delivery guarantee of generators and batches (SPEC §4.3). */
+export type DeliveryGuarantee = "exactly-once" | "at-least-once";
+
+/** Options of {@link Queue}. */
+export interface QueueOptions {
+  /** Database file, directory, or resolved target; default: the current directory's target. */
+  dbPath?: string | BrokerTarget;
+  /** Share one connection per database in this process until the last close (default false). */
+  persistent?: boolean;
+  /** Overrides of the `BROKER_*` configuration. */
+  config?: ConfigOverrides;
+}
+
+/** Time filters of reads, peeks and moves (strict bounds). */
+export interface RangeOptions {
+  after?: bigint;
+  before?: bigint;
+}
+
+/** Options of the generators. */
+export interface GeneratorOptions extends RangeOptions {
+  exactId?: bigint;
+  /** Default `exactly-once`: one transaction per message. */
+  deliveryGuarantee?: DeliveryGuarantee;
+  /** At-least-once batch size (default `BROKER_GENERATOR_BATCH_SIZE`). */
+  batchSize?: number;
+}
+
+/** A named queue. Use `using q = new Queue("jobs")` to close it automatically. */
+export class Queue implements Disposable {
+  readonly name: string;
+  readonly config: BrokerConfig;
+  readonly persistent: boolean;
+  readonly #path: string;
+  #shared: SqliteStore | undefined;
+  #closed = false;
+  #lastTs: bigint | undefined;
+  #writesSinceVacuum = 0;
+  #pending: Array<{ body: string; resolve: (id: bigint) => void; reject: (e: unknown) => void }> = [];
+  #flushScheduled = false;
+
+  constructor(name: string, options: QueueOptions = {}) {
+    this.name = name;
+    this.config = resolveConfig(options.config);
+    this.persistent = options.persistent ?? false;
+    const target = typeof options.dbPath === "object" ? options.dbPath : resolveTargetArg(options.dbPath, this.config);
+    if (target.backendName !== "sqlite") {
+      throw new BackendError(
+        `Queue works on SQLite; the target uses '${target.backendName}'. Use openBroker() for other backends.`,
+      );
+    }
+    this.#path = target.target;
+  }
+
+  /** Absolute path of the database file. */
+  get dbPath(): string {
+    return this.#path;
+  }
+
+  /** Write one message; returns its id. */
+  write(body: string): bigint {
+    return this.writeMany([body])[0]!;
+  }
+
+  /** Write many messages in one transaction; returns their ids in order. */
+  writeMany(bodies: string[]): bigint[] {
+    validateQueueName(this.name);
+    for (const b of bodies) validateMessageSize(b, this.config.maxMessageSize);
+    const ids = this.#use((s) => s.write(this.name, bodies));
+    if (ids.length) this.#lastTs = ids[ids.length - 1];
+    this.#afterWrites(ids.length);
+    return ids;
+  }
+
+  /**
+   * Write one message, sharing a transaction (and its fsync) with every other
+   * `writeAsync` issued before the next turn of the event loop. Resolves with
+   * the id once the message is committed.
+   */
+  writeAsync(body: string): Promise<bigint> {
+    try {
+      validateQueueName(this.name);
+      validateMessageSize(body, this.config.maxMessageSize);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ body, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Claim the oldest pending message (or the one with `exactId`); null when there is none. */
+  readOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+    return this.#claim({ ...options, limit: 1 })[0] ?? null;
+  }
+
+  /** Same as {@link readOne}. */
+  read(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+    return this.readOne(options);
+  }
+
+  /** Claim up to `limit` messages in one transaction. */
+  readMany(limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
+    checkLimit(limit);
+    return this.#claim({ after: options.after, before: options.before, limit });
+  }
+
+  /**
+   * Claim messages one by one. Exactly-once (default): each is committed
+   * before it is yielded. At-least-once: a batch is claimed in one
+   * transaction and committed when the next batch is asked for; stopping
+   * early (`break`, throw) rolls the whole batch back.
+   */
+  *readGenerator(options: GeneratorOptions = {}): Generator<Message, void, undefined> {
+    yield* this.#generate(options, undefined);
+  }
+
+  peekOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+    return this.#peek({ ...options, limit: 1 })[0] ?? null;
+  }
+
+  peek(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+    return this.peekOne(options);
+  }
+
+  peekMany(limit = 1000, options: RangeOptions = {}): Message[] {
+    checkLimit(limit);
+    return this.#peek({ ...options, limit });
+  }
+
+  /** Page through pending messages without claiming them. */
+  *peekGenerator(options: RangeOptions & { exactId?: bigint; pageSize?: number } = {}): Generator<Message, void, undefined> {
+    const pageSize = options.pageSize ?? 1000;
+    if (options.exactId !== undefined) {
+      const m = this.peekOne({ exactId: options.exactId });
+      if (m) yield m;
+      return;
+    }
+    for (let offset = 0; ; offset += pageSize) {
+      const page = this.#peek({ after: options.after, before: options.before, limit: pageSize, offset });
+      yield* page;
+      if (page.length < pageSize) return;
+    }
+  }
+
+  /** Move the oldest pending message (or `exactId`, even a claimed one unless `requireUnclaimed`). */
+  moveOne(destination: string | Queue, options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {}): Message | null {
+    const sel: Selection = { ...options, limit: 1 };
+    if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
+    return this.#move(destination, sel)[0] ?? null;
+  }
+
+  move(destination: string | Queue, options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+    return this.moveOne(destination, options);
+  }
+
+  moveMany(destination: string | Queue, limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
+    checkLimit(limit);
+    return this.#move(destination, { after: options.after, before: options.before, limit });
+  }
+
+  *moveGenerator(destination: string | Queue, options: GeneratorOptions = {}): Generator<Message, void, undefined> {
+    yield* this.#generate(options, this.#destination(destination));
+  }
+
+  /** Without an id: delete every row of the queue (true if any). With an id: claim that pending message. */
+  delete(options: { messageId?: bigint } = {}): boolean {
+    validateQueueName(this.name);
+    if (options.messageId !== undefined) return this.#claim({ exactId: options.messageId, limit: 1 }).length > 0;
+    return this.#use((s) => s.deleteQueue(this.name)) > 0;
+  }
+
+  exists(): boolean {
+    return this.stats().total > 0;
+  }
+
+  stats(): QueueStats {
+    validateQueueName(this.name);
+    return this.#use((s) => s.queueStats(this.name));
+  }
+
+  hasPending(after?: bigint): boolean {
+    validateQueueName(this.name);
+    return this.#use((s) => s.hasPending(this.name, after));
+  }
+
+  /** A fresh id, consumed without writing a message (SPEC §2.7). */
+  generateTimestamp(): bigint {
+    const ts = this.#use((s) => s.generateTimestamp());
+    this.#lastTs = ts;
+    return ts;
+  }
+
+  /** The highest id allocated in this database, as last seen by this handle. */
+  get lastTs(): bigint {
+    return (this.#lastTs ??= this.refreshLastTs());
+  }
+
+  refreshLastTs(): bigint {
+    return (this.#lastTs = this.#use((s) => s.lastTimestamp()));
+  }
+
+  /** SQLite `PRAGMA data_version` of this handle's connection. */
+  dataVersion(): bigint {
+    return this.#use((s) => s.dataVersion());
+  }
+
+  /**
+   * Watch the queue: an async iterator of messages as they arrive (consumed,
+   * or peeked with `{ peek: true }`). Stop with `break` or an AbortSignal.
+   */
+  watch(options: WatchOptions = {}): AsyncIterable<Message> {
+    return watchQueue(this.name, { ...options, target: this.#path, config: this.config });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pending.length) this.#flush();
+    if (this.#shared) releaseStore(this.#shared);
+    this.#shared = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return this.name;
+  }
+
+  // --- internal ---
+
+  #use<T>(fn: (store: SqliteStore) => T): T {
+    if (this.#closed) throw new BackendError(`Queue '${this.name}' is closed`);
+    if (this.persistent) return fn((this.#shared ??= acquireStore(this.#path, this.config)));
+    const store = new SqliteStore(this.#path, this.config);
+    try {
+      return fn(store);
+    } finally {
+      store.close();
+    }
+  }
+
+  #claim(sel: Selection): Message[] {
+    validateQueueName(this.name);
+    return this.#observe(this.#use((s) => s.claim(this.name, sel)));
+  }
+
+  #peek(sel: Selection): Message[] {
+    validateQueueName(this.name);
+    return this.#observe(this.#use((s) => s.peek(this.name, sel)));
+  }
+
+  #move(destination: string | Queue, sel: Selection): Message[] {
+    const dest = this.#destination(destination);
+    return this.#observe(this.#use((s) => s.move(this.name, dest, sel)));
+  }
+
+  #destination(destination: string | Queue): string {
+    validateQueueName(this.name);
+    const dest = typeof destination === "string" ? destination : destination.name;
+    validateQueueName(dest);
+    if (dest === this.name) throw new ArgumentError("Source and destination queues cannot be the same");
+    return dest;
+  }
+
+  #observe(messages: Message[]): Message[] {
+    for (const m of messages) if (this.#lastTs === undefined || m.ts > this.#lastTs) this.#lastTs = m.ts;
+    return messages;
+  }
+
+  *#generate(options: GeneratorOptions, moveTo: string | undefined): Generator<Message, void, undefined> {
+    validateQueueName(this.name);
+    const base: Selection = { after: options.after, before: options.before };
+    if (options.exactId !== undefined) {
+      const m = moveTo === undefined ? this.readOne({ exactId: options.exactId }) : this.moveOne(moveTo, { exactId: options.exactId, requireUnclaimed: true });
+      if (m) yield m;
+      return;
+    }
+    if ((options.deliveryGuarantee ?? "exactly-once") === "exactly-once") {
+      for (;;) {
+        const [m] = moveTo === undefined ? this.#claim({ ...base, limit: 1 }) : this.#move(moveTo, { ...base, limit: 1 });
+        if (!m) return;
+        yield m;
+      }
+    }
+    const batchSize = options.batchSize ?? this.config.generatorBatchSize;
+    checkLimit(batchSize);
+    // The batch's transaction spans the yields, so it needs one connection for its whole life.
+    const store = this.persistent ? (this.#shared ??= acquireStore(this.#path, this.config)) : new SqliteStore(this.#path, this.config);
+    try {
+      for (;;) {
+        const batch = store.reserve(this.name, { ...base, limit: batchSize }, moveTo);
+        let done = false;
+        try {
+          yield* this.#observe(batch.messages);
+          done = true;
+        } finally {
+          if (done) batch.commit();
+          else batch.rollback();
+        }
+        if (batch.messages.length < batchSize) return;
+      }
+    } finally {
+      if (!this.persistent) store.close();
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    try {
+      const ids = this.#use((s) => s.write(this.name, batch.map((p) => p.body)));
+      this.#lastTs = ids[ids.length - 1];
+      batch.forEach((p, i) => p.resolve(ids[i]!));
+      this.#afterWrites(ids.length);
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  }
+
+  #afterWrites(n: number): void {
+    if (!this.persistent || !this.config.autoVacuum) return;
+    this.#writesSinceVacuum += n;
+    if (this.#writesSinceVacuum < this.config.autoVacuumInterval) return;
+    this.#writesSinceVacuum = 0;
+    const store = this.#shared;
+    if (!store) return;
+    const { claimed, total } = store.overallStats();
+    if (total > 0 && (claimed >= total * this.config.vacuumThreshold || claimed > 10_000)) store.vacuum(false);
+  }
+}
+
+// --- internal ---
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("limit must be at least 1");
+}
+
+const sharedStores = new Map<string, { store: SqliteStore; refs: number }>();
+
+function storeKey(path: string, config: BrokerConfig): string {
+  return `${path}\0${config.busyTimeout}\0${config.syncMode}\0${config.cacheMb}\0${config.walAutocheckpoint}`;
+}
+
+function acquireStore(path: string, config: BrokerConfig): SqliteStore {
+  const key = storeKey(path, config);
+  let entry = sharedStores.get(key);
+  if (!entry) sharedStores.set(key, (entry = { store: new SqliteStore(path, config), refs: 0 }));
+  entry.refs++;
+  return entry.store;
+}
+
+function releaseStore(store: SqliteStore): void {
+  const key = storeKey(store.path, store.config);
+  const entry = sharedStores.get(key);
+  if (!entry || entry.store !== store) return;
+  if (--entry.refs <= 0) {
+    sharedStores.delete(key);
+    store.close();
+  }
+}
+
+export type { ConfigOverrides };

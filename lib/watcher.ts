@@ -1,0 +1,397 @@
+/**
+ * Watchers (SPEC §4.5): `QueueWatcher` (consume or peek), `QueueMoveWatcher`,
+ * and `watchQueue`, the async iterator under both and under `broker watch`.
+ *
+ * Wake-ups: a write in this process wakes its watchers at once; on SQLite a
+ * change of the `-wal` file (inotify through fs.watch) or of `PRAGMA
+ * data_version` wakes watchers in other processes, with the burst-then-backoff
+ * poll of SimpleBroker as the safety net; Postgres and Redis use their native
+ * `waitForActivity` (LISTEN/NOTIFY, pub/sub) with a slow fallback poll.
+ * @module
+ */
+import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { onActivity } from "./activity.ts";
+import { Broker, openBroker } from "./broker.ts";
+import type { ConfigOverrides } from "./config.ts";
+import { ArgumentError } from "./errors.ts";
+import type { Backend, BrokerConfig, BrokerTarget, Message } from "./types.ts";
+import { utf8Length } from "./validate.ts";
+
+/** Options of {@link watchQueue} and `Queue.watch()`. */
+export interface WatchOptions {
+  /** Leave messages in the queue (default: consume them). */
+  peek?: boolean;
+  /** Only messages with an id above this (consume mode too: Q5 fixed). */
+  after?: bigint;
+  /** Stops the watch. */
+  signal?: AbortSignal;
+}
+
+/** What a watch runs against: a target (path, directory, resolved target) or an open broker. */
+export interface WatchTargetOptions extends WatchOptions {
+  target?: string | BrokerTarget | Broker;
+  config?: ConfigOverrides | BrokerConfig;
+}
+
+/** Called with each delivered message. */
+export type MessageHandler = (message: Message) => void | Promise<void>;
+/** Called when the handler throws; return false to stop the watcher. */
+export type ErrorHandler = (error: Error, message: Message | undefined) => boolean | void | Promise<boolean | void>;
+
+/** The kinds of watch. */
+export type WatchMode = { kind: "consume"; after?: bigint } | { kind: "peek"; after?: bigint } | { kind: "move"; destination: string };
+
+/**
+ * Messages of `queue` as they arrive, until `signal` aborts or the consumer
+ * stops. A consumed message is claimed just before it is handed out, so
+ * stopping never loses one that was not yielded.
+ */
+export async function* watchMessages(
+  broker: Broker,
+  queue: string,
+  mode: WatchMode,
+  signal: AbortSignal,
+): AsyncGenerator<Message, void, undefined> {
+  const backend = broker.backend;
+  const monitor = new ActivityMonitor(backend, [queue], broker.config);
+  let lastSeen = mode.kind === "move" ? undefined : mode.after;
+  try {
+    while (!signal.aborted) {
+      const got =
+        mode.kind === "consume"
+          ? await backend.claim(queue, { after: mode.after })
+          : mode.kind === "peek"
+            ? await backend.peek(queue, { after: lastSeen })
+            : await backend.move(queue, mode.destination, {});
+      const m = got[0];
+      if (m) {
+        monitor.markActive();
+        if (mode.kind === "peek" && (lastSeen === undefined || m.ts > lastSeen)) lastSeen = m.ts;
+        yield m;
+        continue;
+      }
+      for (;;) {
+        await monitor.wait(signal);
+        if (signal.aborted || broker.config.skipIdleCheck) break;
+        if (await backend.hasPending(queue, mode.kind === "consume" ? mode.after : lastSeen)) break;
+      }
+    }
+  } finally {
+    monitor.close();
+  }
+}
+
+/** Watch one queue as an async iterator, opening (and closing) its own broker. */
+export async function* watchQueue(queue: string, options: WatchTargetOptions = {}): AsyncGenerator<Message, void, undefined> {
+  const { broker, owned } = await brokerFor(options.target, options.config);
+  const stop = linkedController(options.signal);
+  try {
+    const name = await broker.resolveQueue(queue);
+    yield* watchMessages(broker, name, options.peek ? { kind: "peek", after: options.after } : { kind: "consume", after: options.after }, stop.signal);
+  } finally {
+    stop.dispose();
+    if (owned) await broker.close();
+  }
+}
+
+/** Options of the watcher classes. */
+export interface WatcherOptions {
+  /** Database path, directory, target or open broker (default: the current directory's target). */
+  db?: string | BrokerTarget | Broker;
+  config?: ConfigOverrides;
+  /** Stops the watcher when aborted. */
+  signal?: AbortSignal;
+  /** Default: log (with BROKER_LOGGING_ENABLED) and continue. */
+  errorHandler?: ErrorHandler;
+}
+
+/** Shared lifecycle of the watchers: start, run, stop, dispose. */
+abstract class BaseWatcher implements AsyncDisposable {
+  readonly #options: WatcherOptions;
+  readonly #handler: MessageHandler;
+  #stop = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(handler: MessageHandler, options: WatcherOptions) {
+    if (typeof handler !== "function") throw new TypeError(`handler must be callable, got ${typeof handler}`);
+    if (options.errorHandler !== undefined && typeof options.errorHandler !== "function") {
+      throw new TypeError(`error_handler must be callable, got ${typeof options.errorHandler}`);
+    }
+    this.#handler = handler;
+    this.#options = options;
+    options.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
+  }
+
+  /** True until {@link stop} is called (or the signal aborts). */
+  get isRunning(): boolean {
+    return !this.#stop.signal.aborted;
+  }
+
+  /** Start in the background; returns this. Await {@link stop} to end it. */
+  start(): this {
+    this.#running ??= this.#loop();
+    this.#running.catch(() => {});
+    return this;
+  }
+
+  /** Run until stopped; rejects if the watcher fails. */
+  run(): Promise<void> {
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  /** Stop and wait for the loop to end. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running?.catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  protected abstract source(broker: Broker, signal: AbortSignal): Promise<AsyncGenerator<Message, void, undefined>>;
+
+  /** Called after each dispatched message; return false to stop. */
+  protected afterDispatch(): boolean {
+    return true;
+  }
+
+  async #loop(): Promise<void> {
+    const { broker, owned } = await brokerFor(this.#options.db, this.#options.config);
+    try {
+      const messages = await this.source(broker, this.#stop.signal);
+      for await (const m of messages) {
+        if (!(await this.#dispatch(m, broker.config.maxMessageSize))) break;
+        if (!this.afterDispatch()) break;
+      }
+    } finally {
+      this.#stop.abort();
+      if (owned) await broker.close();
+    }
+  }
+
+  async #dispatch(m: Message, max: number): Promise<boolean> {
+    try {
+      const size = utf8Length(m.body);
+      if (size > max) throw new ArgumentError(`Message size (${size} bytes) exceeds ${max} byte limit`);
+      await this.#handler(m);
+      return true;
+    } catch (error) {
+      const handler = this.#options.errorHandler;
+      if (!handler) {
+        if (process.env.BROKER_LOGGING_ENABLED === "1") console.error(`Handler error: ${(error as Error).message}`);
+        return true;
+      }
+      try {
+        return (await handler(error as Error, m)) !== false;
+      } catch (inner) {
+        console.error(`Error handler failed: ${(inner as Error).message}`);
+        return true;
+      }
+    }
+  }
+}
+
+/** Watch a queue and hand each new message to `handler` (consumed, or peeked with `peek: true`). */
+export class QueueWatcher extends BaseWatcher {
+  readonly queue: string;
+  readonly #peek: boolean;
+  readonly #after: bigint | undefined;
+
+  constructor(queue: string | { name: string }, handler: MessageHandler, options: WatcherOptions & { peek?: boolean; after?: bigint } = {}) {
+    super(handler, options);
+    this.queue = typeof queue === "string" ? queue : queue.name;
+    this.#peek = options.peek ?? false;
+    this.#after = options.after;
+  }
+
+  protected async source(broker: Broker, signal: AbortSignal) {
+    const name = await broker.resolveQueue(this.queue);
+    return watchMessages(broker, name, this.#peek ? { kind: "peek", after: this.#after } : { kind: "consume", after: this.#after }, signal);
+  }
+}
+
+/** Move every message arriving in `sourceQueue` to `destQueue`, then hand it to `handler`. */
+export class QueueMoveWatcher extends BaseWatcher {
+  readonly sourceQueue: string;
+  readonly destQueue: string;
+  readonly maxMessages: number | undefined;
+  #moved = 0;
+
+  constructor(
+    sourceQueue: string | { name: string },
+    destQueue: string | { name: string },
+    handler: MessageHandler,
+    options: WatcherOptions & { maxMessages?: number } = {},
+  ) {
+    super(handler, options);
+    this.sourceQueue = typeof sourceQueue === "string" ? sourceQueue : sourceQueue.name;
+    this.destQueue = typeof destQueue === "string" ? destQueue : destQueue.name;
+    if (this.sourceQueue === this.destQueue) throw new ArgumentError("Cannot move messages to the same queue");
+    this.maxMessages = options.maxMessages;
+  }
+
+  /** Messages moved so far. */
+  get moveCount(): number {
+    return this.#moved;
+  }
+
+  protected async source(broker: Broker, signal: AbortSignal) {
+    const src = await broker.resolveQueue(this.sourceQueue);
+    const dst = await broker.resolveQueue(this.destQueue);
+    if (src === dst) throw new ArgumentError("Cannot move messages to the same queue");
+    return watchMessages(broker, src, { kind: "move", destination: dst }, signal);
+  }
+
+  protected override afterDispatch(): boolean {
+    this.#moved++;
+    return this.maxMessages === undefined || this.#moved < this.maxMessages;
+  }
+}
+
+/**
+ * When to look again: immediately after activity; on SQLite on an in-process
+ * notification, a `-wal` change or a `data_version` change, else a burst of
+ * `initialChecks` quick checks and a backoff to `maxInterval` (with jitter);
+ * on backends with native wake-ups, their notification or a slow fallback poll.
+ */
+export class ActivityMonitor {
+  readonly #backend: Backend;
+  readonly #config: BrokerConfig;
+  readonly #native: boolean;
+  #dirty = false;
+  #count = 0;
+  #dataVersion: bigint | undefined;
+  #wake: (() => void) | undefined;
+  #closers: Array<() => void> = [];
+  #nativeStop = new AbortController();
+
+  constructor(backend: Backend, queues: string[], config: BrokerConfig) {
+    this.#backend = backend;
+    this.#config = config;
+    this.#native = backend.name !== "sqlite" && backend.waitForActivity !== undefined;
+    const wanted = new Set(queues);
+    if (backend.name === "sqlite") {
+      const path = backend.displayTarget;
+      this.#closers.push(onActivity(path, (q) => (q === "*" || wanted.has(q)) && this.#poke()));
+      this.#closers.push(watchWal(path, () => this.#poke()));
+    } else if (this.#native) {
+      void this.#nativeLoop(queues);
+    }
+  }
+
+  /** Something was just processed: look again without waiting. */
+  markActive(): void {
+    this.#dirty = true;
+    this.#count = 0;
+  }
+
+  /** Resolve when it is worth checking the queue again. */
+  async wait(signal: AbortSignal): Promise<void> {
+    if (this.#dirty) {
+      this.#dirty = false;
+      return;
+    }
+    if (await this.#dataVersionChanged()) return;
+    const delay = this.#nextDelayMs();
+    this.#count++;
+    await new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      signal.addEventListener("abort", done, { once: true });
+      if (delay <= 0) setImmediate(done);
+      else timer = setTimeout(done, delay);
+    });
+    if (this.#dirty) {
+      this.#dirty = false;
+      this.#count = 0;
+    }
+  }
+
+  close(): void {
+    this.#nativeStop.abort();
+    for (const c of this.#closers) c();
+    this.#closers = [];
+    this.#wake?.();
+  }
+
+  // --- internal ---
+
+  #poke(): void {
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  async #dataVersionChanged(): Promise<boolean> {
+    if (!this.#backend.dataVersion) return false;
+    try {
+      const v = await this.#backend.dataVersion();
+      const changed = this.#dataVersion !== undefined && v !== this.#dataVersion;
+      this.#dataVersion = v;
+      return changed;
+    } catch {
+      return false;
+    }
+  }
+
+  #nextDelayMs(): number {
+    const { initialChecks, maxInterval, jitterFactor, burstSleep } = this.#config;
+    const maxMs = maxInterval * 1000;
+    if (this.#native) return (1 + Math.random()) * Math.max(1000, 10 * maxMs);
+    if (this.#count < initialChecks) return burstSleep * 1000 >= 1 ? burstSleep * 1000 : 0;
+    const base = Math.min(((this.#count - initialChecks + 1) / 100) * maxMs, maxMs);
+    return base * (1 - jitterFactor + Math.random() * 2 * jitterFactor);
+  }
+
+  async #nativeLoop(queues: string[]): Promise<void> {
+    const signal = this.#nativeStop.signal;
+    while (!signal.aborted) {
+      try {
+        if (await this.#backend.waitForActivity!(queues, 5000, signal)) this.#poke();
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+}
+
+// --- internal ---
+
+/** inotify on the database's folder, filtered to its -wal file: another process committed. */
+function watchWal(dbPath: string, onChange: () => void): () => void {
+  const wal = `${basename(dbPath)}-wal`;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = fsWatch(dirname(dbPath), { persistent: false }, (_event, file) => {
+      if (file === wal) onChange();
+    });
+    watcher.on("error", () => {});
+  } catch {
+    return () => {};
+  }
+  return () => watcher?.close();
+}
+
+async function brokerFor(
+  target: string | BrokerTarget | Broker | undefined,
+  config: ConfigOverrides | BrokerConfig | undefined,
+): Promise<{ broker: Broker; owned: boolean }> {
+  if (target instanceof Broker) return { broker: target, owned: false };
+  return { broker: await openBroker(target, { config }), owned: true };
+}
+
+function linkedController(signal?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const c = new AbortController();
+  const abort = () => c.abort();
+  signal?.addEventListener("abort", abort, { once: true });
+  if (signal?.aborted) c.abort();
+  return { signal: c.signal, dispose: () => signal?.removeEventListener("abort", abort) };
+}
