@@ -109,7 +109,7 @@ export type ParsedValues = Record<string, string | boolean | undefined> & { help
  * `freeform` marks message text that may start with a dash (SPEC §3.2 item 4).
  */
 export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "write" | "broadcast"): ParsedValues {
-  const toks = freeform ? protectFreeform(tokens, freeform) : tokens;
+  const toks = [...(freeform ? protectFreeform(tokens, freeform) : tokens)]; // a copy: combined short flags are split in place
   const out: ParsedValues = {};
   const positionals = Object.entries(def).filter(([, d]) => d.type === "positional");
   const longs = new Map<string, string>();
@@ -235,7 +235,7 @@ function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[
       i++;
       continue;
     }
-    if (tok.startsWith("--pattern=") || (tok.startsWith("-p") && tok.length > 2 && !tok.startsWith("--"))) continue;
+    if (tok.startsWith("--pattern=")) continue; // `-pX` is not skipped: 3.6.1 treats it as message text
     if (tok.startsWith("-") && tok !== "-") return [...tokens.slice(0, i), "--", ...tokens.slice(i)];
   }
   return tokens;

@@ -4,7 +4,7 @@
  * and the {@link CliContext} and returns the exit status.
  * @module
  */
-import { defineCommand, type ArgsDef, type CommandDef } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 import type { ParsedValues } from "./argv.ts";
 import type { CliContext } from "./context.ts";
 import type { ExitCode } from "./exit.ts";
@@ -25,7 +25,10 @@ export function command(
   run: BrokerCommand["run"],
   freeform?: BrokerCommand["freeform"],
 ): BrokerCommand {
-  return { def: defineCommand({ meta, args }), run, freeform };
+  // citty's defineCommand is the identity; building the object here keeps citty (and its
+  // node:util import) out of start-up: it is loaded only to render --help.
+  const def: CommandDef<ArgsDef> = { meta, args };
+  return { def, run, freeform };
 }
 
 /** Arg fragments shared by several commands. */

@@ -115,25 +115,33 @@ function readStdin(max: number): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    const pos = firstInvalidUtf8(bytes);
-    throw new MessageError(
-      `'utf-8' codec can't decode byte 0x${bytes[pos]!.toString(16).padStart(2, "0")} in position ${pos}: invalid utf-8 sequence`,
-    );
+    throw new MessageError(`'utf-8' codec ${utf8Error(bytes)}`);
   }
 }
 
-function firstInvalidUtf8(b: Buffer): number {
+/** Python's UnicodeDecodeError text for the first bad sequence: "can't decode byte 0xff in position 0: invalid start byte". */
+function utf8Error(b: Buffer): string {
+  const fail = (start: number, end: number, reason: string) =>
+    end - start === 1
+      ? `can't decode byte 0x${b[start]!.toString(16).padStart(2, "0")} in position ${start}: ${reason}`
+      : `can't decode bytes in position ${start}-${end - 1}: ${reason}`;
   for (let i = 0; i < b.length; ) {
     const c = b[i]!;
-    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-    if (len === 0) return i;
-    for (let k = 1; k < len; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
-    try {
-      new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(i, i + len));
-    } catch {
-      return i;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c < 0xc2 || c > 0xf4) return fail(i, i + 1, "invalid start byte");
+    const len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    // Allowed range of the second byte (no overlongs, no surrogates, nothing above U+10FFFF).
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= b.length) return fail(i, b.length, "unexpected end of data");
+      const x = b[i + k]!;
+      if (k === 1 ? x < lo || x > hi : (x & 0xc0) !== 0x80) return fail(i, i + k, "invalid continuation byte");
     }
     i += len;
   }
-  return 0;
+  return "can't decode: invalid utf-8";
 }

@@ -5,7 +5,6 @@
  * Returns the exit status; never calls process.exit.
  * @module
  */
-import { renderUsage } from "citty";
 import { resolveConfigWithWarnings } from "../lib/config.ts";
 import { isBrokerError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
@@ -48,6 +47,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       args = parseCommandArgs(cmd.def.args as never, rest, cmd.freeform);
     }
     if (cmd && args.help) {
+      const { renderUsage } = await import("citty");
       out(await renderUsage(cmd.def));
       return EXIT.OK;
     }

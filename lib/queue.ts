@@ -235,8 +235,9 @@ export class Queue implements Disposable {
 
   close(): void {
     if (this.#closed) return;
-    this.#closed = true;
+    // Commit writeAsync calls still waiting for their batch before the handle goes away.
     if (this.#pending.length) this.#flush();
+    this.#closed = true;
     if (this.#shared) releaseStore(this.#shared);
     this.#shared = undefined;
   }

@@ -120,7 +120,8 @@ abstract class BaseWatcher implements AsyncDisposable {
     }
     this.#handler = handler;
     this.#options = options;
-    options.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
+    if (options.signal?.aborted) this.#stop.abort();
+    else options.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
   }
 
   /** True until {@link stop} is called (or the signal aborts). */
@@ -153,6 +154,9 @@ abstract class BaseWatcher implements AsyncDisposable {
 
   protected abstract source(broker: Broker, signal: AbortSignal): Promise<AsyncGenerator<Message, void, undefined>>;
 
+  /** Called with each message before it is dispatched. */
+  protected beforeDispatch(): void {}
+
   /** Called after each dispatched message; return false to stop. */
   protected afterDispatch(): boolean {
     return true;
@@ -163,6 +167,7 @@ abstract class BaseWatcher implements AsyncDisposable {
     try {
       const messages = await this.source(broker, this.#stop.signal);
       for await (const m of messages) {
+        this.beforeDispatch();
         if (!(await this.#dispatch(m, broker.config.maxMessageSize))) break;
         if (!this.afterDispatch()) break;
       }
@@ -245,8 +250,12 @@ export class QueueMoveWatcher extends BaseWatcher {
     return watchMessages(broker, src, { kind: "move", destination: dst }, signal);
   }
 
-  protected override afterDispatch(): boolean {
+  // Counted when moved, before the handler runs: a failed handler does not undo the move.
+  protected override beforeDispatch(): void {
     this.#moved++;
+  }
+
+  protected override afterDispatch(): boolean {
     return this.maxMessages === undefined || this.#moved < this.maxMessages;
   }
 }

@@ -1,4 +1,5 @@
 import { ArgumentError } from "../../lib/errors.ts";
+import type { Message } from "../../lib/types.ts";
 import { ARGS, command, type BrokerCommand } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { ClosedStdoutError } from "../output.ts";
@@ -24,13 +25,22 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const filtered = f.after !== undefined || f.before !== undefined;
       const printer = new RecordPrinter(args, args.all === true || filtered);
       const sel = { after: f.after, before: f.before };
+      /** Print a claimed message; if nobody can receive it, put it back where it was (SPEC Q8). */
+      const deliver = async (m: Message) => {
+        try {
+          printer.print(m);
+        } catch (error) {
+          if (mode === "read" && error instanceof ClosedStdoutError) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
+          throw error;
+        }
+      };
       try {
         if (f.exactId !== undefined) {
           const rows = mode === "read" ? await backend.claim(queue, { exactId: f.exactId }) : await backend.peek(queue, { exactId: f.exactId });
-          for (const m of rows) printer.print(m);
+          for (const m of rows) await deliver(m);
         } else if (!args.all) {
           const rows = mode === "read" ? await backend.claim(queue, sel) : await backend.peek(queue, sel);
-          for (const m of rows) printer.print(m);
+          for (const m of rows) await deliver(m);
         } else if (mode === "peek") {
           for (let offset = 0; ; offset += PEEK_PAGE) {
             const page = await backend.peek(queue, { ...sel, limit: PEEK_PAGE, offset });
@@ -42,17 +52,12 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
           for (;;) {
             const [m] = await backend.claim(queue, sel);
             if (!m) break;
-            try {
-              printer.print(m);
-            } catch (error) {
-              // Nobody received it: put it back where it was (SPEC Q8).
-              if (error instanceof ClosedStdoutError) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
-              throw error;
-            }
+            await deliver(m);
           }
         }
       } catch (error) {
         if (!(error instanceof ClosedStdoutError)) throw error;
+        return EXIT.OK; // SPEC Q8: a reader that went away is not an error
       }
       return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
     },

@@ -1,14 +1,294 @@
-import { ConfigError } from "../../errors.ts";
-import type { Backend, BrokerConfig } from "../../types.ts";
+/**
+ * The Redis / Valkey backend through Bun's built-in `RedisClient` (SPEC §7.3):
+ * one namespace of keys per store (see keys.ts), every state change one Lua
+ * script (scripts.ts, prelude.ts), wake-ups over pub/sub (subscriber.ts).
+ *
+ * `status().dbSize` is the sum of `MEMORY USAGE` (Redis' own estimate, default
+ * sampling) over the namespace's keys, found with SCAN.
+ * @module
+ */
+import { ArgumentError, BackendError } from "../../errors.ts";
+import { wallClockNs } from "../../timestamp.ts";
+import type { Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../types.ts";
+import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
+import { RedisConnection } from "./connection.ts";
+import {
+  afterArg,
+  beforeArg,
+  escapeGlob,
+  fnmatchToLua,
+  idMember,
+  isPossibleId,
+  keyPrefix,
+  MAGIC,
+  parseSettings,
+  SCHEMA_VERSION,
+} from "./keys.ts";
+import { ActivitySubscriber } from "./subscriber.ts";
+
+export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
 
 /** Options of the Redis backend. */
 export interface RedisBackendOptions {
+  /** `redis://[user:password@]host:port/db` (also `rediss://`, `redis+unix://`). */
   url: string;
+  /** `namespace` (default `simplebroker_redis_v1`), `reservation_timeout` in seconds (default 300). */
   options: Record<string, unknown>;
   config: BrokerConfig;
 }
 
-/** Placeholder until the Redis backend lands (issue 8). */
-export function createRedisBackend(_opts: RedisBackendOptions): Backend {
-  throw new ConfigError("Requested backend 'redis' is not available yet.");
+/** The Redis implementation of {@link Backend}, with its namespace. */
+export interface RedisBackend extends Backend {
+  readonly namespace: string;
+  /** The key prefix `simplebroker:<namespace>:`. */
+  readonly prefix: string;
+}
+
+/** Create a Redis backend; it connects on first use. */
+export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
+  return new RedisStore(opts);
+}
+
+const BIG_LIMIT = 2_000_000_000;
+
+class RedisStore implements RedisBackend {
+  readonly name = "redis";
+  readonly displayTarget: string;
+  readonly namespace: string;
+  readonly prefix: string;
+  readonly #config: BrokerConfig;
+  readonly #conn: RedisConnection;
+  readonly #reservationMs: number;
+  #subscriber: ActivitySubscriber | undefined;
+  #closed = false;
+
+  constructor(opts: RedisBackendOptions) {
+    const settings = parseSettings(opts.options);
+    this.namespace = settings.namespace;
+    this.prefix = keyPrefix(settings.namespace);
+    this.#reservationMs = settings.reservationTimeoutMs;
+    this.#config = opts.config;
+    this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "");
+    this.displayTarget = this.#conn.display;
+  }
+
+  async init(): Promise<void> {
+    const [magic, version] = (await this.#run("init", [])) as [string | null, string | null];
+    if (magic !== MAGIC || Number(version) > SCHEMA_VERSION) {
+      throw new BackendError(`Redis namespace '${this.namespace}' is not a SimpleBroker namespace`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#subscriber?.close();
+    this.#subscriber = undefined;
+    this.#conn.close();
+  }
+
+  async write(queue: string, bodies: string[]): Promise<bigint[]> {
+    if (bodies.length === 0) return [];
+    const ids = (await this.#run("write", [queue, String(wallClockNs()), ...bodies])) as string[];
+    return ids.map((id) => BigInt(id));
+  }
+
+  async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
+    const args = selectionArgs(sel);
+    if (!args) return [];
+    return toMessages(await this.#run("claim", [queue, args.limit, args.after, args.before, args.exact]));
+  }
+
+  async peek(queue: string, sel: Selection = {}): Promise<Message[]> {
+    const args = selectionArgs(sel);
+    if (!args) return [];
+    const offset = String(Math.max(0, Math.floor(sel.offset ?? 0)));
+    return toMessages(await this.#run("peek", [queue, args.limit, args.after, args.before, args.exact, offset]));
+  }
+
+  async move(source: string, target: string, sel: Selection = {}): Promise<Message[]> {
+    const args = selectionArgs(sel);
+    if (!args) return [];
+    const unclaimed = sel.requireUnclaimed === false ? "0" : "1";
+    return toMessages(await this.#run("move", [source, target, args.limit, args.after, args.before, args.exact, unclaimed]));
+  }
+
+  async reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
+    const args = selectionArgs(sel);
+    const token = crypto.randomUUID();
+    const messages = args
+      ? toMessages(
+          await this.#run("reserve", [queue, args.limit, args.after, args.before, args.exact, moveTo ?? "", token, String(this.#reservationMs)]),
+        )
+      : [];
+    let open = messages.length > 0;
+    const finish = async (commit: boolean) => {
+      if (!open) return;
+      open = false;
+      // -1: the reservation went stale and its messages are pending again (at-least-once).
+      await this.#run("finish", [token, commit ? "1" : "0"]);
+    };
+    return { messages, commit: () => finish(true), rollback: () => finish(false) };
+  }
+
+  async deleteQueue(queue?: string): Promise<number> {
+    return Number(await this.#run("delete", [queue ?? "", queue === undefined ? "1" : "0"]));
+  }
+
+  async broadcast(body: string, pattern?: string): Promise<number> {
+    return Number(await this.#run("broadcast", [body, String(wallClockNs()), pattern ? fnmatchToLua(pattern) : ""]));
+  }
+
+  async listStats(filter: { prefix?: string; pattern?: string } = {}): Promise<QueueStats[]> {
+    if (filter.prefix !== undefined && filter.pattern !== undefined) {
+      throw new ArgumentError("prefix and pattern cannot be used together");
+    }
+    const prefix = filter.prefix ?? (filter.pattern !== undefined ? patternPrefix(filter.pattern) : "");
+    if (filter.prefix !== undefined || filter.pattern !== undefined) validateQueuePrefix(prefix);
+    const all = toStats(await this.#run("stats", [""]));
+    return all
+      .filter((s) => s.queue.startsWith(prefix) && (filter.pattern === undefined || fnmatch(s.queue, filter.pattern)))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+
+  async queueStats(queue: string): Promise<QueueStats> {
+    return toStats(await this.#run("stats", [queue]))[0]!;
+  }
+
+  async hasPending(queue: string, after?: bigint): Promise<boolean> {
+    return Number(await this.#run("hasPending", [queue, afterArg(after)])) > 0;
+  }
+
+  async status(): Promise<BrokerStatus> {
+    const [total, last] = (await this.#run("status", [])) as [number, string];
+    return { totalMessages: Number(total), lastTimestamp: BigInt(last), dbSize: await this.#memoryUsage() };
+  }
+
+  async generateTimestamp(): Promise<bigint> {
+    return BigInt((await this.#run("timestamp", [String(wallClockNs())])) as string);
+  }
+
+  async lastTimestamp(): Promise<bigint> {
+    return BigInt(((await this.#conn.send("HGET", [`${this.prefix}meta`, "last_ts"])) as string | null) ?? "0");
+  }
+
+  async listAliases(): Promise<Array<[string, string]>> {
+    const flat = ((await this.#conn.send("HGETALL", [`${this.prefix}aliases`])) ?? {}) as Record<string, string> | string[];
+    const pairs: Array<[string, string]> = Array.isArray(flat)
+      ? Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])
+      : Object.entries(flat);
+    return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  async resolveAlias(alias: string): Promise<string | undefined> {
+    return ((await this.#conn.send("HGET", [`${this.prefix}aliases`, alias])) as string | null) ?? undefined;
+  }
+
+  async addAlias(alias: string, target: string): Promise<void> {
+    await this.#run("addAlias", [alias, target]);
+  }
+
+  async removeAlias(alias: string): Promise<boolean> {
+    return Number(await this.#run("removeAlias", [alias])) > 0;
+  }
+
+  /** Delete claimed ids and their bodies in batches, under a lock key (compact: nothing more to do). */
+  async vacuum(_compact = false): Promise<VacuumResult> {
+    const lock = `${this.prefix}vacuum_lock`;
+    const token = crypto.randomUUID();
+    const ttl = String(Math.max(1000, Math.round(this.#config.vacuumLockTimeout * 1000)));
+    if ((await this.#conn.send("SET", [lock, token, "NX", "PX", ttl])) === null) return { vacuumed: 0, ran: false };
+    try {
+      const batch = Math.max(1, this.#config.vacuumBatchSize);
+      let vacuumed = 0;
+      for (;;) {
+        const n = Number(await this.#run("vacuum", [String(batch)]));
+        vacuumed += n;
+        if (n < batch) break;
+      }
+      return { vacuumed, ran: true };
+    } finally {
+      await this.#run("unlock", [token]).catch(() => {});
+    }
+  }
+
+  /** Delete every key of the namespace (SCAN + UNLINK); refuses keys that are not ours. */
+  async cleanup(): Promise<boolean> {
+    this.#subscriber?.close();
+    this.#subscriber = undefined;
+    const magic = (await this.#conn.send("HGET", [`${this.prefix}meta`, "magic"])) as string | null;
+    const keys = await this.#scanKeys();
+    if (magic === null && keys.length === 0) return false;
+    if (magic !== MAGIC) {
+      throw new BackendError(
+        `Redis namespace '${this.namespace}' is not a SimpleBroker namespace (${magic === null ? "no metadata" : `magic '${magic}'`}); refusing to delete it`,
+      );
+    }
+    for (let i = 0; i < keys.length; i += 500) await this.#conn.send("UNLINK", keys.slice(i, i + 500));
+    return true;
+  }
+
+  waitForActivity(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    // Reject (not resolve false at once) when closed, so a waiting loop cannot spin.
+    if (this.#closed) return Promise.reject(new BackendError(`Redis connection to ${this.displayTarget} is closed`));
+    this.#subscriber ??= new ActivitySubscriber(this.#conn, this.prefix);
+    return this.#subscriber.wait(queues, timeoutMs, signal);
+  }
+
+  // --- internal ---
+
+  #run(name: Parameters<RedisConnection["run"]>[0], args: string[]): Promise<any> {
+    return this.#conn.run(name, this.prefix, args);
+  }
+
+  async #scanKeys(): Promise<string[]> {
+    const match = `${escapeGlob(this.prefix)}*`;
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = (await this.#conn.send("SCAN", [cursor, "MATCH", match, "COUNT", "1000"])) as [string, string[]];
+      cursor = String(next);
+      keys.push(...batch);
+    } while (cursor !== "0");
+    return [...new Set(keys)];
+  }
+
+  async #memoryUsage(): Promise<number> {
+    const keys = await this.#scanKeys();
+    const sizes = await Promise.all(keys.map((k) => this.#conn.send("MEMORY", ["USAGE", k]) as Promise<number | null>));
+    return sizes.reduce<number>((sum, n) => sum + Number(n ?? 0), 0);
+  }
+}
+
+// --- internal ---
+
+/** Script arguments of a selection, or null when it cannot match anything. */
+function selectionArgs(sel: Selection): { limit: string; after: string; before: string; exact: string } | null {
+  const raw = sel.limit ?? 1;
+  const limit = Number.isFinite(raw) ? Math.min(Math.floor(raw), BIG_LIMIT) : BIG_LIMIT;
+  if (limit < 1) return null;
+  if (sel.exactId !== undefined) {
+    if (!isPossibleId(sel.exactId)) return null;
+    return { limit: "1", after: "", before: "", exact: idMember(sel.exactId) };
+  }
+  const before = beforeArg(sel.before);
+  if (before === null) return null;
+  return { limit: String(limit), after: afterArg(sel.after), before, exact: "" };
+}
+
+function toMessages(flat: string[]): Message[] {
+  const out: Message[] = new Array(flat.length / 2);
+  for (let i = 0; i < flat.length; i += 2) out[i / 2] = { body: flat[i + 1]!, ts: BigInt(flat[i]!) };
+  return out;
+}
+
+/** Reserved ids count as pending: other connections see an open SQLite batch the same way. */
+function toStats(flat: Array<string | number>): QueueStats[] {
+  const out: QueueStats[] = [];
+  for (let i = 0; i < flat.length; i += 4) {
+    const pending = Number(flat[i + 1]) + Number(flat[i + 3]);
+    const claimed = Number(flat[i + 2]);
+    const total = pending + claimed;
+    out.push({ queue: String(flat[i]), pending, claimed, total, exists: total > 0 });
+  }
+  return out;
 }

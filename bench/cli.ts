@@ -1,0 +1,121 @@
+/**
+ * CLI benchmarks: one `broker write` with the compiled binary against a
+ * compiled program that only opens the database and inserts one row
+ * (`bench/raw-insert-fixture.ts`), both built with `bun build --compile
+ * --minify`. hyperfine is not assumed: each command runs N times through
+ * `Bun.spawnSync`, interleaved, after a warm-up, and the medians of the wall
+ * times are compared. For information it also times the uncompiled forms and
+ * `--version` against an empty program (startup and import cost).
+ * @module
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { measurement, type Measurement } from "./sqlite.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+
+export interface CliBenchOptions {
+  /** Scratch directory (binaries and database files). */
+  dir: string;
+  /** Timed runs per command. */
+  runs: number;
+  progress?: (line: string) => void;
+}
+
+/** An environment without BROKER_* settings (defaults: FULL sync, `.broker.db`). */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  return env;
+}
+
+function build(entry: string, outfile: string): void {
+  const r = Bun.spawnSync([process.execPath, "build", entry, "--compile", "--minify", "--outfile", outfile], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (r.exitCode !== 0) throw new Error(`bun build ${entry} failed:\n${r.stderr.toString()}${r.stdout.toString()}`);
+}
+
+interface Cmd {
+  argv: string[];
+  cwd: string;
+}
+
+/** Wall time of one run, ms; throws when the command fails. */
+function runOnce(cmd: Cmd, env: Record<string, string>): number {
+  const t0 = performance.now();
+  const r = Bun.spawnSync(cmd.argv, { cwd: cmd.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const ms = performance.now() - t0;
+  if (r.exitCode !== 0) throw new Error(`${cmd.argv.join(" ")} exited ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  return ms;
+}
+
+/** Build, warm up, then time every command `runs` times in rotating order. */
+export function runCliBenches(opts: CliBenchOptions): Measurement[] {
+  const say = opts.progress ?? (() => {});
+  const bin = join(opts.dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  const broker = join(bin, "broker");
+  const rawBin = join(bin, "raw-insert");
+  const bareBin = join(bin, "bare");
+  const bareSrc = join(bin, "bare.ts");
+  writeFileSync(bareSrc, "// an empty program: the floor of process start-up\nexport {};\n");
+  say("cli: compiling cli/index.ts, bench/raw-insert-fixture.ts and an empty program");
+  build(join(ROOT, "cli/index.ts"), broker);
+  build(join(ROOT, "bench/raw-insert-fixture.ts"), rawBin);
+  build(bareSrc, bareBin);
+
+  const env = cleanEnv();
+  const dirs = Object.fromEntries(
+    ["compiled", "raw", "uncompiled", "rawUncompiled"].map((k) => {
+      const d = join(opts.dir, `cli-${k}`);
+      mkdirSync(d, { recursive: true });
+      return [k, d];
+    }),
+  ) as Record<"compiled" | "raw" | "uncompiled" | "rawUncompiled", string>;
+  // Every database file is created by our CLI, so the raw program writes into the same schema.
+  for (const d of Object.values(dirs)) runOnce({ argv: [broker, "write", "q", "setup"], cwd: d }, env);
+
+  const fixture = join(ROOT, "bench/raw-insert-fixture.ts");
+  const cli = join(ROOT, "cli/index.ts");
+  const cmds: Record<string, Cmd> = {
+    compiled: { argv: [broker, "write", "q", "hello"], cwd: dirs.compiled },
+    raw: { argv: [rawBin, join(dirs.raw, ".broker.db"), "q", "hello"], cwd: dirs.raw },
+    uncompiled: { argv: [process.execPath, cli, "write", "q", "hello"], cwd: dirs.uncompiled },
+    rawUncompiled: { argv: [process.execPath, fixture, join(dirs.rawUncompiled, ".broker.db"), "q", "hello"], cwd: dirs.rawUncompiled },
+    versionCompiled: { argv: [broker, "--version"], cwd: opts.dir },
+    bareCompiled: { argv: [bareBin], cwd: opts.dir },
+    versionUncompiled: { argv: [process.execPath, cli, "--version"], cwd: opts.dir },
+    bareUncompiled: { argv: [process.execPath, bareSrc], cwd: opts.dir },
+  };
+  const keys = Object.keys(cmds);
+  const t: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+  say(`cli: ${opts.runs} runs of ${keys.length} commands`);
+  for (let i = 0; i < 3; i++) for (const k of keys) runOnce(cmds[k]!, env);
+  for (let i = 0; i < opts.runs; i++) {
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(i + j) % keys.length]!;
+      t[k]!.push(runOnce(cmds[k]!, env));
+    }
+  }
+  return [
+    measurement("cli write (compiled binary)", "ms", t.compiled!, t.raw!, {
+      baseLabel: "raw",
+      target: { op: "<=", value: 1.5 },
+      note: "raw = compiled raw-insert-fixture",
+    }),
+    measurement("cli write (bun cli/index.ts)", "ms", t.uncompiled!, t.rawUncompiled!, {
+      note: "info: raw = bun bench/raw-insert-fixture.ts",
+    }),
+    measurement("cli --version (compiled binary)", "ms", t.versionCompiled!, t.bareCompiled!, {
+      baseLabel: "empty",
+      note: "info: start-up + imports vs an empty compiled program",
+    }),
+    measurement("cli --version (bun cli/index.ts)", "ms", t.versionUncompiled!, t.bareUncompiled!, {
+      baseLabel: "empty",
+      note: "info: vs bun <empty script>",
+    }),
+  ];
+}

@@ -1,0 +1,151 @@
+/**
+ * SQL of the PostgreSQL backend's queue operations, built per selection
+ * shape (so each shape becomes one prepared statement per connection), and
+ * the body codec that lets bodies with NUL characters through TEXT columns.
+ * @module
+ */
+import type { Message, Selection } from "../../types.ts";
+
+/** A statement and its positional parameters. */
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+type Row = { order_id: bigint; body: string; ts: bigint };
+
+/**
+ * PostgreSQL TEXT cannot hold U+0000. A body with a NUL (or one that starts
+ * with the marker itself) is stored as the noncharacter U+FDD0 followed by
+ * its JSON string form; every other body is stored as it is.
+ */
+const MARKER = "\uFDD0";
+
+export function encodeBody(body: string): string {
+  return body.includes("\0") || body.startsWith(MARKER) ? MARKER + JSON.stringify(body) : body;
+}
+
+export function decodeBody(stored: string): string {
+  if (!stored.startsWith(MARKER)) return stored;
+  try {
+    const value: unknown = JSON.parse(stored.slice(MARKER.length));
+    return typeof value === "string" ? value : stored;
+  } catch {
+    return stored;
+  }
+}
+
+/** Rows of a claim/move in FIFO (`order_id`) order, as messages. */
+export function toMessages(rows: Row[]): Message[] {
+  if (rows.length > 1) rows.sort((a, b) => (a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0));
+  return rows.map((r) => ({ body: decodeBody(r.body), ts: r.ts }));
+}
+
+/** The WHERE clause of a selection; parameters are numbered from `params.length + 1`. */
+function where(queue: string, sel: Selection, unclaimedOnly: boolean, params: unknown[]): string {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (sel.exactId !== undefined) {
+    return `ts = ${p(sel.exactId)} AND queue = ${p(queue)}${unclaimedOnly ? " AND claimed = FALSE" : ""}`;
+  }
+  let text = `queue = ${p(queue)} AND claimed = FALSE`;
+  if (sel.after !== undefined) text += ` AND ts > ${p(sel.after)}`;
+  if (sel.before !== undefined) text += ` AND ts < ${p(sel.before)}`;
+  return text;
+}
+
+function limitOf(sel: Selection): number {
+  return sel.exactId !== undefined ? 1 : Math.max(0, Math.trunc(sel.limit ?? 1));
+}
+
+/** Pending rows without changing them, oldest first. */
+export function peekSql(s: string, queue: string, sel: Selection): Statement {
+  const params: unknown[] = [];
+  const cond = where(queue, sel, true, params);
+  params.push(limitOf(sel), Math.max(0, Math.trunc(sel.offset ?? 0)));
+  const n = params.length;
+  return {
+    text: `SELECT body, ts FROM ${s}.messages WHERE ${cond} ORDER BY order_id LIMIT $${n - 1} OFFSET $${n}`,
+    params,
+  };
+}
+
+/**
+ * Lock the oldest matching rows (skipping rows another transaction holds; an
+ * exact id waits for its row instead) and return the CTE text.
+ */
+function picked(s: string, cond: string, limitParam: number, exact: boolean): string {
+  return `WITH picked AS MATERIALIZED (
+  SELECT order_id FROM ${s}.messages WHERE ${cond} ORDER BY order_id LIMIT $${limitParam} FOR UPDATE${exact ? "" : " SKIP LOCKED"})`;
+}
+
+/** Mark matching pending rows claimed; returns them. */
+export function claimSql(s: string, queue: string, sel: Selection): Statement {
+  const params: unknown[] = [];
+  const cond = where(queue, sel, true, params);
+  params.push(limitOf(sel));
+  return {
+    text: `${picked(s, cond, params.length, sel.exactId !== undefined)}
+UPDATE ${s}.messages m SET claimed = TRUE FROM picked WHERE m.order_id = picked.order_id
+RETURNING m.order_id, m.body, m.ts`,
+    params,
+  };
+}
+
+/** Move matching rows to `target` (pending there) and notify `target` once when any moved. */
+export function moveSql(s: string, source: string, target: string, sel: Selection, channel: string): Statement {
+  const params: unknown[] = [];
+  const cond = where(source, sel, sel.requireUnclaimed ?? true, params);
+  params.push(limitOf(sel));
+  const limit = params.length;
+  params.push(target, channel);
+  return {
+    text: `${picked(s, cond, limit, sel.exactId !== undefined)},
+moved AS (
+  UPDATE ${s}.messages m SET queue = $${limit + 1}, claimed = FALSE FROM picked WHERE m.order_id = picked.order_id
+  RETURNING m.order_id, m.body, m.ts),
+woke AS (SELECT pg_notify($${limit + 2}, $${limit + 1}) FROM (SELECT 1 FROM moved LIMIT 1) one)
+SELECT order_id, body, ts FROM moved WHERE (SELECT count(*) FROM woke) >= 0`,
+    params,
+  };
+}
+
+/**
+ * Insert rows (queue, body, ts) in array order so `order_id` follows `ts`,
+ * advance `meta.last_ts`, and notify each queue. Run with `meta` locked.
+ */
+export function insertSql(s: string, queues: string[], bodies: string[], ids: bigint[], channel: string): Statement {
+  const wake = new Set(queues).size > 64 ? ["*"] : [...new Set(queues)];
+  return {
+    text: `WITH ins AS (
+  INSERT INTO ${s}.messages (queue, body, ts)
+  SELECT u.q, u.b, u.t FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u(q, b, t, o) ORDER BY u.o
+  RETURNING 1),
+adv AS (UPDATE ${s}.meta SET last_ts = $4 WHERE singleton AND last_ts < $4 RETURNING 1),
+woke AS (SELECT pg_notify($5, w) FROM unnest($6::text[]) AS w)
+SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM adv) AS advanced, (SELECT count(*) FROM woke) AS woke`,
+    params: [queues, bodies.map(encodeBody), ids.map(String), ids[ids.length - 1]!, channel, wake],
+  };
+}
+
+/** `SELECT last_ts … FOR UPDATE`: the id allocator's lock. */
+export function lockMetaSql(s: string): string {
+  return `SELECT last_ts FROM ${s}.meta WHERE singleton FOR UPDATE`;
+}
+
+/** Per-queue counts (`pending`, `total`), optionally for names starting with a prefix. */
+export function statsSql(s: string, prefix: string): Statement {
+  const head = `SELECT queue, count(*) FILTER (WHERE claimed = FALSE) AS pending, count(*) AS total FROM ${s}.messages`;
+  const tail = `GROUP BY queue ORDER BY queue COLLATE "C"`;
+  return prefix
+    ? { text: `${head} WHERE starts_with(queue, $1) ${tail}`, params: [prefix] }
+    : { text: `${head} ${tail}`, params: [] };
+}
+
+/** Delete up to `$1` claimed rows (one batch of a vacuum). */
+export function vacuumBatchSql(s: string): string {
+  return `DELETE FROM ${s}.messages WHERE order_id IN (
+  SELECT order_id FROM ${s}.messages WHERE claimed = TRUE LIMIT $1 FOR UPDATE SKIP LOCKED)`;
+}

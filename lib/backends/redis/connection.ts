@@ -1,0 +1,140 @@
+/**
+ * One lazily opened command connection (Bun's `RedisClient`), script calls
+ * through EVALSHA with an EVAL fallback, and the mapping of every failure to
+ * a one-line {@link BackendError} (or {@link ArgumentError} for the alias
+ * checks done inside the scripts). Passwords never reach a message.
+ * @module
+ */
+import { RedisClient, type RedisOptions } from "bun";
+import { ArgumentError, BackendError } from "../../errors.ts";
+import { redactTarget } from "../../project.ts";
+import { script, type ScriptName } from "./scripts.ts";
+
+/** Client settings: fail within a few seconds when the server is unreachable. */
+const CLIENT_OPTIONS: RedisOptions = {
+  connectionTimeout: 5000,
+  autoReconnect: true,
+  maxRetries: 6,
+  enableOfflineQueue: true,
+  enableAutoPipelining: true,
+};
+
+/** Add `password` to a `redis://` URL that carries none (BROKER_BACKEND_PASSWORD). */
+export function urlWithPassword(url: string, password: string): string {
+  if (!password) return url;
+  try {
+    const u = new URL(url);
+    if (u.password || !u.host) return url;
+    u.password = password;
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** The command connection of one backend instance. */
+export class RedisConnection {
+  /** The target as shown to users (password redacted). */
+  readonly display: string;
+  readonly #url: string;
+  readonly #secrets: string[];
+  #client: RedisClient | undefined;
+  #closed = false;
+
+  constructor(url: string, password: string) {
+    this.#url = urlWithPassword(url, password);
+    this.display = redactTarget(url);
+    const secrets = [password];
+    try {
+      const u = new URL(this.#url);
+      secrets.push(u.password, decodeURIComponent(u.password));
+    } catch {
+      // not a URL: nothing more to hide
+    }
+    this.#secrets = secrets.filter((s) => s.length > 0);
+  }
+
+  /** The client, created on first use (it connects on its first command). */
+  get client(): RedisClient {
+    if (this.#closed) throw new BackendError(`Redis connection to ${this.display} is closed`);
+    return (this.#client ??= new RedisClient(this.#url, CLIENT_OPTIONS));
+  }
+
+  /** Run one command. */
+  async send(command: string, args: string[]): Promise<any> {
+    const client = this.client;
+    try {
+      return await client.send(command, args);
+    } catch (error) {
+      throw this.#wrap(error, client);
+    }
+  }
+
+  /** Run a script of scripts.ts by name; `args` follow the key prefix (ARGV[1]). */
+  async run(name: ScriptName, prefix: string, args: string[]): Promise<any> {
+    const s = script(name);
+    const client = this.client;
+    try {
+      try {
+        return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+        return await client.send("EVAL", [s.source, "0", prefix, ...args]);
+      }
+    } catch (error) {
+      throw this.#wrap(error, client);
+    }
+  }
+
+  /** A second connection with the same settings (for the pub/sub subscriber). */
+  async duplicate(): Promise<RedisClient> {
+    const client = this.client;
+    try {
+      const dup = await client.duplicate();
+      await dup.connect();
+      return dup;
+    } catch (error) {
+      throw this.#wrap(error, client);
+    }
+  }
+
+  /** Turn any failure into a one-line broker error, without secrets. */
+  wrap(error: unknown): Error {
+    return this.#wrap(error, undefined);
+  }
+
+  /** Close the connection. Idempotent; later calls fail with a clear error. */
+  close(): void {
+    this.#closed = true;
+    const c = this.#client;
+    this.#client = undefined;
+    try {
+      c?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  // --- internal ---
+
+  #wrap(error: unknown, client: RedisClient | undefined): Error {
+    if (error instanceof ArgumentError || error instanceof BackendError) return error;
+    const e = error as { message?: unknown; code?: unknown };
+    let text = String(e?.message ?? error).replace(/ script: [0-9a-f]{40}, on @user_script:\d+\.?$/, "");
+    for (const s of this.#secrets) text = text.replaceAll(s, "***");
+    text = text.replace(/\s*\n\s*/g, " ").trim();
+    if (text.startsWith("SBARG ")) return new ArgumentError(text.slice(6));
+    if (text.startsWith("SBERR ")) return new BackendError(text.slice(6));
+    const serverReply = e?.code === "ERR_REDIS_SERVER_ERROR";
+    if (!serverReply && client && client === this.#client) {
+      // A broken or given-up client: drop it so the next call connects afresh.
+      this.#client = undefined;
+      try {
+        client.close();
+      } catch {
+        // already closed
+      }
+    }
+    return new BackendError(`Redis error (${this.display}): ${text}`, { cause: error, retryable: !serverReply });
+  }
+}

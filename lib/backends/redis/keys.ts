@@ -1,0 +1,128 @@
+/**
+ * Names and encodings of the Redis backend (SPEC §7.3): the namespace key
+ * prefix, the 19-digit member form of ids, the Lua translation of fnmatch
+ * patterns, and the backend options.
+ *
+ * Layout under `simplebroker:<namespace>:`
+ *
+ *     meta                      hash: magic, schema_version, last_ts, alias_version
+ *     queues                    set: every queue with pending, claimed or reserved ids
+ *     aliases                   hash: alias -> target
+ *     bodies                    hash: id -> body
+ *     q:<queue>:pending         zset (score 0, member = 19-digit id: lex = numeric = FIFO)
+ *     q:<queue>:claimed         zset, read but not yet vacuumed
+ *     q:<queue>:reserved        zset, taken by an open at-least-once reservation
+ *     q:<queue>:batches         zset: reservation token scored by its deadline (ms)
+ *     batches:<token>:ids|meta  the ids of one reservation; its queue, destination, deadline
+ *     vacuum_lock               string with a PX expiry while a vacuum runs
+ *     activity:q:<queue>        pub/sub channel (payload: queue name)
+ *     activity:all              pub/sub channel (payload `*`: broadcast, delete --all)
+ * @module
+ */
+import { ConfigError } from "../../errors.ts";
+
+/** `meta.magic` of every SimpleBroker namespace. */
+export const MAGIC = "simplebroker-v1";
+/** Schema version of the Redis layout. */
+export const SCHEMA_VERSION = 1;
+/** Namespace used when neither `.broker.toml` nor the options name one. */
+export const DEFAULT_NAMESPACE = "simplebroker_redis_v1";
+/** Seconds after which an uncommitted reservation goes back to pending. */
+export const DEFAULT_RESERVATION_TIMEOUT = 300;
+
+const NAMESPACE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
+const ID_DIGITS = 19;
+const MAX_ID = (1n << 63n) - 1n;
+
+/** The options a `.broker.toml` `[backend_options]` table may hold for redis. */
+export interface RedisSettings {
+  namespace: string;
+  /** Reservation staleness in milliseconds. */
+  reservationTimeoutMs: number;
+}
+
+/** Validate `options.namespace` and `options.reservation_timeout` (seconds). */
+export function parseSettings(options: Record<string, unknown>): RedisSettings {
+  const namespace = String(options.namespace ?? DEFAULT_NAMESPACE);
+  // No ':' and no glob characters: `simplebroker:<ns>:*` must never match another namespace's keys.
+  if (!NAMESPACE_RE.test(namespace)) {
+    throw new ConfigError(
+      `Invalid Redis namespace '${namespace}': use 1-200 letters, digits, '_', '.' or '-' (not starting with '.' or '-')`,
+      { key: "namespace" },
+    );
+  }
+  const raw = options.reservation_timeout ?? options.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(`Invalid Redis reservation_timeout '${String(raw)}': expected a positive number of seconds`, {
+      key: "reservation_timeout",
+    });
+  }
+  return { namespace, reservationTimeoutMs: Math.max(1, Math.round(seconds * 1000)) };
+}
+
+/** The key prefix of a namespace: `simplebroker:<namespace>:`. */
+export function keyPrefix(namespace: string): string {
+  return `simplebroker:${namespace}:`;
+}
+
+/** An id as a zset member: 19 zero-padded digits, so lexicographic order is numeric order. */
+export function idMember(id: bigint): string {
+  return id.toString().padStart(ID_DIGITS, "0");
+}
+
+/** Whether `id` can be a message id at all (0 < id < 2^63). */
+export function isPossibleId(id: bigint): boolean {
+  return id > 0n && id <= MAX_ID;
+}
+
+/** Lower bound argument for the scripts: `""` = unbounded. */
+export function afterArg(after: bigint | undefined): string {
+  return after === undefined || after < 0n ? "" : idMember(after > MAX_ID ? MAX_ID : after);
+}
+
+/** Upper bound argument; `null` when nothing can match (`before` ≤ 1). */
+export function beforeArg(before: bigint | undefined): string | null {
+  if (before === undefined || before > MAX_ID) return "";
+  return before <= 1n ? null : idMember(before);
+}
+
+/** Escape the glob characters of a literal for `SCAN … MATCH`. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/**
+ * An fnmatch pattern (`*`, `?`, `[seq]`, `[!seq]`, Python `fnmatchcase`
+ * rules) as an anchored Lua pattern, for broadcast's selection inside its
+ * script. Queue names are ASCII, so Lua's byte-wise matching agrees.
+ */
+export function fnmatchToLua(pattern: string): string {
+  let out = "^";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") out += ".*";
+    else if (c === "?") out += ".";
+    else if (c === "[") {
+      let j = i + 1;
+      if (pattern[j] === "!") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j++;
+      if (j >= pattern.length) {
+        out += "%[";
+        continue;
+      }
+      let body = pattern.slice(i + 1, j);
+      let negate = false;
+      if (body.startsWith("!")) {
+        negate = true;
+        body = body.slice(1);
+      }
+      body = body.replaceAll("%", "%%");
+      if (!negate && body.startsWith("^")) body = "%" + body;
+      out += `[${negate ? "^" : ""}${body}]`;
+      i = j;
+    } else out += /[A-Za-z0-9]/.test(c) ? c : c.charCodeAt(0) < 128 ? `%${c}` : c;
+  }
+  return out + "$";
+}

@@ -1,0 +1,215 @@
+/**
+ * The Lua scripts of the Redis backend: every state change is one script, so
+ * it is atomic on the server (SPEC §7.3). `ARGV[1]` is always the key prefix;
+ * the keys are derived from it (standalone Redis / Valkey, no cluster). Each
+ * script is the shared prelude (prelude.ts) followed by its body.
+ * @module
+ */
+import { PRELUDE } from "./prelude.ts";
+
+const BODIES = {
+  /** → {magic, schema_version} */
+  init: `guard(true)
+return redis.call('HMGET', META, 'magic', 'schema_version')`,
+
+  /** queue, now_ns, body… → ids */
+  write: `guard(true)
+local q, gen, ids = ARGV[2], idgen(ARGV[3]), {}
+for i = 4, #ARGV do ids[#ids + 1] = gen.next() end
+chunks(ids, function(a, b)
+  local args = {}
+  for j = a, b do args[#args + 1] = ids[j]; args[#args + 1] = ARGV[j + 3] end
+  redis.call('HSET', BODIES, unpack(args))
+end)
+zadd(qk(q, 'pending'), ids)
+redis.call('SADD', QUEUES, q)
+gen.save()
+wake(q)
+return ids`,
+
+  /** queue, limit, after, before, exact → {id, body, …} */
+  claim: `guard(false)
+local q = ARGV[2]
+expire(q)
+local ids = pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3])
+zrem(qk(q, 'pending'), ids)
+zadd(qk(q, 'claimed'), ids)
+return bodies(ids)`,
+
+  /** queue, limit, after, before, exact, offset → {id, body, …} */
+  peek: `guard(false)
+local q = ARGV[2]
+expire(q)
+return bodies(pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3]))`,
+
+  /** source, target, limit, after, before, exact, requireUnclaimed(1|0) → {id, body, …} */
+  move: `guard(false)
+local src, dst = ARGV[2], ARGV[3]
+expire(src)
+local from = qk(src, 'pending')
+local ids = pick(from, ARGV[5], ARGV[6], ARGV[7], 0, ARGV[4])
+if #ids == 0 and ARGV[7] ~= '' and ARGV[8] == '0' then
+  from = qk(src, 'claimed')
+  ids = pick(from, '', '', ARGV[7], 0, 1)
+end
+if #ids == 0 then return {} end
+zrem(from, ids)
+zadd(qk(dst, 'pending'), ids)
+redis.call('SADD', QUEUES, dst)
+touch(src)
+wake(dst)
+return bodies(ids)`,
+
+  /** queue, limit, after, before, exact, dest, token, timeout_ms → {id, body, …} */
+  reserve: `guard(false)
+local q, tok = ARGV[2], ARGV[8]
+expire(q)
+local ids = pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3])
+if #ids == 0 then return {} end
+local deadline = string.format('%d', now_ms() + tonumber(ARGV[9]))
+zrem(qk(q, 'pending'), ids)
+zadd(qk(q, 'reserved'), ids)
+zadd(bk(tok, 'ids'), ids)
+redis.call('HSET', bk(tok, 'meta'), 'queue', q, 'dest', ARGV[7], 'deadline', deadline)
+redis.call('ZADD', qk(q, 'batches'), deadline, tok)
+return bodies(ids)`,
+
+  /** token, commit(1|0) → ids released, -1 when the reservation no longer exists */
+  finish: `return release(ARGV[2], ARGV[3] == '1')`,
+
+  /** queue, all(1|0) → rows deleted */
+  delete: `guard(false)
+local function drop(q, keep)
+  local n = 0
+  for _, kind in ipairs({'pending', 'claimed', 'reserved'}) do
+    local ids = redis.call('ZRANGE', qk(q, kind), 0, -1)
+    if not keep then hdel(ids) end
+    n = n + #ids
+    redis.call('DEL', qk(q, kind))
+  end
+  for _, tok in ipairs(redis.call('ZRANGE', qk(q, 'batches'), 0, -1)) do
+    redis.call('DEL', bk(tok, 'meta'), bk(tok, 'ids'))
+  end
+  redis.call('DEL', qk(q, 'batches'))
+  redis.call('SREM', QUEUES, q)
+  return n
+end
+if ARGV[3] ~= '1' then return drop(ARGV[2], false) end
+local n = 0
+for _, q in ipairs(redis.call('SMEMBERS', QUEUES)) do n = n + drop(q, true) end
+redis.call('DEL', BODIES, QUEUES)
+redis.call('PUBLISH', P .. 'activity:all', '*')
+return n`,
+
+  /** body, now_ns, lua pattern ('' = all) → queues written */
+  broadcast: `guard(true)
+local names, pat, targets = redis.call('SMEMBERS', QUEUES), ARGV[4], {}
+table.sort(names)
+for _, q in ipairs(names) do
+  if pat == '' or string.find(q, pat) then targets[#targets + 1] = q end
+end
+if #targets == 0 then return 0 end
+local gen = idgen(ARGV[3])
+for _, q in ipairs(targets) do
+  local id = gen.next()
+  redis.call('HSET', BODIES, id, ARGV[2])
+  redis.call('ZADD', qk(q, 'pending'), '0', id)
+end
+gen.save()
+redis.call('PUBLISH', P .. 'activity:all', '*')
+return #targets`,
+
+  /** queue ('' = every queue) → {queue, pending, claimed, reserved, …} */
+  stats: `guard(false)
+local names = ARGV[2] == '' and redis.call('SMEMBERS', QUEUES) or {ARGV[2]}
+local out = {}
+for _, q in ipairs(names) do
+  expire(q)
+  local p, c, r = redis.call('ZCARD', qk(q, 'pending')), redis.call('ZCARD', qk(q, 'claimed')), redis.call('ZCARD', qk(q, 'reserved'))
+  if ARGV[2] ~= '' or p + c + r > 0 then
+    out[#out + 1] = q; out[#out + 1] = p; out[#out + 1] = c; out[#out + 1] = r
+  end
+end
+return out`,
+
+  /** queue, after → 1 when a pending id above after exists */
+  hasPending: `guard(false)
+local q = ARGV[2]
+expire(q)
+local lo = ARGV[3] ~= '' and ('(' .. ARGV[3]) or '-'
+return #redis.call('ZRANGEBYLEX', qk(q, 'pending'), lo, '+', 'LIMIT', 0, 1)`,
+
+  /** → {total messages, last_ts} */
+  status: `guard(false)
+return {redis.call('HLEN', BODIES), redis.call('HGET', META, 'last_ts') or '0'}`,
+
+  /** now_ns → a fresh id */
+  timestamp: `guard(true)
+local gen = idgen(ARGV[2])
+local id = gen.next()
+gen.save()
+return id`,
+
+  /** alias, target → 1 */
+  addAlias: `guard(true)
+local A, alias, target = P .. 'aliases', ARGV[2], ARGV[3]
+if redis.call('HEXISTS', A, alias) == 1 then fail('SBARG', "Alias '" .. alias .. "' already exists") end
+if redis.call('HEXISTS', A, target) == 1 then fail('SBARG', 'Cannot target another alias') end
+local t, hops, n = target, 0, redis.call('HLEN', A)
+while t and hops <= n do
+  if t == alias then fail('SBARG', 'Alias cycle detected') end
+  t = redis.call('HGET', A, t)
+  hops = hops + 1
+end
+redis.call('HSET', A, alias, target)
+redis.call('HINCRBY', META, 'alias_version', 1)
+return 1`,
+
+  /** alias → 1 removed, 0 absent */
+  removeAlias: `if not guard(false) then return 0 end
+local n = redis.call('HDEL', P .. 'aliases', ARGV[2])
+if n > 0 then redis.call('HINCRBY', META, 'alias_version', 1) end
+return n`,
+
+  /** batch size → claimed rows deleted (call again while it returns the batch size) */
+  vacuum: `guard(false)
+local left, n = tonumber(ARGV[2]), 0
+for _, q in ipairs(redis.call('SMEMBERS', QUEUES)) do
+  if left <= 0 then break end
+  local ids = redis.call('ZRANGE', qk(q, 'claimed'), 0, left - 1)
+  if #ids > 0 then
+    zrem(qk(q, 'claimed'), ids)
+    hdel(ids)
+    n, left = n + #ids, left - #ids
+    touch(q)
+  end
+end
+return n`,
+
+  /** token → 1 when our vacuum lock was released */
+  unlock: `if redis.call('GET', P .. 'vacuum_lock') == ARGV[2] then return redis.call('DEL', P .. 'vacuum_lock') end
+return 0`,
+} as const;
+
+/** Names of the scripts. */
+export type ScriptName = keyof typeof BODIES;
+
+/** A script: its source and its SHA-1 (for EVALSHA). */
+export interface LuaScript {
+  readonly name: ScriptName;
+  readonly source: string;
+  readonly sha: string;
+}
+
+const cache = new Map<ScriptName, LuaScript>();
+
+/** The full source (prelude + body) of a script, with its SHA-1. */
+export function script(name: ScriptName): LuaScript {
+  let s = cache.get(name);
+  if (!s) {
+    const source = `${PRELUDE}\n${BODIES[name]}\n`;
+    s = { name, source, sha: new Bun.CryptoHasher("sha1").update(source).digest("hex") };
+    cache.set(name, s);
+  }
+  return s;
+}

@@ -1,0 +1,87 @@
+// Guards the single-file executable (issue 3): `bun build --compile` of
+// cli/index.ts must behave exactly like the script, checked with the same
+// golden transcript, and a copy named `simplebroker` must be identical to
+// `broker` (SPEC §3.1: the program name printed is always `simplebroker`).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { CLI, runCli, tempDir } from "../helpers.ts";
+
+const GOLDEN = resolve(import.meta.dir, "../golden");
+const buildDir = realpathSync(mkdtempSync(join(tmpdir(), "sb-bin-")));
+const BROKER = join(buildDir, "broker");
+const SIMPLEBROKER = join(buildDir, "simplebroker");
+
+beforeAll(async () => {
+  const proc = Bun.spawn([process.execPath, "build", CLI, "--compile", "--minify", "--outfile", BROKER], {
+    cwd: resolve(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0) throw new Error(`bun build failed (${code}):\n${stdout}${stderr}`);
+  copyFileSync(BROKER, SIMPLEBROKER);
+}, 180_000);
+
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+
+test("the compiled binary passes all 49 golden scenarios", async () => {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  const proc = Bun.spawn(
+    [
+      "python3",
+      `${GOLDEN}/golden.py`,
+      "check",
+      "--cli",
+      BROKER,
+      "--scenarios",
+      `${GOLDEN}/scenarios.json`,
+      "--transcript",
+      `${GOLDEN}/transcript.json`,
+    ],
+    { env, stdout: "pipe", stderr: "pipe" },
+  );
+  const [output, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const summary = output.trimEnd().split("\n").at(-1);
+  if (summary !== "49 passed, 0 failed") console.error(output + stderr);
+  expect(summary).toBe("49 passed, 0 failed");
+  expect(await proc.exited).toBe(0);
+}, 120_000);
+
+test.concurrent("a copy named simplebroker behaves like broker", async () => {
+  using d = tempDir();
+  const viaBroker = { cwd: d.path, cmd: [BROKER] };
+  const viaSimple = { cwd: d.path, cmd: [SIMPLEBROKER] };
+
+  expect(await runCli(["--version"], viaSimple)).toEqual(await runCli(["--version"], viaBroker));
+  expect(await runCli(["write", "jobs", "one"], viaBroker)).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await runCli(["write", "jobs", "two"], viaSimple)).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await runCli(["list"], viaSimple)).toEqual({ stdout: "jobs: 2\n", stderr: "", exitCode: 0 });
+  expect(await runCli(["read", "jobs"], viaSimple)).toEqual({ stdout: "one\n", stderr: "", exitCode: 0 });
+  expect(await runCli(["read", "jobs"], viaBroker)).toEqual({ stdout: "two\n", stderr: "", exitCode: 0 });
+  expect(await runCli(["read", "jobs"], viaSimple)).toEqual({ stdout: "", stderr: "", exitCode: 2 });
+
+  const bad = "simplebroker: error: Invalid queue name: must contain only letters, numbers, periods, underscores, and hyphens. Cannot begin with a hyphen or a period\n";
+  expect(await runCli(["write", ".x", "m"], viaSimple)).toEqual({ stdout: "", stderr: bad, exitCode: 1 });
+  expect(await runCli(["write", ".x", "m"], viaBroker)).toEqual({ stdout: "", stderr: bad, exitCode: 1 });
+
+  // stdin through the binary, and the script and the binary share one file.
+  expect(await runCli(["write", "jobs", "-"], { ...viaSimple, stdin: "piped\0bytes" })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await runCli(["read", "jobs", "--json"], { cwd: d.path })).toEqual({
+    stdout: '{"message": "piped\\u0000bytes", "timestamp": ' + (await idOf(d.path)) + "}\n",
+    stderr: "",
+    exitCode: 0,
+  });
+}, 60_000);
+
+/** The id of the last message written (meta.last_ts), via --status --json. */
+async function idOf(cwd: string): Promise<string> {
+  const { stdout } = await runCli(["--status", "--json"], { cwd });
+  return /"last_timestamp": (\d+)/.exec(stdout)![1]!;
+}
