@@ -3,10 +3,10 @@
  * resolved target and a lazily opened {@link Broker}, plus stdin helpers.
  * @module
  */
-import { isatty } from "node:tty";
-import { readSync } from "node:fs";
+import { existsSync, readSync } from "node:fs";
 import { Broker } from "../lib/broker.ts";
 import { createBackend } from "../lib/backends/index.ts";
+import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
 import { resolveCliTarget } from "../lib/cli-target.ts";
 import { ArgumentError, BackendError, MessageError } from "../lib/errors.ts";
 import { isValidSimpleBrokerDb } from "../lib/project.ts";
@@ -57,6 +57,15 @@ export class CliContext {
     ) {
       throw new BackendError(`Database file does not exist or is not initialized: ${target.target}`);
     }
+    // SPEC §3.6 step 6: an existing file is validated (without magic) before these commands open it.
+    if (
+      target.backendName === "sqlite" &&
+      target.legacySqlitePathMode &&
+      ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "") &&
+      existsSync(target.target)
+    ) {
+      validateDatabaseFile(target.target, false);
+    }
     this.#broker = new Broker(await createBackend(target, this.config), this.config, target);
     return this.#broker;
   }
@@ -80,7 +89,7 @@ export class CliContext {
       }
       return arg;
     }
-    if (arg === undefined && isatty(0)) {
+    if (arg === undefined && stdinIsTerminal()) {
       throw new ArgumentError("message is required when stdin is a terminal; pass a message or pipe input");
     }
     return readStdin(max);
@@ -88,6 +97,14 @@ export class CliContext {
 }
 
 // --- internal ---
+
+/**
+ * `isatty(0)`, with node:tty loaded only here: a static import of it costs
+ * ~10 ms of start-up in the compiled binary, paid by every command.
+ */
+function stdinIsTerminal(): boolean {
+  return (require("node:tty") as typeof import("node:tty")).isatty(0);
+}
 
 function readStdin(max: number): string {
   const chunks: Buffer[] = [];

@@ -141,6 +141,7 @@ export function isValidSimpleBrokerDb(path: string): boolean {
     if (read < 16 || header.toString("latin1") !== "SQLite format 3\0") return false;
     const db = new Database(path, { readonly: true });
     try {
+      db.run("PRAGMA busy_timeout = 5000"); // as Python's sqlite3.connect: wait out a concurrent checkpoint
       const row = db.query("SELECT value FROM meta WHERE key = 'magic'").get() as { value: unknown } | null;
       return row?.value === SIMPLEBROKER_MAGIC;
     } finally {

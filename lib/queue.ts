@@ -10,6 +10,7 @@ import { resolveConfig, type ConfigOverrides } from "./config.ts";
 import { BackendError, ArgumentError } from "./errors.ts";
 import { resolveTargetArg } from "./broker.ts";
 import { SqliteStore } from "./backends/sqlite/store.ts";
+import { asBackendError } from "./backends/sqlite/schema.ts";
 import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "./types.ts";
 import { validateMessageSize, validateQueueName } from "./validate.ts";
 import { watchQueue, type WatchOptions } from "./watcher.ts";
@@ -254,12 +255,16 @@ export class Queue implements Disposable {
 
   #use<T>(fn: (store: SqliteStore) => T): T {
     if (this.#closed) throw new BackendError(`Queue '${this.name}' is closed`);
-    if (this.persistent) return fn((this.#shared ??= acquireStore(this.#path, this.config)));
-    const store = new SqliteStore(this.#path, this.config);
     try {
-      return fn(store);
-    } finally {
-      store.close();
+      if (this.persistent) return fn((this.#shared ??= acquireStore(this.#path, this.config)));
+      const store = new SqliteStore(this.#path, this.config);
+      try {
+        return fn(store);
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      throw asBackendError(error);
     }
   }
 
@@ -350,8 +355,14 @@ export class Queue implements Disposable {
     this.#writesSinceVacuum = 0;
     const store = this.#shared;
     if (!store) return;
+    const needed = (claimed: number, total: number) =>
+      total > 0 && (claimed >= total * this.config.vacuumThreshold || claimed > 10_000);
+    // The check is monotonic in `claimed`: an index-only upper bound rules most checks out
+    // without the full-table count, which then runs only when a vacuum may be due.
+    const bound = store.claimedUpperBound();
+    if (!needed(bound.claimedAtMost, bound.total)) return;
     const { claimed, total } = store.overallStats();
-    if (total > 0 && (claimed >= total * this.config.vacuumThreshold || claimed > 10_000)) store.vacuum(false);
+    if (needed(claimed, total)) store.vacuum(false);
   }
 }
 

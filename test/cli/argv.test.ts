@@ -90,7 +90,7 @@ describe("parseGlobals", () => {
 });
 
 describe("parseCommandArgs", () => {
-  test.each<[string, string[], Record<string, unknown>]>([
+  test.each<[string, string[], Record<string, string | boolean>]>([
     ["read", ["q"], { queue: "q" }],
     ["read", ["q", "--js"], { queue: "q", json: true }],
     ["peek", ["q", "--tim"], { queue: "q", timestamps: true }],
@@ -136,7 +136,7 @@ describe("parseCommandArgs", () => {
     expect(parseCommandArgs(args(name), tokens, def.freeform)).toEqual(expected);
   });
 
-  test.each<[string, string[], Record<string, unknown>]>([
+  test.each<[string, string[], Record<string, string | boolean>]>([
     ["add", ["a", "b"], { alias: "a", target: "b" }],
     ["add", ["a", "b", "-q"], { alias: "a", target: "b", quiet: true }],
     ["add", ["-q", "a", "b"], { alias: "a", target: "b", quiet: true }],

@@ -319,6 +319,7 @@ const makers: Array<[string, Maker, RegExp]> = [
     overwrite(p, 0, 16, 0x42);
   }, /not a valid SQLite database/],
   ["foreign SQLite file with a table", (p) => {
+    rmSync(p);
     const db = new Database(p, { create: true });
     db.run("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
     db.run("INSERT INTO users (name) VALUES ('ada')");

@@ -9,7 +9,7 @@ import { BackendError, isBrokerError } from "../../errors.ts";
 import { redactTarget } from "../../project.ts";
 
 /** SQLSTATEs and driver codes worth retrying: lock conflicts and dropped connections. */
-const RETRYABLE_STATES = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03"]);
+const RETRYABLE_STATES = new Set(["40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"]);
 
 /** The SQLSTATE of a driver error, if the server sent one. */
 export function sqlState(error: unknown): string | undefined {
@@ -28,6 +28,7 @@ export function isConnectionError(error: unknown): boolean {
     code.startsWith("ERR_POSTGRES_TLS") ||
     /^E[A-Z]+$/.test(code) ||
     state.startsWith("08") ||
+    state === "53300" ||
     state === "28P01" ||
     state === "28000" ||
     state === "3D000"
@@ -36,8 +37,9 @@ export function isConnectionError(error: unknown): boolean {
 
 /** Where and how to connect, with the password kept aside for scrubbing. */
 export interface ConnectionInfo {
-  /** Argument list of `new SQL(...)` (without pool settings). */
+  /** The URL given to `new SQL(url, …)`, or undefined for a `key=value` target. */
   url: string | undefined;
+  /** Connection fields parsed from a `key=value` target (hostname, port, username, password, database). */
   fields: Record<string, string | number>;
   /** The target as shown to users. */
   display: string;

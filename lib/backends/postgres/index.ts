@@ -15,13 +15,13 @@ import type {
   Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
 } from "../../types.ts";
 import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
-import { type ConnectionInfo, openPool, parseTarget, sqlState, wrapError } from "./connection.ts";
-import { advisoryKey, channelFor } from "./keys.ts";
+import { parseTarget, wrapError } from "./connection.ts";
+import { channelFor } from "./keys.ts";
+import { addAlias, removeAlias, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
-import {
-  claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages, vacuumBatchSql,
-} from "./ops.ts";
-import { dropSchema, quoteIdent, schemaIsReady, setUpSchema, validateSchemaName } from "./schema.ts";
+import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
+import { dropSchema, quoteIdent, validateSchemaName } from "./schema.ts";
+import { PgSession } from "./session.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -29,9 +29,6 @@ export interface PostgresBackendOptions {
   options: Record<string, unknown>;
   config: BrokerConfig;
 }
-
-/** Stores (target + schema) already created or verified by this process. */
-const verified = new Set<string>();
 
 type StatRow = { queue: string; pending: bigint; total: bigint };
 
@@ -43,34 +40,29 @@ export class PostgresBackend implements Backend {
   readonly schema: string;
   /** The LISTEN/NOTIFY channel of the schema. */
   readonly channel: string;
-  readonly #info: ConnectionInfo;
   readonly #config: BrokerConfig;
   readonly #s: string;
-  readonly #key: string;
-  readonly #poolSize: number;
+  readonly #session: PgSession;
   readonly #listener: ActivityListener;
-  #sql: SQL | undefined;
-  #ready: Promise<void> | undefined;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
     validateSchemaName(this.schema);
-    this.#info = parseTarget(opts.url);
+    const info = parseTarget(opts.url);
     this.#config = opts.config;
     this.#s = quoteIdent(this.schema);
-    this.#key = `${this.#info.display}\0${this.schema}`;
     // Bun opens the whole pool at the first query: keep it small (one connection for work, one
     // spare while a reservation is open). `pool_size` in backend_options raises it.
-    this.#poolSize = Math.max(2, Math.trunc(Number(opts.options.pool_size ?? 2)) || 2);
-    this.displayTarget = `${this.#info.display} (schema ${this.schema})`;
+    const poolSize = Math.max(2, Math.trunc(Number(opts.options.pool_size ?? 2)) || 2);
+    this.displayTarget = `${info.display} (schema ${this.schema})`;
     this.channel = channelFor(this.schema);
-    this.#listener = new ActivityListener(this.channel, () => this.#db());
+    this.#session = new PgSession(info, this.schema, poolSize, () => this.#listener.reopen());
+    this.#listener = new ActivityListener(this.channel, () => this.#session.db());
   }
 
   /** Create or verify the schema (idempotent, safe across concurrent processes). */
   async init(): Promise<void> {
-    verified.delete(this.#key);
-    this.#ready = undefined;
+    this.#session.forget();
     await this.#run(async () => undefined);
   }
 
@@ -79,16 +71,13 @@ export class PostgresBackend implements Backend {
     try {
       await this.#listener.ready();
     } catch (error) {
-      throw wrapError(error, this.#info);
+      throw wrapError(error, this.#session.info);
     }
   }
 
   async close(): Promise<void> {
-    const db = this.#sql;
-    this.#sql = undefined;
-    this.#ready = undefined;
     await this.#listener.close();
-    await db?.close({ timeout: 5 }).catch(() => {});
+    await this.#session.close();
   }
 
   async write(queue: string, bodies: string[]): Promise<bigint[]> {
@@ -140,7 +129,7 @@ export class PostgresBackend implements Backend {
         try {
           await conn.unsafe(command);
         } catch (error) {
-          throw wrapError(error, this.#info, `${command} of a reserved batch failed`);
+          throw wrapError(error, this.#session.info, `${command} of a reserved batch failed`);
         } finally {
           await conn.release();
         }
@@ -242,67 +231,25 @@ export class PostgresBackend implements Backend {
   }
 
   async addAlias(alias: string, target: string): Promise<void> {
-    await this.#aliasTx(async (tx) => {
-      const rows: { alias: string; target: string }[] = await tx.unsafe(`SELECT alias, target FROM ${this.#s}.aliases`);
-      const map = new Map(rows.map((r) => [r.alias, r.target]));
-      if (map.has(alias)) throw new ArgumentError(`Alias '${alias}' already exists`);
-      if (map.has(target)) throw new ArgumentError("Cannot target another alias");
-      // Walk the chain from the target: reaching the new alias would close a cycle.
-      for (let t: string | undefined = target, hops = 0; t !== undefined && hops <= map.size; hops++) {
-        if (t === alias) throw new ArgumentError("Alias cycle detected");
-        t = map.get(t);
-      }
-      await tx.unsafe(`INSERT INTO ${this.#s}.aliases (alias, target) VALUES ($1, $2)`, [alias, target]);
-      return true;
-    });
+    await this.#run((db) => addAlias(db, this.schema, alias, target));
   }
 
   async removeAlias(alias: string): Promise<boolean> {
-    return this.#aliasTx(async (tx) => {
-      const res = await tx.unsafe(`DELETE FROM ${this.#s}.aliases WHERE alias = $1`, [alias]);
-      return res.count > 0;
-    });
+    return this.#run((db) => removeAlias(db, this.schema, alias));
   }
 
   /** Delete claimed rows in batches under a session advisory lock (skip when busy); `compact` adds VACUUM (ANALYZE). */
   async vacuum(compact = false): Promise<VacuumResult> {
-    const key = advisoryKey("vacuum", this.schema);
-    return this.#run(async (db) => {
-      const conn = await db.reserve();
-      try {
-        const [lock] = await conn.unsafe("SELECT pg_try_advisory_lock($1) AS ok", [key]);
-        if (!lock.ok) return { vacuumed: 0, ran: false };
-        try {
-          const batch = Math.max(1, this.#config.vacuumBatchSize);
-          let vacuumed = 0;
-          for (;;) {
-            const n = (await conn.unsafe(vacuumBatchSql(this.#s), [batch])).count;
-            vacuumed += n;
-            if (n < batch) break;
-            await Bun.sleep(1);
-          }
-          if (compact) await conn.unsafe(`VACUUM (ANALYZE) ${this.#s}.messages`).simple();
-          else if (vacuumed > 0) await conn.unsafe(`ANALYZE ${this.#s}.messages`).simple();
-          return { vacuumed, ran: true };
-        } finally {
-          await conn.unsafe("SELECT pg_advisory_unlock($1)", [key]).catch(() => {});
-        }
-      } finally {
-        await conn.release();
-      }
-    });
+    return this.#session.run((db) => vacuumSchema(db, this.schema, this.#config.vacuumBatchSize, compact));
   }
 
   /** Drop the schema if it is recognisably ours; false when nothing of ours existed. */
   async cleanup(): Promise<boolean> {
-    verified.delete(this.#key);
-    this.#ready = undefined;
+    this.#session.forget();
     try {
-      return await dropSchema(this.#db(), this.schema);
-    } catch (error) {
-      throw wrapError(error, this.#info);
+      return await this.#session.run((db) => dropSchema(db, this.schema), false);
     } finally {
-      verified.delete(this.#key);
+      this.#session.forget();
     }
   }
 
@@ -312,12 +259,8 @@ export class PostgresBackend implements Backend {
 
   // --- internal ---
 
-  #db(): SQL {
-    if (!this.#sql) {
-      this.#sql = openPool(this.#info, this.#poolSize);
-      this.#listener.reopen();
-    }
-    return this.#sql;
+  #run<T>(op: (db: SQL) => Promise<T>): Promise<T> {
+    return this.#session.run(op);
   }
 
   /** `count` fresh ids after `last` (the caller holds the `meta` row lock and stores the last one). */
@@ -325,72 +268,6 @@ export class PostgresBackend implements Backend {
     const ids: bigint[] = new Array(count);
     for (let i = 0; i < count; i++) ids[i] = last = nextHybridTimestamp(last, wallClockNs());
     return ids;
-  }
-
-  /** An alias mutation: advisory transaction lock, then `fn`, then bump `meta.alias_version`. */
-  #aliasTx<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
-    return this.#run((db) =>
-      db.begin(async (tx) => {
-        await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [advisoryKey("aliases", this.schema)]);
-        const out = await fn(tx);
-        await tx.unsafe(`UPDATE ${this.#s}.meta SET alias_version = GREATEST(alias_version + 1, $1) WHERE singleton`, [
-          wallClockNs(),
-        ]);
-        return out as Awaited<T>;
-      }),
-    ) as Promise<T>;
-  }
-
-  async #ensure(): Promise<void> {
-    if (verified.has(this.#key)) return;
-    this.#ready ??= (async () => {
-      const db = this.#db();
-      if (!(await schemaIsReady(db, this.schema))) await setUpSchema(db, this.schema);
-      verified.add(this.#key);
-    })();
-    try {
-      await this.#ready;
-    } catch (error) {
-      this.#ready = undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Run `op` on the pool after making sure the schema exists. Deadlocks and
-   * serialization failures are retried; a schema dropped underneath is set up
-   * again once; a duplicate id (a peer that did not advance `last_ts`)
-   * resynchronises `last_ts` and retries. Errors come out as BackendError.
-   */
-  async #run<T>(op: (db: SQL) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#ensure();
-        return await op(this.#db());
-      } catch (error) {
-        const state = sqlState(error);
-        if (attempt < 4 && (state === "40P01" || state === "40001")) {
-          await Bun.sleep(5 * 2 ** attempt + Math.random() * 10);
-          continue;
-        }
-        if (attempt < 1 && (state === "42P01" || state === "3F000")) {
-          verified.delete(this.#key);
-          this.#ready = undefined;
-          continue;
-        }
-        if (attempt < 2 && state === "23505" && (error as { constraint?: string }).constraint === "idx_messages_ts_unique") {
-          await this.#resync();
-          continue;
-        }
-        throw wrapError(error, this.#info);
-      }
-    }
-  }
-
-  async #resync(): Promise<void> {
-    await this.#db().unsafe(
-      `UPDATE ${this.#s}.meta SET last_ts = GREATEST(last_ts, (SELECT COALESCE(MAX(ts), 0) FROM ${this.#s}.messages)) WHERE singleton`,
-    );
   }
 }
 

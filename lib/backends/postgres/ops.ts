@@ -143,9 +143,3 @@ export function statsSql(s: string, prefix: string): Statement {
     ? { text: `${head} WHERE starts_with(queue, $1) ${tail}`, params: [prefix] }
     : { text: `${head} ${tail}`, params: [] };
 }
-
-/** Delete up to `$1` claimed rows (one batch of a vacuum). */
-export function vacuumBatchSql(s: string): string {
-  return `DELETE FROM ${s}.messages WHERE order_id IN (
-  SELECT order_id FROM ${s}.messages WHERE claimed = TRUE LIMIT $1 FOR UPDATE SKIP LOCKED)`;
-}

@@ -6,6 +6,7 @@
  */
 import type { SQL } from "bun";
 import { BackendError, ConfigError } from "../../errors.ts";
+import { isConnectionError } from "./connection.ts";
 import { advisoryKey } from "./keys.ts";
 
 /** `meta.magic` of every SimpleBroker store. */
@@ -103,7 +104,8 @@ export async function schemaIsReady(sql: SQL, schema: string): Promise<boolean> 
     const [row] = await sql.unsafe(`SELECT magic, schema_version FROM ${quoteIdent(schema)}.meta WHERE singleton`);
     return row?.magic === MAGIC && row.schema_version === PG_SCHEMA_VERSION;
   } catch (error) {
-    if ((error as { code?: string }).code === "ERR_POSTGRES_SERVER_ERROR") return false;
+    // A statement error (no schema, no table, a foreign `meta`) means "set up"; connection failures propagate.
+    if ((error as { code?: string }).code === "ERR_POSTGRES_SERVER_ERROR" && !isConnectionError(error)) return false;
     throw error;
   }
 }

@@ -23,6 +23,7 @@ export class ActivitySubscriber {
   readonly #conn: RedisConnection;
   readonly #allChannel: string;
   readonly #queuePrefix: string;
+  readonly #name: string;
   #client: RedisClient | undefined;
   #opening: Promise<RedisClient> | undefined;
   /** Channels subscribed on the current client. */
@@ -38,6 +39,7 @@ export class ActivitySubscriber {
 
   constructor(conn: RedisConnection, prefix: string) {
     this.#conn = conn;
+    this.#name = `${prefix}subscriber`;
     this.#allChannel = `${prefix}activity:all`;
     this.#queuePrefix = `${prefix}activity:q:`;
   }
@@ -120,6 +122,8 @@ export class ActivitySubscriber {
     }
     this.#client = client;
     this.#subscribed.clear();
+    // Named, so operators (and the reconnect test) can tell the connection apart.
+    await client.send("CLIENT", ["SETNAME", this.#name]).catch(() => {});
     // Any later connect is a reconnect: Bun does not resubscribe, so start over.
     client.onconnect = () => this.#lost(client);
     client.onclose = () => this.#lost(client);

@@ -6,6 +6,7 @@
  */
 import { waitForLocalActivity } from "../../activity.ts";
 import type { Backend, BrokerConfig } from "../../types.ts";
+import { asBackendError } from "./schema.ts";
 import { SqliteStore } from "./store.ts";
 
 export { SqliteStore } from "./store.ts";
@@ -18,7 +19,7 @@ export interface SqliteBackend extends Backend {
 /** Create a SQLite backend for the database file at `path` (opened lazily). */
 export function createSqliteBackend(path: string, config: BrokerConfig): SqliteBackend {
   const store = new SqliteStore(path, config);
-  return {
+  const backend: SqliteBackend = {
     name: "sqlite",
     displayTarget: path,
     store,
@@ -50,4 +51,17 @@ export function createSqliteBackend(path: string, config: BrokerConfig): SqliteB
     // In-process wake-ups only; watchers add PRAGMA data_version polling for other processes.
     waitForActivity: (queues, timeoutMs, signal) => waitForLocalActivity(path, queues, timeoutMs, signal),
   };
+  // Raw SQLite failures (corrupt file, disk full, read-only) surface as BackendError.
+  const methods = backend as unknown as Record<string, unknown>;
+  for (const [key, fn] of Object.entries(methods)) {
+    if (typeof fn !== "function" || key === "waitForActivity") continue;
+    methods[key] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        throw asBackendError(error);
+      }
+    };
+  }
+  return backend;
 }

@@ -5,7 +5,7 @@
  * checks, and the per-connection PRAGMAs of §1.5.
  * @module
  */
-import { Database } from "bun:sqlite";
+import { Database, SQLiteError } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { BackendError } from "../../errors.ts";
@@ -98,6 +98,12 @@ export function isBusyError(error: unknown): boolean {
     text.includes("database busy") ||
     (error as { code?: string })?.code?.startsWith?.("SQLITE_BUSY") === true
   );
+}
+
+/** A raw SQLite failure (corrupt file, disk full, read-only, locked) as a {@link BackendError}; other errors unchanged. */
+export function asBackendError(error: unknown): unknown {
+  if (!(error instanceof SQLiteError)) return error;
+  return new BackendError(`Database error: ${error.message}`, { cause: error, retryable: isBusyError(error) });
 }
 
 /** Run `fn`, retrying lock/busy errors with exponential backoff for up to `budgetMs`. */
@@ -270,6 +276,8 @@ export function validateDatabaseFile(path: string, verifyMagic: boolean): void {
   let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true });
+    // As Python's sqlite3.connect (timeout 5 s): a reader can briefly get SQLITE_BUSY while a writer checkpoints.
+    db.run("PRAGMA busy_timeout = 5000");
     db.query("PRAGMA schema_version").get();
     if (!verifyMagic) return;
     let row: { value: unknown } | null;

@@ -152,7 +152,10 @@ describe("redis backend", () => {
 
     using a = admin();
     const lost = watcher.waitForActivity!(["jobs"], 10_000);
-    await a.c.send("CLIENT", ["KILL", "TYPE", "pubsub"]);
+    const list = (await a.c.send("CLIENT", ["LIST", "TYPE", "pubsub"])) as string;
+    const mine = list.split("\n").find((l) => l.includes(` name=${watcher.prefix}subscriber `));
+    expect(mine).toBeDefined();
+    await a.c.send("CLIENT", ["KILL", "ID", /\bid=(\d+)/.exec(mine!)![1]!]);
     expect(await lost).toBe(true);
     // Resubscribed: wakes again on the next write.
     while (await watcher.waitForActivity!(["jobs"], 20)) {}
