@@ -72,7 +72,7 @@ export class Broker implements AsyncDisposable {
   async resolvePair(source: string, target: string): Promise<[string, string]> {
     const src = await this.resolveQueue(source);
     const dst = await this.resolveQueue(target);
-    if (src === dst) throw new ArgumentError("Source and destination queues cannot be the same");
+    if (src === dst) throw new ArgumentError("Source and destination queues cannot be the same", { code: "INVALID_ARGUMENT" });
     return [src, dst];
   }
 

@@ -26,11 +26,15 @@ export class BrokerError extends Error {
   }
 }
 
-/** A bad argument: queue name, message size, conflicting options. */
+/**
+ * A bad argument: queue name, message size, conflicting options. Its JSON
+ * code is `ERROR`, as 3.6.1 prints for a ValueError, unless the caller says
+ * `INVALID_ARGUMENT` (same source and destination, --move with --after).
+ */
 export class ArgumentError extends BrokerError {
   override name = "ArgumentError";
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { ...options, code: "INVALID_ARGUMENT" });
+  constructor(message: string, options: { cause?: unknown; code?: "ERROR" | "INVALID_ARGUMENT" } = {}) {
+    super(message, { cause: options.cause, code: options.code ?? "ERROR" });
   }
 }
 

@@ -19,7 +19,7 @@ export const watch = command(
   async (args, ctx) => {
     if (args.peek && args.move !== undefined) throw new UsageError("argument --move: not allowed with argument --peek");
     if (args.move !== undefined && args.after !== undefined) {
-      throw new ArgumentError("--move drains ALL messages from source queue, incompatible with --after filtering");
+      throw new ArgumentError("--move drains ALL messages from source queue, incompatible with --after filtering", { code: "INVALID_ARGUMENT" });
     }
     const { after } = parseFilters(args);
     const broker = await ctx.broker();

@@ -60,7 +60,7 @@ describe("queue names", () => {
     [["list", "-p", ".x*"], PREFIX_RULE],
     [["list", "--json", "--prefix", "a$"], PREFIX_RULE],
   ] as [string[], string][])("%j", (args, text) =>
-    expectError({ args, stderr: args.includes("--json") ? jsonError("INVALID_ARGUMENT", text) : plain(text) }),
+    expectError({ args, stderr: args.includes("--json") ? jsonError("ERROR", text) : plain(text) }),
   );
 });
 

@@ -156,6 +156,26 @@ describe("--cleanup", () => {
     expect(existsSync(join(cwd, "wrong.db"))).toBe(true);
   }, SLOW);
 
+  test.concurrent("reading commands on a non-SQLite file fail and keep it (SPEC §8: JSON error with --json)", async () => {
+    using d = tempDir();
+    const cwd = d.path;
+    writeFileSync(join(cwd, "plain.txt"), "hello\n");
+    // SPEC §8 pins only the substring; §1.4 describes a re-wrapped 3.6.1 text.
+    expect(await runCli(["-f", "plain.txt", "list"], { cwd })).toEqual({
+      stdout: "",
+      stderr: expect.stringMatching(/^simplebroker: error: .*not a valid SQLite database.*\n$/),
+      exitCode: 1,
+    });
+    expect(await runCli(["-f", "plain.txt", "list", "--json"], { cwd })).toEqual({
+      stdout: "",
+      stderr: expect.stringMatching(/^\{"error": "ERROR", "message": ".*not a valid SQLite database.*", "retryable": false\}\n$/),
+      exitCode: 1,
+    });
+    expect(await runCli(["-f", "plain.txt", "peek", "q"], { cwd })).toMatchObject({ stdout: "", exitCode: 1 });
+    expect(await runCli(["-f", "plain.txt", "write", "q", "m"], { cwd })).toMatchObject({ stdout: "", exitCode: 1 });
+    expect(readFileSync(join(cwd, "plain.txt"), "utf8")).toBe("hello\n");
+  }, SLOW);
+
   test.concurrent("a command given with --cleanup is ignored (Q13 replicated)", async () => {
     using d = tempDir();
     expect(await runCli(["write", "q", "m"], { cwd: d.path })).toEqual(OK);

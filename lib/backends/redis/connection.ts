@@ -39,7 +39,6 @@ export class RedisConnection {
   readonly #url: string;
   readonly #secrets: string[];
   #client: RedisClient | undefined;
-  #closed = false;
 
   constructor(url: string, password: string) {
     this.#url = urlWithPassword(url, password);
@@ -56,7 +55,6 @@ export class RedisConnection {
 
   /** The client, created on first use (it connects on its first command). */
   get client(): RedisClient {
-    if (this.#closed) throw new BackendError(`Redis connection to ${this.display} is closed`);
     return (this.#client ??= new RedisClient(this.#url, CLIENT_OPTIONS));
   }
 
@@ -103,9 +101,8 @@ export class RedisConnection {
     return this.#wrap(error, undefined);
   }
 
-  /** Close the connection. Idempotent; later calls fail with a clear error. */
+  /** Close the connection. Idempotent; a later command opens a new one. */
   close(): void {
-    this.#closed = true;
     const c = this.#client;
     this.#client = undefined;
     try {

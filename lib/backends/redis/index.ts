@@ -60,7 +60,6 @@ class RedisStore implements RedisBackend {
   readonly #conn: RedisConnection;
   readonly #reservationMs: number;
   #subscriber: ActivitySubscriber | undefined;
-  #closed = false;
 
   constructor(opts: RedisBackendOptions) {
     const settings = parseSettings(opts.options);
@@ -79,8 +78,8 @@ class RedisStore implements RedisBackend {
     }
   }
 
+  /** Release both connections; a later call connects again (as SQLite reopens its file). */
   async close(): Promise<void> {
-    this.#closed = true;
     this.#subscriber?.close();
     this.#subscriber = undefined;
     this.#conn.close();
@@ -228,8 +227,6 @@ class RedisStore implements RedisBackend {
   }
 
   waitForActivity(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    // Reject (not resolve false at once) when closed, so a waiting loop cannot spin.
-    if (this.#closed) return Promise.reject(new BackendError(`Redis connection to ${this.displayTarget} is closed`));
     this.#subscriber ??= new ActivitySubscriber(this.#conn, this.prefix);
     return this.#subscriber.wait(queues, timeoutMs, signal);
   }

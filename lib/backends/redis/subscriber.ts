@@ -54,7 +54,9 @@ export class ActivitySubscriber {
     const channels = [this.#allChannel, ...queues.map((q) => this.#queuePrefix + q)];
     if (await this.#ensure(channels)) return true;
     if (signal?.aborted || this.#closed) return false;
-    if (channels.some((c) => this.#missed.delete(c))) return true;
+    let missed = false;
+    for (const c of channels) if (this.#missed.delete(c)) missed = true;
+    if (missed) return true;
     return new Promise<boolean>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const waiter: Waiter = {

@@ -203,6 +203,9 @@ describe("redis backend", () => {
     expect(st.totalMessages).toBe(1);
     expect(st.lastTimestamp).toBe(id!);
     expect(st.dbSize).toBeGreaterThan(1000);
+    await b.close();
+    await b.close();
+    expect((await b.peek("q", {}))[0]?.ts).toBe(id!); // connects again after close, as SQLite reopens
 
     const secret = createRedisBackend({ url: "redis://user:hunter2@127.0.0.1:1/0", options: {}, config });
     expect(secret.displayTarget).toBe("redis://user:***@127.0.0.1:1/0");
