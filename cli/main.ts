@@ -48,7 +48,10 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     if (cmd && args.help) {
       const { renderUsage } = await import("citty");
-      out(await renderUsage(cmd.def));
+      const parent = { meta: { name: command === "alias" ? "simplebroker alias" : "simplebroker" } };
+      const usage = await renderUsage(cmd.def, parent);
+      // Colour only for a terminal: help piped into a file or a pager stays plain text.
+      out(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
       return EXIT.OK;
     }
     json ||= args.json === true;
