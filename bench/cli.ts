@@ -107,15 +107,15 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
       note: "raw = compiled raw-insert-fixture",
     }),
     measurement("cli write (bun cli/index.ts)", "ms", t.uncompiled!, t.rawUncompiled!, {
-      note: "info: raw = bun bench/raw-insert-fixture.ts",
+      note: "raw = bun bench/raw-insert-fixture.ts",
     }),
     measurement("cli --version (compiled binary)", "ms", t.versionCompiled!, t.bareCompiled!, {
       baseLabel: "empty",
-      note: "info: start-up + imports vs an empty compiled program",
+      note: "start-up + imports vs an empty compiled program",
     }),
     measurement("cli --version (bun cli/index.ts)", "ms", t.versionUncompiled!, t.bareUncompiled!, {
       baseLabel: "empty",
-      note: "info: vs bun <empty script>",
+      note: "vs bun <empty script>",
     }),
   ];
 }

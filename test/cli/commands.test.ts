@@ -128,7 +128,7 @@ describe("command options", () => {
     for (const flag of ["--help", "-h"]) {
       const r = await runCli([name, flag], { cwd: d.path });
       expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });
-      expect(r.stdout).toContain(`USAGE ${name} `);
+      expect(r.stdout).toContain(`USAGE simplebroker ${name} `);
     }
     expect(readdirSync(d.path)).toEqual([]);
   });
@@ -140,7 +140,7 @@ describe("command options", () => {
     expect(group.stdout).toStartWith("usage: simplebroker alias {add,remove,list} ...\n");
     const add = await runCli(["alias", "add", "--help"], { cwd: d.path });
     expect({ exitCode: add.exitCode, stderr: add.stderr }).toEqual({ exitCode: 0, stderr: "" });
-    expect(add.stdout).toContain("USAGE add ");
+    expect(add.stdout).toContain("USAGE simplebroker alias add ");
     expect(readdirSync(d.path)).toEqual([]);
   }, SLOW);
 });

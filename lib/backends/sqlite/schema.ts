@@ -113,8 +113,9 @@ export function withBusyRetry<T>(fn: () => T, budgetMs = 30_000): T {
     try {
       return fn();
     } catch (error) {
-      if (!isBusyError(error) || Date.now() >= deadline || attempt >= 9) throw error;
-      Bun.sleepSync(Math.min(0.05 * 2 ** attempt * 1000, 2000) + Math.random() * 25);
+      const left = deadline - Date.now();
+      if (!isBusyError(error) || left <= 0 || attempt >= 9) throw error;
+      Bun.sleepSync(Math.min(0.05 * 2 ** attempt * 1000, 2000, left) + Math.random() * 25);
     }
   }
 }

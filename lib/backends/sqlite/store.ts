@@ -95,7 +95,7 @@ export class SqliteStore {
   reserve(queue: string, sel: Selection, moveTo?: string): { messages: Message[]; commit(): void; rollback(): void } {
     this.#guard(moveTo === undefined ? "claim" : "move");
     const db = this.db;
-    withBusyRetry(() => this.#stmt("BEGIN IMMEDIATE").run(), this.config.busyTimeout + 30_000);
+    withBusyRetry(() => this.#stmt("BEGIN IMMEDIATE").run(), this.config.busyTimeout);
     let messages: Message[];
     try {
       messages = moveTo === undefined ? this.#claimRows(queue, sel) : this.#moveRows(queue, moveTo, sel);
@@ -364,11 +364,11 @@ export class SqliteStore {
             if (this.db.inTransaction) this.db.run("ROLLBACK");
             throw error;
           }
-        }, this.config.busyTimeout + 30_000);
+        }, this.config.busyTimeout);
       } catch (error) {
         if (!resync || attempt >= 2 || !String(error).includes("UNIQUE constraint failed: messages.ts")) {
           throw isBusyError(error) || !(error instanceof Error) || error instanceof BackendError || error instanceof ArgumentError
-            ? wrapDbError(error)
+            ? wrapDbError(error, this.config.busyTimeout)
             : error;
         }
         this.#resync();
@@ -440,8 +440,14 @@ function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
-function wrapDbError(error: unknown): Error {
+function wrapDbError(error: unknown, busyTimeout?: number): Error {
   if (error instanceof BackendError || error instanceof ArgumentError) return error;
+  if (busyTimeout !== undefined && isBusyError(error)) {
+    return new BackendError(
+      `Database error: database is locked (another process held the write lock longer than BROKER_BUSY_TIMEOUT=${busyTimeout} ms)`,
+      { cause: error, retryable: true },
+    );
+  }
   const text = error instanceof Error ? error.message : String(error);
   return new BackendError(`Database error: ${text}`, { cause: error, retryable: isBusyError(error) });
 }
