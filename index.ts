@@ -14,6 +14,7 @@ export type { DeliveryGuarantee, GeneratorOptions, QueueOptions, RangeOptions } 
 export { QueueWatcher, QueueMoveWatcher, watchQueue, ActivityMonitor } from "./lib/watcher.ts";
 export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watcher.ts";
 export { Broker, openBroker } from "./lib/broker.ts";
+export { AsyncQueue } from "./lib/async-queue.ts";
 export type { OpenBrokerOptions } from "./lib/broker.ts";
 export { resolveConfig, resolveConfigWithWarnings } from "./lib/config.ts";
 export type { ConfigOverrides } from "./lib/config.ts";

@@ -243,7 +243,13 @@ function maxTsOf(path: string): number {
   }
 }
 
+/**
+ * Make sure `want` messages are pending. Claimed rows are deleted first: our
+ * persistent handles auto-vacuum them during the top-up writes, so the raw
+ * tables are kept the same size.
+ */
 function topUpRaw(raw: Raw, want: number, body: string): void {
+  raw.db.run("DELETE FROM messages WHERE claimed = 1");
   for (let left = want - raw.pending(); left > 0; left -= 10_000) raw.writeBatch(new Array(Math.min(left, 10_000)).fill(body));
 }
 

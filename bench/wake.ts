@@ -190,15 +190,23 @@ function report(results: Record<string, Sample[]>, samples: number, json: boolea
       `${r.scenario.padEnd(22)} ${ms(r.p50)} ${ms(r.p99)} |      ${ms(r.afterCommitP50)} ${ms(r.afterCommitP99)} |   ${ms(r.writerCommitP50)}`,
     );
   }
-  const check = (label: string, value: number, target: number) =>
-    console.log(`  ${label}: p50 ${value.toFixed(3)} ms, target < ${target} ms: ${value < target ? "met" : "MISSED"}`);
   const find = (name: string) => rows.find((r) => r.scenario === name)!;
-  console.log("targets (consuming watcher, from the body timestamp):");
-  check("in-process   ", find("in-process consume").p50, TARGETS.inProcessP50Ms);
-  check("cross-process", find("cross-process consume").p50, TARGETS.crossProcessP50Ms);
+  const verdict = (value: number, target: number) => `${value.toFixed(3)} ${value < target ? "met" : "MISSED"}`;
+  console.log("targets, p50 (from the body timestamp | from the writer's commit):");
+  for (const [label, prefix, target] of [
+    ["in-process   ", "in-process", TARGETS.inProcessP50Ms],
+    ["cross-process", "cross-process", TARGETS.crossProcessP50Ms],
+  ] as const) {
+    const parts = (["consume", "peek"] as const).map((mode) => {
+      const r = find(`${prefix} ${mode}`);
+      return `${mode} ${verdict(r.p50, target)} | ${verdict(r.afterCommitP50, target)}`;
+    });
+    console.log(`  ${label} < ${target} ms: ${parts.join(";  ")}`);
+  }
   console.log(
-    "  note: both ends commit before the handler runs (writer's write, watcher's claim); with\n" +
-      "  BROKER_SYNC_MODE=FULL each commit includes an fsync, which the in-process target cannot absorb.\n" +
-      "  The peek rows and the after-commit columns show the wake-up path itself.",
+    "  note: the writer commits before the message exists, and a consuming watcher commits its\n" +
+      "  claim before the handler runs; with BROKER_SYNC_MODE=FULL each commit is an fsync (~0.5 ms\n" +
+      "  on a typical SSD), more than the whole in-process budget. The peek rows and the\n" +
+      "  after-commit columns show the wake-up path itself.",
   );
 }

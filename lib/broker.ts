@@ -7,6 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { AsyncQueue } from "./async-queue.ts";
 import { createBackend } from "./backends/index.ts";
 import { resolveConfig } from "./config.ts";
 import { ArgumentError } from "./errors.ts";
@@ -30,6 +31,11 @@ export class Broker implements AsyncDisposable {
     this.backend = backend;
     this.config = config;
     this.target = target;
+  }
+
+  /** A handle on one queue of this broker, with promise-returning `Queue` methods. */
+  queue(name: string): AsyncQueue {
+    return new AsyncQueue(this, name);
   }
 
   /** Resolve an operand: `@alias` → its target (one hop), then validate the queue name. */

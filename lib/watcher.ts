@@ -304,24 +304,20 @@ export class ActivityMonitor {
       return;
     }
     if (await this.#dataVersionChanged()) return;
-    const delay = this.#nextDelayMs();
+    let remaining = this.#nextDelayMs();
     this.#count++;
-    await new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      signal.addEventListener("abort", done, { once: true });
-      if (delay <= 0) setImmediate(done);
-      else timer = setTimeout(done, delay);
-    });
-    if (this.#dirty) {
-      this.#dirty = false;
-      this.#count = 0;
+    // Long sleeps go in chunks, re-checking data_version between them (SPEC §4.5), so a
+    // commit whose -wal event was missed is still seen within one chunk.
+    for (;;) {
+      const chunk = this.#native ? remaining : Math.min(remaining, SLEEP_CHUNK_MS);
+      await this.#sleep(chunk, signal);
+      remaining -= chunk;
+      if (this.#dirty) {
+        this.#dirty = false;
+        this.#count = 0;
+        return;
+      }
+      if (remaining <= 0 || signal.aborted || (await this.#dataVersionChanged())) return;
     }
   }
 
@@ -335,8 +331,40 @@ export class ActivityMonitor {
   // --- internal ---
 
   #poke(): void {
+    // A -wal event comes before the commit is visible (the writer still has to sync), so
+    // restart the burst of quick checks even when the event arrives between two waits.
     this.#dirty = true;
+    this.#count = 0;
     this.#wake?.();
+  }
+
+  /**
+   * Sleep `ms` or until woken. Below 1 ms (the burst sleep of 10 µs) Bun's timers cannot
+   * help (they wait at least 1 ms) and setImmediate would spin a core, starving the
+   * writer whose commit we are waiting for; Atomics.waitAsync sleeps that long for real.
+   */
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      signal.addEventListener("abort", done, { once: true });
+      if (signal.aborted) done();
+      else if (ms >= 1) timer = setTimeout(done, ms);
+      else if (ms > 0 && SLEEP_CELL) {
+        const result = Atomics.waitAsync(SLEEP_CELL, 0, 0, ms);
+        if (result.async) void result.value.then(done);
+        else setImmediate(done);
+      } else setImmediate(done);
+    });
   }
 
   async #dataVersionChanged(): Promise<boolean> {
@@ -355,7 +383,7 @@ export class ActivityMonitor {
     const { initialChecks, maxInterval, jitterFactor, burstSleep } = this.#config;
     const maxMs = maxInterval * 1000;
     if (this.#native) return (1 + Math.random()) * Math.max(1000, 10 * maxMs);
-    if (this.#count < initialChecks) return burstSleep * 1000 >= 1 ? burstSleep * 1000 : 0;
+    if (this.#count < initialChecks) return Math.max(0, burstSleep * 1000);
     const base = Math.min(((this.#count - initialChecks + 1) / 100) * maxMs, maxMs);
     return base * (1 - jitterFactor + Math.random() * 2 * jitterFactor);
   }
@@ -373,6 +401,11 @@ export class ActivityMonitor {
 }
 
 // --- internal ---
+
+/** Longest single sleep between data_version checks while backing off (SPEC §4.5: 20 ms). */
+const SLEEP_CHUNK_MS = 20;
+/** A cell nobody ever notifies: Atomics.waitAsync on it is a sub-millisecond sleep. */
+const SLEEP_CELL = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 
 /** inotify on the database's folder, filtered to its -wal file: another process committed. */
 function watchWal(dbPath: string, onChange: () => void): () => void {

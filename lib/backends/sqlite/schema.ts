@@ -51,7 +51,13 @@ const verified = new Set<string>();
 export function openDatabase(path: string, config: BrokerConfig): Database {
   const existed = existsSync(path);
   if (existed) checkHeader(path);
-  else mkdirSync(dirname(path), { recursive: true });
+  else {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new BackendError(`Cannot create the database folder ${dirname(path)}: ${(error as { code?: string }).code ?? messageOf(error)}`, { cause: error });
+    }
+  }
   let db: Database;
   try {
     db = new Database(path, { create: true, readwrite: true, safeIntegers: true, strict: true });

@@ -1,0 +1,146 @@
+/**
+ * `AsyncQueue`: one named queue on any backend (SQLite, PostgreSQL, Redis),
+ * with the same methods as the synchronous SQLite `Queue`, returning
+ * promises. Get one from `broker.queue(name)`.
+ * @module
+ */
+import type { Broker } from "./broker.ts";
+import { ArgumentError } from "./errors.ts";
+import type { DeliveryGuarantee, GeneratorOptions, RangeOptions } from "./queue.ts";
+import type { Message, QueueStats, Selection } from "./types.ts";
+import { watchMessages, type WatchOptions } from "./watcher.ts";
+
+/** A queue of an open {@link Broker}. Names may be `@aliases`. */
+export class AsyncQueue {
+  readonly name: string;
+  readonly broker: Broker;
+
+  constructor(broker: Broker, name: string) {
+    this.broker = broker;
+    this.name = name;
+  }
+
+  /** Write one message; resolves with its id once committed. */
+  async write(body: string): Promise<bigint> {
+    return (await this.broker.write(this.name, body))[0]!;
+  }
+
+  /** Write many messages in one transaction; ids in order. */
+  writeMany(bodies: string[]): Promise<bigint[]> {
+    return this.broker.write(this.name, bodies);
+  }
+
+  /** Claim the oldest pending message (or `exactId`); null when there is none. */
+  async readOne(options: { exactId?: bigint } & RangeOptions = {}): Promise<Message | null> {
+    return (await this.broker.read(this.name, { ...options, limit: 1 }))[0] ?? null;
+  }
+
+  /** Claim up to `limit` messages in one transaction. */
+  readMany(limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Promise<Message[]> {
+    checkLimit(limit);
+    return this.broker.read(this.name, { after: options.after, before: options.before, limit });
+  }
+
+  /** Claim messages one by one (exactly-once) or in revocable batches (at-least-once). */
+  readGenerator(options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
+    return this.#generate(options, undefined);
+  }
+
+  async peekOne(options: { exactId?: bigint } & RangeOptions = {}): Promise<Message | null> {
+    return (await this.broker.peek(this.name, { ...options, limit: 1 }))[0] ?? null;
+  }
+
+  peekMany(limit = 1000, options: RangeOptions & { offset?: number } = {}): Promise<Message[]> {
+    checkLimit(limit);
+    return this.broker.peek(this.name, { ...options, limit });
+  }
+
+  /** Move the oldest pending message (or `exactId`, even a claimed one) to `destination`. */
+  async moveOne(destination: string, options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {}): Promise<Message | null> {
+    const sel: Selection = { ...options, limit: 1 };
+    if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
+    return (await this.broker.move(this.name, destination, sel))[0] ?? null;
+  }
+
+  moveMany(destination: string, limit: number, options: RangeOptions = {}): Promise<Message[]> {
+    checkLimit(limit);
+    return this.broker.move(this.name, destination, { ...options, limit });
+  }
+
+  moveGenerator(destination: string, options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
+    return this.#generate(options, destination);
+  }
+
+  /** Without an id: delete the queue's rows (true if any). With an id: claim that message. */
+  async delete(options: { messageId?: bigint } = {}): Promise<boolean> {
+    if (options.messageId !== undefined) return this.broker.deleteMessage(this.name, options.messageId);
+    return (await this.broker.delete(this.name)) > 0;
+  }
+
+  exists(): Promise<boolean> {
+    return this.broker.exists(this.name);
+  }
+
+  stats(): Promise<QueueStats> {
+    return this.broker.queueStats(this.name);
+  }
+
+  hasPending(after?: bigint): Promise<boolean> {
+    return this.broker.hasPending(this.name, after);
+  }
+
+  /** Messages as they arrive (consumed, or peeked with `{ peek: true }`), until `signal` aborts or `break`. */
+  async *watch(options: WatchOptions = {}): AsyncGenerator<Message, void, undefined> {
+    const name = await this.broker.resolveQueue(this.name);
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    options.signal?.addEventListener("abort", abort, { once: true });
+    if (options.signal?.aborted) stop.abort();
+    try {
+      yield* watchMessages(this.broker, name, { kind: options.peek ? "peek" : "consume", after: options.after }, stop.signal);
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  toString(): string {
+    return this.name;
+  }
+
+  // --- internal ---
+
+  async *#generate(options: GeneratorOptions, moveTo: string | undefined): AsyncGenerator<Message, void, undefined> {
+    const base: Selection = { after: options.after, before: options.before };
+    if (options.exactId !== undefined) {
+      const m = moveTo === undefined ? await this.readOne({ exactId: options.exactId }) : await this.moveOne(moveTo, { exactId: options.exactId, requireUnclaimed: true });
+      if (m) yield m;
+      return;
+    }
+    if ((options.deliveryGuarantee ?? "exactly-once") === "exactly-once") {
+      for (;;) {
+        const [m] = moveTo === undefined ? await this.broker.read(this.name, { ...base, limit: 1 }) : await this.broker.move(this.name, moveTo, { ...base, limit: 1 });
+        if (!m) return;
+        yield m;
+      }
+    }
+    const batchSize = options.batchSize ?? this.broker.config.generatorBatchSize;
+    checkLimit(batchSize);
+    const dest = moveTo === undefined ? undefined : (await this.broker.resolvePair(this.name, moveTo))[1];
+    for (;;) {
+      const batch = await this.broker.reserve(this.name, { ...base, limit: batchSize }, dest);
+      let done = false;
+      try {
+        yield* batch.messages;
+        done = true;
+      } finally {
+        if (done) await batch.commit();
+        else await batch.rollback();
+      }
+      if (batch.messages.length < batchSize) return;
+    }
+  }
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("limit must be at least 1");
+}
