@@ -317,7 +317,14 @@ export class ActivityMonitor {
         this.#count = 0;
         return;
       }
-      if (remaining <= 0 || signal.aborted || (await this.#dataVersionChanged())) return;
+      if (signal.aborted || (await this.#dataVersionChanged())) return;
+      if (remaining > 0) continue;
+      // Nothing changed during a quick burst sleep: take the next one without returning
+      // to the caller's pending pre-check. On SQLite data_version covers every other
+      // connection, and writes through this one notify, so the check would find nothing.
+      if (this.#dataVersion === undefined || this.#count >= this.#config.initialChecks) return;
+      remaining = this.#nextDelayMs();
+      this.#count++;
     }
   }
 

@@ -3,7 +3,7 @@
 // handler resolves. Move watchers and queue.watch(): watcher-move.test.ts.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Queue, QueueWatcher, type Message } from "../../index.ts";
+import { ActivityMonitor, Queue, QueueWatcher, openBroker, type Message } from "../../index.ts";
 import { tempDir } from "../helpers.ts";
 
 /** A promise with its resolve function. */
@@ -233,5 +233,28 @@ describe("watcher lifecycle", () => {
   test("an invalid queue name makes run() reject", async () => {
     using t = setup();
     await expect(new QueueWatcher("bad name", () => {}, { db: t.db }).run()).rejects.toThrow("Invalid queue name");
+  });
+});
+
+describe("ActivityMonitor", () => {
+  test("markActive makes the next wait return at once; a write wakes a waiting monitor; close releases it", async () => {
+    using t = setup();
+    // A slow poll (first backoff step: 600 ms), so the wake-up comes from the write itself.
+    await using broker = await openBroker(t.db, { config: { initialChecks: 0, maxInterval: 60 } });
+    const monitor = new ActivityMonitor(broker.backend, ["jobs"], broker.config);
+    const ac = new AbortController();
+    try {
+      monitor.markActive();
+      await monitor.wait(ac.signal);
+      const woken = monitor.wait(ac.signal);
+      t.q.write("wake up");
+      await woken;
+      expect(await broker.hasPending("jobs")).toBe(true);
+      const released = monitor.wait(ac.signal);
+      ac.abort();
+      await released;
+    } finally {
+      monitor.close();
+    }
   });
 });
