@@ -30,7 +30,7 @@ function cleanEnv(): Record<string, string> {
 }
 
 function build(entry: string, outfile: string): void {
-  const r = Bun.spawnSync([process.execPath, "build", entry, "--compile", "--minify", "--outfile", outfile], {
+  const r = Bun.spawnSync([process.execPath, "build", entry, "--compile", "--minify", "--bytecode", "--outfile", outfile], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",

@@ -1,8 +1,11 @@
 #!/usr/bin/env bun
 /**
- * The `broker` / `simplebroker` executable. Also the `bun build --compile` entry.
+ * The `broker` / `simplebroker` executable. Also the `bun build --compile` entry
+ * (no top-level await, so the binary can be built with `--bytecode`).
  * @module
  */
 import { main } from "./main.ts";
 
-process.exitCode = await main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -9,7 +9,6 @@ import { Database } from "bun:sqlite";
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse as parseToml } from "@iarna/toml";
 import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
@@ -80,6 +79,8 @@ export function loadProjectConfig(file: string): ProjectConfig {
   }
   let data: Record<string, unknown>;
   try {
+    // Loaded on first use: the TOML parser (and node:stream under it) stays out of CLI start-up.
+    const { parse: parseToml } = require("@iarna/toml") as typeof import("@iarna/toml");
     data = parseToml(text) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError(`Invalid .broker.toml ${configPath}: ${firstLine(error)}`, { cause: error });

@@ -322,7 +322,7 @@ export class ActivityMonitor {
       // Nothing changed during a quick burst sleep: take the next one without returning
       // to the caller's pending pre-check. On SQLite data_version covers every other
       // connection, and writes through this one notify, so the check would find nothing.
-      if (this.#dataVersion === undefined || this.#count >= this.#config.initialChecks) return;
+      if (this.#native || this.#dataVersion === undefined || this.#count >= this.#config.initialChecks) return;
       remaining = this.#nextDelayMs();
       this.#count++;
     }

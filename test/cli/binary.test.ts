@@ -14,7 +14,7 @@ const BROKER = join(buildDir, "broker");
 const SIMPLEBROKER = join(buildDir, "simplebroker");
 
 beforeAll(async () => {
-  const proc = Bun.spawn([process.execPath, "build", CLI, "--compile", "--minify", "--outfile", BROKER], {
+  const proc = Bun.spawn([process.execPath, "build", CLI, "--compile", "--minify", "--bytecode", "--outfile", BROKER], {
     cwd: resolve(import.meta.dir, "../.."),
     stdout: "pipe",
     stderr: "pipe",

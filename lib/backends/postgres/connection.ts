@@ -4,7 +4,8 @@
  * {@link BackendError}s that never contain the password.
  * @module
  */
-import { SQL } from "bun";
+// Type-only: the value comes from the Bun global, so the compiled CLI does not load the SQL client at start-up.
+import type { SQL } from "bun";
 import { BackendError, isBrokerError } from "../../errors.ts";
 import { redactTarget } from "../../project.ts";
 
@@ -81,7 +82,7 @@ export function openPool(info: ConnectionInfo, max: number): SQL {
     connection: { application_name: "simplebroker" },
   };
   try {
-    return info.url === undefined ? new SQL(options) : new SQL(info.url, options);
+    return info.url === undefined ? new Bun.SQL(options) : new Bun.SQL(info.url, options);
   } catch (error) {
     throw wrapError(error, info, "Cannot open PostgreSQL connection pool");
   }

@@ -4,11 +4,9 @@
  * parts joined by `\x1f`, read as a signed big-endian integer).
  * @module
  */
-import { createHash } from "node:crypto";
-
 /** `simplebroker_` + the first 24 hex digits of md5(schema). */
 export function channelFor(schema: string): string {
-  return `simplebroker_${createHash("md5").update(schema, "utf8").digest("hex").slice(0, 24)}`;
+  return `simplebroker_${new Bun.CryptoHasher("md5").update(schema, "utf8").digest("hex").slice(0, 24)}`;
 }
 
 /** The advisory-lock key of `parts` (e.g. `("aliases", schema)`), a signed 64-bit bigint. */

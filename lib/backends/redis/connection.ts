@@ -5,7 +5,8 @@
  * checks done inside the scripts). Passwords never reach a message.
  * @module
  */
-import { RedisClient, type RedisOptions } from "bun";
+// Type-only: the value comes from the Bun global, so the compiled CLI does not load the client at start-up.
+import type { RedisClient, RedisOptions } from "bun";
 import { ArgumentError, BackendError } from "../../errors.ts";
 import { redactTarget } from "../../project.ts";
 import { script, type ScriptName } from "./scripts.ts";
@@ -55,7 +56,7 @@ export class RedisConnection {
 
   /** The client, created on first use (it connects on its first command). */
   get client(): RedisClient {
-    return (this.#client ??= new RedisClient(this.#url, CLIENT_OPTIONS));
+    return (this.#client ??= new Bun.RedisClient(this.#url, CLIENT_OPTIONS));
   }
 
   /** Run one command. */
