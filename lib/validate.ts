@@ -60,29 +60,47 @@ export function fnmatch(name: string, pattern: string): boolean {
   return re.test(name);
 }
 
-// --- internal ---
+/** One piece of an fnmatch pattern: `*`, `?`, a `[set]` / `[!set]`, or a literal character. */
+export type FnmatchToken =
+  | { kind: "any" }
+  | { kind: "one" }
+  | { kind: "set"; negate: boolean; body: string }
+  | { kind: "char"; char: string };
 
-function translatePattern(pattern: string): string {
-  let out = "";
+/** Split an fnmatch pattern as Python's `fnmatch.translate` does (an unclosed `[` is a literal). */
+export function* fnmatchTokens(pattern: string): Generator<FnmatchToken> {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === "*") out += ".*";
-    else if (c === "?") out += ".";
+    if (c === "*") yield { kind: "any" };
+    else if (c === "?") yield { kind: "one" };
     else if (c === "[") {
       let j = i + 1;
       if (pattern[j] === "!") j++;
       if (pattern[j] === "]") j++;
       while (j < pattern.length && pattern[j] !== "]") j++;
       if (j >= pattern.length) {
-        out += "\\[";
+        yield { kind: "char", char: "[" };
         continue;
       }
-      let body = pattern.slice(i + 1, j).replace(/\\/g, "\\\\");
-      if (body.startsWith("!")) body = "^" + body.slice(1);
-      else if (body.startsWith("^")) body = "\\" + body;
-      out += `[${body}]`;
+      const raw = pattern.slice(i + 1, j);
+      const negate = raw.startsWith("!");
+      yield { kind: "set", negate, body: negate ? raw.slice(1) : raw };
       i = j;
-    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    } else yield { kind: "char", char: c };
+  }
+}
+
+// --- internal ---
+
+function translatePattern(pattern: string): string {
+  let out = "";
+  for (const t of fnmatchTokens(pattern)) {
+    if (t.kind === "any") out += ".*";
+    else if (t.kind === "one") out += ".";
+    else if (t.kind === "set") {
+      const body = t.body.replace(/\\/g, "\\\\");
+      out += `[${t.negate ? "^" : body.startsWith("^") ? "\\" : ""}${body}]`;
+    } else out += t.char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   }
   return out;
 }

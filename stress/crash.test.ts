@@ -17,6 +17,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CLI, tempDir } from "../test/helpers.ts";
+import { seededRandom as mulberry32 } from "../test/helpers.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../test/fixtures/stress-crash-fixture.ts");
 const ROUNDS = Number(process.env.STRESS_ROUNDS ?? 100);
@@ -25,16 +26,6 @@ const SEED = Number(process.env.STRESS_SEED ?? 0x5eed1234) >>> 0;
 const KILL_MIN_MS = 150;
 const KILL_MAX_MS = 2000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Totals {
   written: number;

@@ -9,6 +9,7 @@ import type { ArgsDef } from "citty";
 import { COMMANDS, parseCommandArgs, parseGlobals, UsageError, type GlobalOptions } from "../../cli/argv.ts";
 import type { BrokerCommand } from "../../cli/command.ts";
 import { COMMAND_LOADERS, loadAliasCommands } from "../../cli/commands/index.ts";
+import { seededRandom as prng } from "../helpers.ts";
 
 const DEFAULTS: GlobalOptions = {
   quiet: false, version: false, cleanup: false, vacuum: false, compact: false, status: false, statusJson: false, help: false,
@@ -187,17 +188,6 @@ describe("parseCommandArgs", () => {
 
 // --- property tests ---
 
-/** mulberry32: a small seeded PRNG, so a failure always reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   ...COMMANDS, "add", "remove", "list",

@@ -12,6 +12,7 @@ import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { decodeHybridTimestamp, encodeHybridTimestamp, nextHybridTimestamp } from "../../lib/timestamp.ts";
 import { tempDir } from "../helpers.ts";
+import { seededRandom as mulberry32 } from "../helpers.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/stress-ids-fixture.ts");
 const WRITERS = 4;
@@ -19,16 +20,6 @@ const PER_WRITER = 500;
 /** How far an id may be ahead of the wall clock read after the last write. */
 const AHEAD_SLACK_NS = 5_000_000n;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("ids across concurrent processes", () => {
   test(

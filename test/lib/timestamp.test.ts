@@ -14,6 +14,7 @@ import {
   parseTimestampBound,
   wallClockNs,
 } from "../../lib/timestamp.ts";
+import { seededRandom as prng } from "../helpers.ts";
 
 /** The bound, or the exact error text. */
 function outcome(input: string): bigint | string {
@@ -257,14 +258,3 @@ describe("properties (seeded)", () => {
 
 // --- internal ---
 
-/** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

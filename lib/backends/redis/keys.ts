@@ -20,6 +20,7 @@
  * @module
  */
 import { ConfigError } from "../../errors.ts";
+import { fnmatchTokens } from "../../validate.ts";
 
 /** `meta.magic` of every SimpleBroker namespace. */
 export const MAGIC = "simplebroker-v1";
@@ -99,30 +100,16 @@ export function escapeGlob(text: string): string {
  */
 export function fnmatchToLua(pattern: string): string {
   let out = "^";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*") out += ".*";
-    else if (c === "?") out += ".";
-    else if (c === "[") {
-      let j = i + 1;
-      if (pattern[j] === "!") j++;
-      if (pattern[j] === "]") j++;
-      while (j < pattern.length && pattern[j] !== "]") j++;
-      if (j >= pattern.length) {
-        out += "%[";
-        continue;
-      }
-      let body = pattern.slice(i + 1, j);
-      let negate = false;
-      if (body.startsWith("!")) {
-        negate = true;
-        body = body.slice(1);
-      }
-      body = body.replaceAll("%", "%%");
-      if (!negate && body.startsWith("^")) body = "%" + body;
-      out += `[${negate ? "^" : ""}${body}]`;
-      i = j;
-    } else out += /[A-Za-z0-9]/.test(c) ? c : c.charCodeAt(0) < 128 ? `%${c}` : c;
+  for (const t of fnmatchTokens(pattern)) {
+    if (t.kind === "any") out += ".*";
+    else if (t.kind === "one") out += ".";
+    else if (t.kind === "set") {
+      const body = t.body.replaceAll("%", "%%");
+      out += `[${t.negate ? "^" : body.startsWith("^") ? "%" : ""}${body}]`;
+    } else {
+      const c = t.char;
+      out += /[A-Za-z0-9]/.test(c) ? c : c.charCodeAt(0) < 128 ? `%${c}` : c;
+    }
   }
   return out + "$";
 }
