@@ -50,12 +50,28 @@ export function nextHybridTimestamp(lastTs: bigint, nowNs: bigint): bigint {
 }
 
 /**
- * Current Unix time in nanoseconds. Calibrated once at load from
- * `performance.timeOrigin + performance.now()` (µs precision), then advanced
- * by the monotonic `process.hrtime.bigint()` so readings never go backwards.
+ * Current Unix time in nanoseconds, with sub-millisecond precision: the
+ * monotonic `process.hrtime.bigint()` offset from a wall-clock calibration.
+ * At most every 100 ms the reading is compared with `Date.now()`; when the
+ * two drift apart by more than ~1 ms (NTP slewing, a clock step) it is
+ * recalibrated, so ids never run ahead of real time for long (SPEC §2.6:
+ * Python peers cannot write while `last_ts` is ahead of their clock). A
+ * recalibration may step the reading back; the id generator's max-rule
+ * keeps ids increasing anyway.
  */
 export function wallClockNs(): bigint {
-  return CALIBRATED_WALL_NS + (process.hrtime.bigint() - CALIBRATED_HRTIME_NS);
+  const mono = process.hrtime.bigint();
+  let ns = calibratedWallNs + (mono - calibratedMonoNs);
+  if (mono - lastDriftCheck > DRIFT_CHECK_INTERVAL_NS) {
+    lastDriftCheck = mono;
+    const realNs = BigInt(Date.now()) * 1_000_000n; // truncated: real time is in [realNs, realNs + 1 ms)
+    if (ns < realNs - 1_000_000n || ns > realNs + 2_000_000n) {
+      calibratedWallNs = realNs + 500_000n;
+      calibratedMonoNs = mono;
+      ns = calibratedWallNs;
+    }
+  }
+  return ns;
 }
 
 /** True when `s` is exactly 19 ASCII digits (the `-m` format check, SPEC §3.10). */
@@ -98,8 +114,10 @@ export function parseTimestampBound(input: string): bigint {
 
 // --- internal ---
 
-const CALIBRATED_WALL_NS = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
-const CALIBRATED_HRTIME_NS = process.hrtime.bigint();
+let calibratedWallNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+let calibratedMonoNs = process.hrtime.bigint();
+let lastDriftCheck = calibratedMonoNs;
+const DRIFT_CHECK_INTERVAL_NS = 100_000_000n;
 
 /** Characters Python's `str.isspace()` accepts (what `strip()`, `int()` and `float()` drop). */
 const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";

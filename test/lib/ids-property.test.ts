@@ -90,11 +90,13 @@ describe("ids across concurrent processes", () => {
       expect(newest.physicalNs).toBeLessThanOrEqual(endWallNs + AHEAD_SLACK_NS);
       expect(oldest.physicalNs).toBeGreaterThanOrEqual(startWallNs - AHEAD_SLACK_NS);
       expect(Math.abs(newest.date.getTime() - Date.now())).toBeLessThan(60_000);
-      // Interleaving really happened (the writers overlapped in time).
+      // Every writer got its turn. (How finely they interleave depends on SQLite's busy
+      // handler, which lets a waiting writer sleep while the active one keeps the lock, so
+      // on an idle machine the runs can be long; uniqueness and order above hold either way.)
       const owners = rows.map((r) => r.body.split(":")[0]);
       let switches = 0;
       for (let i = 1; i < owners.length; i++) if (owners[i] !== owners[i - 1]) switches++;
-      expect(switches).toBeGreaterThan(WRITERS);
+      expect(switches).toBeGreaterThanOrEqual(WRITERS - 1);
     },
     60_000,
   );
