@@ -11,7 +11,7 @@ import { VERSION } from "../lib/version.ts";
 import { COMMANDS, parseCommandArgs, parseGlobals, UsageError, type ParsedValues } from "./argv.ts";
 import type { BrokerCommand } from "./command.ts";
 import { COMMAND_LOADERS, loadAliasCommands } from "./commands/index.ts";
-import { CliContext } from "./context.ts";
+import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { asciiJson, ClosedStdoutError, err, log, out, setQuiet } from "./output.ts";
 
@@ -64,6 +64,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     const { config, warnings } = resolveConfigWithWarnings();
     for (const w of warnings) err(`simplebroker: warning: ${w}\n`);
+    // Loaded only now: --version and --help never pay for the database stack.
+    const { CliContext } = await import("./context.ts");
     ctx = new CliContext(globals, command, config);
     ctx.target();
     if (command === "init") return await cmd!.run(args, ctx);

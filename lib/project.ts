@@ -7,7 +7,6 @@
  */
 import { Database } from "bun:sqlite";
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
@@ -243,7 +242,7 @@ function isFile(path: string): boolean {
 }
 
 function expandUser(path: string): string {
-  return path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
+  return path === "~" || path.startsWith("~/") ? (process.env.HOME || (require("node:os") as typeof import("node:os")).homedir()) + path.slice(1) : path;
 }
 
 /** How Python's `str()` would print a parsed TOML value. */

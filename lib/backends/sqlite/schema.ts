@@ -50,8 +50,8 @@ const verified = new Set<string>();
  */
 export function openDatabase(path: string, config: BrokerConfig): Database {
   const existed = existsSync(path);
-  if (existed) checkHeader(path);
-  else {
+  const walHeader = existed && checkHeader(path);
+  if (!existed) {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
@@ -72,14 +72,17 @@ export function openDatabase(path: string, config: BrokerConfig): Database {
         // a warning only in 3.6.1; the database stays usable
       }
     }
-    db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(config.busyTimeout))}`);
+    // One call for the per-connection settings (SPEC §1.5); busy_timeout first, so set-up can wait.
+    db.run(
+      `PRAGMA busy_timeout = ${Math.max(0, Math.trunc(config.busyTimeout))}; ` +
+        `PRAGMA wal_autocheckpoint = ${config.walAutocheckpoint}; ` +
+        `PRAGMA cache_size = ${-Math.trunc(config.cacheMb * 1024)}; ` +
+        `PRAGMA synchronous = ${config.syncMode}`,
+    );
     if (!verified.has(path)) {
-      withBusyRetry(() => setUp(db, path), 10_000);
+      if (!(walHeader && isCurrentSchema(db))) withBusyRetry(() => setUp(db, path), 10_000);
       verified.add(path);
     }
-    db.run(`PRAGMA wal_autocheckpoint = ${config.walAutocheckpoint}`);
-    db.run(`PRAGMA cache_size = ${-Math.trunc(config.cacheMb * 1024)}`);
-    db.run(`PRAGMA synchronous = ${config.syncMode}`);
     return db;
   } catch (error) {
     db.close();
@@ -132,7 +135,8 @@ export function messageOf(error: unknown): string {
 
 // --- internal ---
 
-function checkHeader(path: string): void {
+/** Check the SQLite header of an existing file; true when it is in WAL mode (header bytes 18-19 = 2). */
+function checkHeader(path: string): boolean {
   let size: number;
   try {
     const st = statSync(path);
@@ -142,19 +146,41 @@ function checkHeader(path: string): void {
     if (error instanceof BackendError) throw error;
     throw new BackendError(`Cannot read database file: ${path} (${messageOf(error)})`, { cause: error });
   }
-  if (size === 0) return;
-  const buf = Buffer.alloc(16);
+  if (size === 0) return false;
+  const buf = Buffer.alloc(20);
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    readSync(fd, buf, 0, 16, 0);
+    readSync(fd, buf, 0, 20, 0);
   } catch (error) {
     throw new BackendError(`Cannot read database file: ${path} (${messageOf(error)})`, { cause: error });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (size < 16 || buf.toString("latin1") !== SQLITE_HEADER) {
+  if (size < 16 || buf.toString("latin1", 0, 16) !== SQLITE_HEADER) {
     throw new BackendError(`File at ${path} exists but is not a valid SQLite database`);
+  }
+  return buf[18] === 2 && buf[19] === 2;
+}
+
+/**
+ * The fast path of an existing file: one query confirms the complete schema
+ * v4 (tables, indexes, magic, version). Anything else, including a missing
+ * `meta` table, goes through the full {@link setUp}, which also reports errors.
+ */
+function isCurrentSchema(db: Database): boolean {
+  try {
+    const row = db
+      .query(
+        `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'meta', 'queue_aliases')) AS tables,
+                (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('idx_messages_queue_ts_id', 'idx_messages_unclaimed', 'idx_messages_ts_unique', 'idx_queue_aliases_target')) AS indexes,
+                (SELECT value FROM meta WHERE key = 'magic') AS magic,
+                (SELECT value FROM meta WHERE key = 'schema_version') AS version`,
+      )
+      .get() as { tables: bigint; indexes: bigint; magic: unknown; version: unknown };
+    return row.tables === 3n && row.indexes === 4n && row.magic === MAGIC && row.version === SCHEMA_VERSION;
+  } catch {
+    return false;
   }
 }
 
