@@ -55,6 +55,9 @@ export async function* watchMessages(
 ): AsyncGenerator<Message, void, undefined> {
   const backend = broker.backend;
   const monitor = new ActivityMonitor(backend, [queue], broker.config);
+  // A watch keeps its process alive while it runs: sub-millisecond sleeps
+  // (Atomics.waitAsync) and the unref'd -wal watcher do not hold the event loop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   let lastSeen = mode.kind === "move" ? undefined : mode.after;
   try {
     while (!signal.aborted) {
@@ -78,6 +81,7 @@ export async function* watchMessages(
       }
     }
   } finally {
+    clearInterval(keepAlive);
     monitor.close();
   }
 }
