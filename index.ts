@@ -11,7 +11,8 @@
  */
 export { Queue } from "./lib/queue.ts";
 export type { DeliveryGuarantee, GeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue.ts";
-export { QueueWatcher, QueueMoveWatcher, watchQueue, ActivityMonitor } from "./lib/watcher.ts";
+export { QueueWatcher, QueueMoveWatcher, watchQueue } from "./lib/watcher.ts";
+export { ActivityMonitor } from "./lib/activity.ts";
 export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watcher.ts";
 export { Broker, openBroker } from "./lib/broker.ts";
 export { AsyncQueue } from "./lib/async-queue.ts";
