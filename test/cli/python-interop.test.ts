@@ -95,4 +95,20 @@ describe("a Python 3.6.1-protocol peer and Bun on one file", () => {
     },
     120_000,
   );
+
+  test("bun creates; the Python peer's set-up statements are no-ops on it and both read each other", async () => {
+    using dir = tempDir("sb-py-");
+    const db = join(dir.path, ".broker.db");
+    expect((await runCli(["write", "q", "from bun"], { cwd: dir.path })).exitCode).toBe(0);
+    const before = new Database(db, { readonly: true });
+    const schema = before.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").all();
+    before.close();
+    expect(Bun.spawnSync(["python3", PY, "init", db]).exitCode).toBe(0);
+    expect(Bun.spawnSync(["python3", PY, "write", db, "q", "py", "2"]).exitCode).toBe(0);
+    const after = new Database(db, { readonly: true });
+    expect(after.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").all()).toEqual(schema);
+    expect(after.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    after.close();
+    expect(await runCli(["read", "q", "--all"], { cwd: dir.path })).toEqual({ stdout: "from bun\npy:00000\npy:00001\n", stderr: "", exitCode: 0 });
+  }, 60_000);
 });
