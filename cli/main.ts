@@ -100,14 +100,14 @@ function report(error: unknown, json: boolean): ExitCode {
   const message = error instanceof Error ? error.message : String(error);
   const code = isBrokerError(error) ? error.code : "ERROR";
   if (json) err(`{"error": "${code}", "message": ${asciiJson(message)}, "retryable": false}\n`);
-  else err(`simplebroker: error: ${firstLine(message)}\n`);
+  else err(`simplebroker: error: ${oneLine(message)}\n`);
   if (!isBrokerError(error) && process.env.BROKER_DEBUG) log.error(error);
   return EXIT.ERROR;
 }
 
-function firstLine(text: string): string {
-  const i = text.indexOf("\n");
-  return i === -1 ? text : text.slice(0, i);
+/** Errors stay one line: a line break inside the text (e.g. in a bad path) is shown escaped. */
+function oneLine(text: string): string {
+  return text.replace(/[\n\r]/g, (c) => (c === "\n" ? "\\n" : "\\r"));
 }
 
 async function rootUsage(): Promise<string> {
