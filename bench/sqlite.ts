@@ -382,7 +382,8 @@ export async function runSqliteBenches(opts: SqliteBenchOptions): Promise<Measur
       }),
     };
     results.push(
-      measurement(`single write ${sync} (persistent)`, "ops/s", w.persistent, w.raw, { target: { op: ">=", value: 0.9 } }),
+      // Issue 6 sets the >= 0.9 target at FULL; NORMAL is measured and shown for information.
+      measurement(`single write ${sync} (persistent)`, "ops/s", w.persistent, w.raw, sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {}),
       measurement(`  same, vs raw + meta.last_ts update`, "ops/s", w.persistent, w.rawMeta, {
         baseLabel: "raw+meta",
         note: "raw also reads and advances meta.last_ts, as the file format requires",
@@ -433,7 +434,7 @@ export async function runSqliteBenches(opts: SqliteBenchOptions): Promise<Measur
       ),
     };
     results.push(
-      measurement(`single read ${sync} (persistent)`, "ops/s", r.persistent, r.raw, { target: { op: ">=", value: 0.9 } }),
+      measurement(`single read ${sync} (persistent)`, "ops/s", r.persistent, r.raw, sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {}),
       measurement(`single read ${sync} (ephemeral)`, "ops/s", r.ephemeral, r.rawEphemeral, {
         baseLabel: "raw-open",
         note: "raw opens a connection per call too",
