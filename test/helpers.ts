@@ -57,3 +57,32 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The copies of the golden transcripts recorded from SimpleBroker 3.6.1. */
+export const GOLDEN_DIR = resolve(import.meta.dir, "golden");
+
+/**
+ * Run `golden.py check` against a CLI command line (plus `extra` arguments
+ * such as `--toml`/`--skip`). Returns its last line (`N passed, M failed`),
+ * the whole output for failure reports, its exit code and its pid.
+ */
+export async function goldenCheck(
+  cli: string,
+  extra: string[] = [],
+): Promise<{ summary: string; output: string; exitCode: number; pid: number }> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  const proc = Bun.spawn(
+    [
+      "python3", join(GOLDEN_DIR, "golden.py"), "check", "--cli", cli,
+      "--scenarios", join(GOLDEN_DIR, "scenarios.json"), "--transcript", join(GOLDEN_DIR, "transcript.json"), ...extra,
+    ],
+    { env, stdout: "pipe", stderr: "pipe" },
+  );
+  const [output, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { summary: output.trimEnd().split("\n").at(-1) ?? "", output: output + stderr, exitCode, pid: proc.pid };
+}

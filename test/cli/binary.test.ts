@@ -6,9 +6,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CLI, runCli, tempDir } from "../helpers.ts";
+import { CLI, goldenCheck, runCli, tempDir } from "../helpers.ts";
 
-const GOLDEN = resolve(import.meta.dir, "../golden");
 const buildDir = realpathSync(mkdtempSync(join(tmpdir(), "sb-bin-")));
 const BROKER = join(buildDir, "broker");
 const SIMPLEBROKER = join(buildDir, "simplebroker");
@@ -31,27 +30,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
 
 test("the compiled binary passes all 49 golden scenarios", async () => {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  const proc = Bun.spawn(
-    [
-      "python3",
-      `${GOLDEN}/golden.py`,
-      "check",
-      "--cli",
-      BROKER,
-      "--scenarios",
-      `${GOLDEN}/scenarios.json`,
-      "--transcript",
-      `${GOLDEN}/transcript.json`,
-    ],
-    { env, stdout: "pipe", stderr: "pipe" },
-  );
-  const [output, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  const summary = output.trimEnd().split("\n").at(-1);
-  if (summary !== "49 passed, 0 failed") console.error(output + stderr);
+  const { summary, output, exitCode } = await goldenCheck(BROKER);
+  if (summary !== "49 passed, 0 failed") console.error(output);
   expect(summary).toBe("49 passed, 0 failed");
-  expect(await proc.exited).toBe(0);
+  expect(exitCode).toBe(0);
 }, 120_000);
 
 test.concurrent("a copy named simplebroker behaves like broker", async () => {

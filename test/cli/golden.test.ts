@@ -3,37 +3,7 @@
 // must give the same exit codes and byte-identical stdout when replayed
 // against `bun cli/index.ts`.
 import { expect, test } from "bun:test";
-import { resolve } from "node:path";
-import { CLI } from "../helpers.ts";
-
-const GOLDEN = resolve(import.meta.dir, "../golden");
-
-/** Run golden.py check against a CLI command line; returns its last line and FAIL blocks. */
-async function goldenCheck(cli: string): Promise<{ summary: string; output: string; exitCode: number }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  const proc = Bun.spawn(
-    [
-      "python3",
-      `${GOLDEN}/golden.py`,
-      "check",
-      "--cli",
-      cli,
-      "--scenarios",
-      `${GOLDEN}/scenarios.json`,
-      "--transcript",
-      `${GOLDEN}/transcript.json`,
-    ],
-    { env, stdout: "pipe", stderr: "pipe" },
-  );
-  const [output, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  const lines = output.trimEnd().split("\n");
-  return { summary: lines[lines.length - 1] ?? "", output: output + stderr, exitCode };
-}
+import { CLI, goldenCheck } from "../helpers.ts";
 
 test("all 49 golden scenarios match the 3.6.1 transcript", async () => {
   const { summary, output, exitCode } = await goldenCheck(`${process.execPath} ${CLI}`);

@@ -5,10 +5,9 @@ import { afterAll, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, tempDir } from "../helpers.ts";
+import { CLI, goldenCheck, tempDir } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const GOLDEN = "/work/shared/golden";
 
 /** Scenarios that are about files, not about the store; each runs the SQLite path or checks file discovery. */
 const EXCLUDED: Record<string, string> = {
@@ -41,22 +40,10 @@ test(
     const toml = join(dir.path, "broker.toml.tmpl");
     writeFileSync(toml, `version = 1\nbackend = "postgres"\ntarget = "${URL}"\n\n[backend_options]\nschema = "{SCHEMA}"\n`);
     const skip = `^(${Object.keys(EXCLUDED).map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|")})$`;
-    const proc = Bun.spawn(
-      [
-        "python3", join(GOLDEN, "golden.py"), "check",
-        "--cli", `${process.execPath} ${CLI}`,
-        "--scenarios", join(GOLDEN, "scenarios.json"),
-        "--transcript", join(GOLDEN, "transcript.json"),
-        "--toml", toml,
-        "--skip", skip,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    pythonPid = proc.pid;
-    const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-    await proc.exited;
-    const summary = stdout.trim().split("\n").at(-1) ?? "";
-    if (!/ 0 failed$/.test(summary)) console.error(stdout, stderr);
+    const run = await goldenCheck(`${process.execPath} ${CLI}`, ["--toml", toml, "--skip", skip]);
+    pythonPid = run.pid;
+    const summary = run.summary;
+    if (!/ 0 failed$/.test(summary)) console.error(run.output);
     expect(summary).toMatch(/^\d+ passed, 0 failed$/);
     expect(Number(summary.split(" ")[0])).toBeGreaterThanOrEqual(46);
   },

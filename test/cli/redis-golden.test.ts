@@ -8,10 +8,9 @@ import { afterAll, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, tempDir } from "../helpers.ts";
+import { CLI, goldenCheck, tempDir } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
-const GOLDEN = "/work/shared/golden";
 
 /** Scenarios left out, each with why it cannot hold on a Redis target. */
 const SKIPPED: Record<string, string> = {
@@ -46,28 +45,11 @@ test("golden transcripts pass on a Redis target", async () => {
   const toml = join(dir.path, "broker.toml.template");
   writeFileSync(toml, `version = 1\nbackend = "redis"\ntarget = "${URL}"\n\n[backend_options]\nnamespace = "{SCHEMA}"\n`);
   const skip = `^(${Object.keys(SKIPPED).map((s) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|")})$`;
-  const proc = Bun.spawn(
-    [
-      "python3",
-      join(GOLDEN, "golden.py"),
-      "check",
-      "--cli",
-      `${process.execPath} ${CLI}`,
-      "--scenarios",
-      join(GOLDEN, "scenarios.json"),
-      "--transcript",
-      join(GOLDEN, "transcript.json"),
-      "--toml",
-      toml,
-      "--skip",
-      skip,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  goldenPid = proc.pid;
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const summary = out.trim().split("\n").at(-1) ?? "";
-  if (!summary.endsWith(" 0 failed")) console.error(out, err);
+  const run = await goldenCheck(`${process.execPath} ${CLI}`, ["--toml", toml, "--skip", skip]);
+  goldenPid = run.pid;
+  const summary = run.summary;
+  const code = run.exitCode;
+  if (!summary.endsWith(" 0 failed")) console.error(run.output);
   expect(summary).toMatch(/^\d+ passed, 0 failed$/);
   expect(Number(summary.split(" ")[0])).toBeGreaterThanOrEqual(40);
   expect(code).toBe(0);
