@@ -7,7 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { AsyncQueue } from "./async-queue.ts";
+import type { AsyncQueue } from "./async-queue.ts";
 import { createBackend } from "./backends/index.ts";
 import { resolveConfig } from "./config.ts";
 import { ArgumentError } from "./errors.ts";
@@ -35,7 +35,9 @@ export class Broker implements AsyncDisposable {
 
   /** A handle on one queue of this broker, with promise-returning `Queue` methods. */
   queue(name: string): AsyncQueue {
-    return new AsyncQueue(this, name);
+    // Loaded on first use: the CLI's one-shot commands never need the queue/watcher modules.
+    const { AsyncQueue: Impl } = require("./async-queue.ts") as typeof import("./async-queue.ts");
+    return new Impl(this, name);
   }
 
   /** Resolve an operand: `@alias` → its target (one hop), then validate the queue name. */

@@ -123,7 +123,26 @@ export function envNameOf(key: keyof BrokerConfig): string {
 /** Last env snapshot parsed, keyed by the values of every known variable. */
 let cached: { key: string; result: ResolvedConfigResult } | undefined;
 
+/**
+ * The defaults of SPEC §5.1, as {@link FIELDS} yields them for an environment
+ * without `BROKER_*` variables (a test checks the two agree). Returned as is
+ * in that common case, so a CLI call does not parse 36 defaults at start-up.
+ */
+export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
+  busyTimeout: 5000, cacheMb: 10, syncMode: "FULL", walAutocheckpoint: 1000, maxMessageSize: 10_485_760,
+  readCommitInterval: 1, generatorBatchSize: 100, autoVacuum: true, autoVacuumInterval: 100, vacuumThreshold: 0.1,
+  vacuumBatchSize: 1000, vacuumLockTimeout: 300, skipIdleCheck: false, jitterFactor: 0.15, initialChecks: 100,
+  maxInterval: 0.1, burstSleep: 0.00001, debug: false, loggingEnabled: false, defaultDbLocation: "",
+  defaultDbName: ".broker.db", projectConfigPath: "", projectConfigName: ".broker.toml", projectScope: false,
+  backend: "sqlite", backendHost: "localhost", backendPort: 5432, backendUser: "postgres", backendPassword: "",
+  backendDatabase: "simplebroker", backendSchema: "simplebroker_pg_v1", backendTarget: "",
+});
+const DEFAULT_RESULT: ResolvedConfigResult = Object.freeze({ config: DEFAULT_CONFIG, warnings: [] });
+
 function loadEnvConfig(env: Record<string, string | undefined>): ResolvedConfigResult {
+  let any = false;
+  for (const name in env) if (name.startsWith("BROKER_")) any = true;
+  if (!any) return DEFAULT_RESULT;
   const key = JSON.stringify(FIELDS.map((f) => env[f.env] ?? null));
   if (cached?.key === key) return cached.result;
   const values: Record<string, unknown> = {};

@@ -1,7 +1,7 @@
 // Guards SPEC §5.1: every BROKER_* variable's default and parse rule, override
 // coercion, and FIX Q19 (a bad number is a ConfigError naming the key, not a crash).
 import { describe, expect, test } from "bun:test";
-import { resolveConfig, resolveConfigWithWarnings } from "../../lib/config.ts";
+import { DEFAULT_CONFIG, resolveConfig, resolveConfigWithWarnings } from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { BrokerConfig } from "../../lib/types.ts";
 
@@ -269,5 +269,15 @@ describe("path settings", () => {
     const { config, warnings } = resolveConfigWithWarnings({ BROKER_DEFAULT_DB_LOCATION: "rel" }, {});
     expect(config.defaultDbLocation).toBe("");
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe("DEFAULT_CONFIG fast path", () => {
+  test("equals what the variable table yields, and is returned when no BROKER_* variable is set", () => {
+    // A BROKER_* name that is not a setting forces the table-driven parse of every default.
+    expect({ ...resolveConfig(undefined, { BROKER_NOT_A_SETTING: "x" }) }).toEqual({ ...DEFAULT_CONFIG });
+    expect(resolveConfig(undefined, { PATH: "/bin" })).toBe(DEFAULT_CONFIG);
+    expect(resolveConfig({ busyTimeout: 7 }, {}).busyTimeout).toBe(7);
+    expect(DEFAULT_CONFIG.busyTimeout).toBe(5000);
   });
 });
