@@ -396,4 +396,3 @@ function releaseStore(store: SqliteStore): void {
   }
 }
 
-export type { ConfigOverrides };

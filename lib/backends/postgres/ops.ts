@@ -21,10 +21,12 @@ type Row = { order_id: bigint; body: string; ts: bigint };
  */
 const MARKER = "\uFDD0";
 
+/** A body as stored in TEXT: NUL-bearing (or marker-leading) bodies are encoded, others kept as they are. */
 export function encodeBody(body: string): string {
   return body.includes("\0") || body.startsWith(MARKER) ? MARKER + JSON.stringify(body) : body;
 }
 
+/** The inverse of {@link encodeBody}. */
 export function decodeBody(stored: string): string {
   if (!stored.startsWith(MARKER)) return stored;
   try {

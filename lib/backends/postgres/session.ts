@@ -11,6 +11,7 @@ import { quoteIdent, schemaIsReady, setUpSchema } from "./schema.ts";
 /** Stores (target + schema) already created or verified by this process. */
 const verified = new Set<string>();
 
+/** One backend instance's pool: opened lazily, schema verified once per process, retries on deadlock. */
 export class PgSession {
   readonly info: ConnectionInfo;
   readonly schema: string;

@@ -129,6 +129,7 @@ export function withBusyRetry<T>(fn: () => T, budgetMs = 30_000): T {
   }
 }
 
+/** The message of an error, or the value as text. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
