@@ -1,0 +1,84 @@
+/**
+ * Helpers of the SQLite store: the WHERE clause of a selection (SPEC §1.8),
+ * row mapping, error wrapping and the vacuum lock file (SPEC §1.6).
+ * @module
+ */
+import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { ArgumentError, BackendError } from "../../errors.ts";
+import type { Message, QueueStats, Selection } from "../../types.ts";
+import { isBusyError } from "./schema.ts";
+
+/** A message row as selected or returned. */
+export type Row = { id: bigint; body: string; ts: bigint };
+/** One queue's counts as selected. */
+export type StatRow = { queue: string; pending: bigint; total: bigint };
+
+export function selectionWhere(queue: string, sel: Selection, unclaimedOnly: boolean): { where: string; params: unknown[] } {
+  if (sel.exactId !== undefined) {
+    return { where: `ts = ? AND queue = ?${unclaimedOnly ? " AND claimed = 0" : ""}`, params: [sel.exactId, queue] };
+  }
+  let where = "queue = ? AND claimed = 0";
+  const params: unknown[] = [queue];
+  if (sel.after !== undefined) {
+    where += " AND ts > ?";
+    params.push(sel.after);
+  }
+  if (sel.before !== undefined) {
+    where += " AND ts < ?";
+    params.push(sel.before);
+  }
+  return { where, params };
+}
+
+export function toMessage(r: Row): Message {
+  return { body: r.body, ts: r.ts };
+}
+
+export function sortRows(rows: Row[]): Message[] {
+  if (rows.length > 1) rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return rows.map(toMessage);
+}
+
+export function toStats(r: StatRow): QueueStats {
+  const pending = Number(r.pending ?? 0n);
+  const total = Number(r.total ?? 0n);
+  return { queue: r.queue, pending, claimed: total - pending, total, exists: total > 0 };
+}
+
+export function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+export function wrapDbError(error: unknown, busyTimeout?: number): Error {
+  if (error instanceof BackendError || error instanceof ArgumentError) return error;
+  if (busyTimeout !== undefined && isBusyError(error)) {
+    return new BackendError(
+      `Database error: database is locked (another process held the write lock longer than BROKER_BUSY_TIMEOUT=${busyTimeout} ms)`,
+      { cause: error, retryable: true },
+    );
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return new BackendError(`Database error: ${text}`, { cause: error, retryable: isBusyError(error) });
+}
+
+/** O_EXCL lock file holding our pid; a stale one (older than `staleSeconds`) is replaced with a warning. */
+export function acquireLockFile(path: string, staleSeconds: number): boolean {
+  try {
+    const age = (Date.now() - statSync(path).mtimeMs) / 1000;
+    if (age > staleSeconds) {
+      unlinkSync(path);
+      process.emitWarning(`Removed stale vacuum lock file: ${path} (age ${age.toFixed(1)}s exceeded timeout)`);
+    }
+  } catch {
+    // no lock file
+  }
+  try {
+    const fd = openSync(path, "wx", 0o600);
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
