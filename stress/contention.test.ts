@@ -13,19 +13,13 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CLI, runCli, tempDir } from "../test/helpers.ts";
+import { CLI, runCli, tempDir, childEnv } from "../test/helpers.ts";
 
 const FIXTURES = resolve(import.meta.dir, "../test/fixtures");
 const bun = process.execPath;
 
 function sha256(path: string): string {
   return new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
-}
-
-function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  return Object.assign(env, extra);
 }
 
 async function finish(proc: Bun.Subprocess<"ignore", "pipe", "pipe">): Promise<{ code: number; stdout: string; stderr: string }> {

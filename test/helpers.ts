@@ -22,9 +22,7 @@ export async function runCli(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string>; stdin?: string | Uint8Array; cmd?: string[] } = {},
 ): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  Object.assign(env, opts.env ?? {});
+  const env = childEnv(opts.env);
   const proc = Bun.spawn([...(opts.cmd ?? [process.execPath, CLI]), ...args], {
     cwd: opts.cwd,
     env,
@@ -70,8 +68,7 @@ export async function goldenCheck(
   cli: string,
   extra: string[] = [],
 ): Promise<{ summary: string; output: string; exitCode: number; pid: number }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  const env = childEnv();
   const proc = Bun.spawn(
     [
       "python3", join(GOLDEN_DIR, "golden.py"), "check", "--cli", cli,
@@ -85,4 +82,24 @@ export async function goldenCheck(
     proc.exited,
   ]);
   return { summary: output.trimEnd().split("\n").at(-1) ?? "", output: output + stderr, exitCode, pid: proc.pid };
+}
+
+/** The environment for a child process: this one without any BROKER_* variable, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+  return Object.assign(env, extra);
+}
+
+/** The lines of a child's output stream as they arrive (without the newline). */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
 }

@@ -6,7 +6,7 @@
 import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { runCli, tempDir } from "../helpers.ts";
+import { runCli, tempDir, childEnv } from "../helpers.ts";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures");
 const WRITERS = 4;
@@ -28,9 +28,7 @@ async function finish(proc: ReturnType<typeof spawnChild>, name: string): Promis
 
 test("4 writers and 4 readers on one file: each message read exactly once, per-writer order kept", async () => {
   using d = tempDir();
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  env.BROKER_SYNC_MODE = "NORMAL";
+  const env = childEnv({ BROKER_SYNC_MODE: "NORMAL" });
   const db = join(d.path, ".broker.db");
 
   const writers = Array.from({ length: WRITERS }, (_, w) => spawnChild("writer-fixture.ts", [db, `w${w}`, String(PER_WRITER)], env));

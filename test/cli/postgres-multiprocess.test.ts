@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { PostgresBackend } from "../../lib/backends/postgres/index.ts";
 import { resolveConfig } from "../../lib/config.ts";
-import { CLI, uniqueName } from "../helpers.ts";
+import { CLI, uniqueName, childEnv } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const FIXTURE = resolve(import.meta.dir, "../fixtures/pg-consumer-fixture.ts");
@@ -30,8 +30,7 @@ test(
     for (let i = 0; i < TOTAL; i += 1_000) await backend.write("jobs", bodies.slice(i, i + 1_000));
     expect((await backend.queueStats("jobs")).pending).toBe(TOTAL);
 
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+    const env = childEnv();
     const startAt = String(Date.now() + 400);
     const lib = (limit: number) =>
       Bun.spawn([process.execPath, FIXTURE, URL, schema, "jobs", String(limit), startAt], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });

@@ -10,7 +10,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { runCli, tempDir } from "../helpers.ts";
+import { runCli, tempDir, childEnv } from "../helpers.ts";
 
 const PY = resolve(import.meta.dir, "../fixtures/py-peer-fixture.py");
 const WRITER = resolve(import.meta.dir, "../fixtures/writer-fixture.ts");
@@ -18,9 +18,7 @@ const READER = resolve(import.meta.dir, "../fixtures/reader-fixture.ts");
 const PER_WRITER = 400;
 
 function spawn(cmd: string[], cwd: string) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  env.BROKER_AUTO_VACUUM = "0"; // keep claimed rows, so the file can be audited afterwards
+  const env = childEnv({ BROKER_AUTO_VACUUM: "0" }); // keep claimed rows, so the file can be audited afterwards
   const p = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   return Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]).then(([stdout, stderr, code]) => ({
     cmd: cmd.slice(1, 3).join(" "),

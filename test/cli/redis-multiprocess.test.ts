@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRedisBackend } from "../../lib/backends/redis/index.ts";
 import { resolveConfig } from "../../lib/config.ts";
-import { CLI, tempDir, uniqueName } from "../helpers.ts";
+import { CLI, tempDir, uniqueName, childEnv } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const FIXTURE = resolve(import.meta.dir, "../fixtures/redis-consumer-fixture.ts");
@@ -27,9 +27,7 @@ afterAll(async () => {
 
 /** A child process whose stdout is collected as it arrives. */
 function spawn(cmd: string[], env: Record<string, string> = {}) {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) base[k] = v;
-  const proc = Bun.spawn(cmd, { cwd: dir.path, env: { ...base, ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(cmd, { cwd: dir.path, env: childEnv(env), stdout: "pipe", stderr: "pipe" });
   const state = { proc, out: "", err: "" };
   const pump = async (stream: ReadableStream<Uint8Array>, key: "out" | "err") => {
     const decoder = new TextDecoder();

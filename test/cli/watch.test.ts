@@ -4,13 +4,11 @@
  * SIGTERM end it with exit 0 and nothing lost, and its argument errors.
  */
 import { describe, expect, test } from "bun:test";
-import { CLI, runCli, tempDir } from "../helpers.ts";
+import { CLI, runCli, tempDir, childEnv } from "../helpers.ts";
 
 /** A running `broker watch …` whose stdout/stderr can be awaited line by line. */
 function startWatch(args: string[], cwd: string) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
-  const proc = Bun.spawn([process.execPath, CLI, "watch", ...args], { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, CLI, "watch", ...args], { cwd, env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const collect = (stream: ReadableStream<Uint8Array>) => {
     const state = { text: "", ended: false, waiters: [] as Array<() => void> };
     void (async () => {

@@ -11,7 +11,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { decodeHybridTimestamp, encodeHybridTimestamp, nextHybridTimestamp } from "../../lib/timestamp.ts";
-import { tempDir } from "../helpers.ts";
+import { tempDir, childEnv } from "../helpers.ts";
 import { seededRandom as mulberry32 } from "../helpers.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/stress-ids-fixture.ts");
@@ -29,8 +29,7 @@ describe("ids across concurrent processes", () => {
       const db = join(dir.path, "ids.db");
       const startWallNs = BigInt(Date.now()) * 1_000_000n;
       const startAt = Date.now() + 500;
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
+      const env = childEnv();
       const procs = Array.from({ length: WRITERS }, (_, i) =>
         Bun.spawn([process.execPath, FIXTURE, db, `p${i}`, String(PER_WRITER), String(startAt)], {
           stdin: "ignore",

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { Queue, QueueMoveWatcher, QueueWatcher, type Message } from "../../index.ts";
-import { tempDir } from "../helpers.ts";
+import { tempDir, readLines } from "../helpers.ts";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures");
 const TIMEOUT = 20_000;
@@ -31,19 +31,6 @@ function spawnChild(script: string, args: string[]) {
       if (proc.exitCode === null) proc.kill();
     },
   };
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-  if (buffered) yield buffered;
 }
 
 /** Messages handed to a watcher in this process, with a wait for the next one. */
