@@ -82,6 +82,9 @@ export interface SqliteBenchOptions {
 
 // --- the raw baseline ---
 
+// Written out on purpose rather than imported from lib/backends/sqlite/schema.ts: the baseline is
+// plain bun:sqlite on the same tables and indexes, with none of our code in its path.
+
 const RAW_DDL = [
   `CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
