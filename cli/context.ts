@@ -3,14 +3,15 @@
  * resolved target and a lazily opened {@link Broker}, plus stdin helpers.
  * @module
  */
-import { existsSync, readSync } from "node:fs";
+import { fs } from "../lib/fs-lazy.ts";
 import { Broker } from "../lib/broker.ts";
 import { createBackend } from "../lib/backends/index.ts";
-import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
+import { openCurrentDatabase, openedFilePath, validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
 import { resolveCliTarget } from "../lib/cli-target.ts";
 import { ArgumentError, BackendError, MessageError } from "../lib/errors.ts";
 import { isValidSimpleBrokerDb } from "../lib/project.ts";
 import type { BrokerConfig, BrokerTarget } from "../lib/types.ts";
+import type { Database } from "bun:sqlite";
 import type { CommandName, GlobalOptions } from "./argv.ts";
 
 /** The state one CLI invocation shares between its parts. */
@@ -21,6 +22,8 @@ export class CliContext {
   readonly cwd: string;
   #target: BrokerTarget | undefined;
   #broker: Broker | undefined;
+  /** The database opened while the target was validated, handed to the backend (or closed). */
+  #opened: { path: string; db: Database } | undefined;
 
   constructor(globals: GlobalOptions, command: CommandName | undefined, config: BrokerConfig, cwd = process.cwd()) {
     this.globals = globals;
@@ -39,15 +42,33 @@ export class CliContext {
         file: this.globals.file ?? this.config.defaultDbName,
         fileExplicit: this.globals.file !== undefined,
         cwd: this.cwd,
+        locate: (path) => this.#locate(path),
       },
       this.config,
     ));
+  }
+
+  /** Open an existing, current database at `path` once, keep it for the backend, and say where it really is. */
+  #locate(path: string): string | undefined {
+    const db = openCurrentDatabase(path, this.config);
+    if (!db) return undefined;
+    this.#opened = { path, db };
+    return openedFilePath(db);
   }
 
   /** The broker on the target, opened on first use and closed by {@link close}. */
   async broker(): Promise<Broker> {
     if (this.#broker) return this.#broker;
     const target = this.target();
+    const opened = this.#opened;
+    this.#opened = undefined;
+    if (opened && target.backendName === "sqlite" && target.target === opened.path) {
+      // Validated by opening it: an existing SQLite file with the current schema (SPEC §3.6 step 6 holds).
+      const { createSqliteBackend } = await import("../lib/backends/sqlite/index.ts");
+      this.#broker = new Broker(createSqliteBackend(opened.path, this.config, opened.db), this.config, target);
+      return this.#broker;
+    }
+    opened?.db.close();
     if (
       target.backendName === "sqlite" &&
       !target.legacySqlitePathMode &&
@@ -62,7 +83,7 @@ export class CliContext {
       target.backendName === "sqlite" &&
       target.legacySqlitePathMode &&
       ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "") &&
-      existsSync(target.target)
+      fs().existsSync(target.target)
     ) {
       validateDatabaseFile(target.target, false);
     }
@@ -71,6 +92,8 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    this.#opened?.db.close();
+    this.#opened = undefined;
     const b = this.#broker;
     this.#broker = undefined;
     await b?.close();
@@ -113,7 +136,7 @@ function readStdin(max: number): string {
   for (;;) {
     let n: number;
     try {
-      n = readSync(0, buf, 0, buf.length, null);
+      n = fs().readSync(0, buf, 0, buf.length, null);
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "EAGAIN") {

@@ -3,7 +3,7 @@
  * `--cleanup`, `--vacuum [--compact]` and `--status [--json]`.
  * @module
  */
-import { existsSync } from "node:fs";
+import { fs } from "../lib/fs-lazy.ts";
 import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
 import { BackendError } from "../lib/errors.ts";
 import type { CliContext } from "./context.ts";
@@ -14,7 +14,7 @@ export async function cleanup(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
   if (target.backendName === "sqlite") {
     const path = target.target;
-    if (!existsSync(path)) {
+    if (!fs().existsSync(path)) {
       log.info(`Database not found, nothing to clean up: ${path}`);
       return EXIT.OK;
     }
@@ -37,7 +37,7 @@ export async function cleanup(ctx: CliContext): Promise<ExitCode> {
 
 export async function vacuum(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
-  if (target.backendName === "sqlite" && !existsSync(target.target)) {
+  if (target.backendName === "sqlite" && !fs().existsSync(target.target)) {
     log.info(`Database not found: ${target.target}`);
     return EXIT.OK;
   }
@@ -62,7 +62,7 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
 export async function status(ctx: CliContext): Promise<ExitCode> {
   const broker = await ctx.broker();
   const s = await broker.status();
-  out(
+  await out(
     ctx.globals.statusJson
       ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${s.lastTimestamp}, "db_size": ${s.dbSize}}\n`
       : `total_messages: ${s.totalMessages}\nlast_timestamp: ${s.lastTimestamp}\ndb_size: ${s.dbSize}\n`,

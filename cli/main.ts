@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     setQuiet(globals.quiet);
     json = globals.statusJson;
     if (argv.length === 0 || (globals.help && command === undefined)) {
-      out(await rootUsage());
+      await out(await rootUsage());
       return EXIT.OK;
     }
     let cmd: BrokerCommand | undefined;
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       if (sub === undefined) throw new UsageError("alias subcommand is required");
       const subs = await loadAliasCommands();
       if (sub === "-h" || sub === "--help") {
-        out(`usage: simplebroker alias {add,remove,list} ...\n\n${Object.values(subs).map((c) => `  ${(c.def.meta as { name: string }).name}\t${(c.def.meta as { description: string }).description}`).join("\n")}\n`);
+        await out(`usage: simplebroker alias {add,remove,list} ...\n\n${Object.values(subs).map((c) => `  ${(c.def.meta as { name: string }).name}\t${(c.def.meta as { description: string }).description}`).join("\n")}\n`);
         return EXIT.OK;
       }
       cmd = subs[sub];
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       const parent = { meta: { name: command === "alias" ? "simplebroker alias" : "simplebroker" } };
       const usage = await renderUsage(cmd.def, parent);
       // Colour only for a terminal: help piped into a file or a pager stays plain text.
-      out(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
+      await out(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
       return EXIT.OK;
     }
     json ||= args.json === true;
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (globals.compact && !globals.vacuum) throw new UsageError("--compact can only be used with --vacuum");
     if (globals.vacuum && command !== undefined) throw new UsageError("--vacuum cannot be used with commands");
     if (globals.version) {
-      out(`simplebroker ${VERSION}\n`);
+      await out(`simplebroker ${VERSION}\n`);
       return EXIT.OK;
     }
     const { config, warnings } = resolveConfigWithWarnings();
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (globals.vacuum) return await (await import("./globals.ts")).vacuum(ctx);
     if (globals.status) return await (await import("./globals.ts")).status(ctx);
     if (!cmd) {
-      out(await rootUsage());
+      await out(await rootUsage());
       return EXIT.OK;
     }
     return await cmd.run(args, ctx);

@@ -25,12 +25,12 @@ export class RecordPrinter {
   }
 
   /** Print one record; throws ClosedStdoutError when stdout is gone. */
-  print(m: Message): void {
+  async print(m: Message): Promise<void> {
     if (this.shared && !this.#warned && !this.format.json && m.body.includes("\n")) {
       this.#warned = true;
       err(NEWLINE_WARNING);
     }
-    out(formatMessage(m, this.format));
+    await out(formatMessage(m, this.format));
     this.count++;
   }
 }

@@ -6,8 +6,9 @@
  * backend's native notifications.
  * @module
  */
-import { watch as fsWatch, type FSWatcher } from "node:fs";
-import { basename, dirname } from "node:path";
+import { fs } from "./fs-lazy.ts";
+import type { FSWatcher } from "node:fs";
+import { basename, dirname } from "./posix-path.ts";
 import type { Backend, BrokerConfig } from "./types.ts";
 
 type Listener = (queue: string) => void;
@@ -218,7 +219,7 @@ function watchWal(dbPath: string, onChange: () => void): () => void {
   const wal = `${basename(dbPath)}-wal`;
   let watcher: FSWatcher | undefined;
   try {
-    watcher = fsWatch(dirname(dbPath), { persistent: false }, (_event, file) => {
+    watcher = fs().watch(dirname(dbPath), { persistent: false }, (_event, file) => {
       if (file === wal) onChange();
     });
     watcher.on("error", () => {});

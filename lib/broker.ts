@@ -5,8 +5,8 @@
  * libraries use it through {@link openBroker} for cross-queue work.
  * @module
  */
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { fs } from "./fs-lazy.ts";
+import { resolve } from "./posix-path.ts";
 import type { AsyncQueue } from "./async-queue.ts";
 import { createBackend } from "./backends/index.ts";
 import { resolveConfig } from "./config.ts";
@@ -195,7 +195,7 @@ export function resolveTargetArg(target: string | undefined, config: BrokerConfi
   if (target === undefined || target === "") return targetForDirectory(config.defaultDbLocation || process.cwd(), config);
   const abs = resolve(target);
   try {
-    if (statSync(abs).isDirectory()) return targetForDirectory(abs, config);
+    if (fs().statSync(abs).isDirectory()) return targetForDirectory(abs, config);
   } catch {
     // not there yet: a file path
   }

@@ -3,8 +3,8 @@
  * a command line means, given `-d`/`-f`, project scope and `BROKER_BACKEND`.
  * @module
  */
-import { accessSync, constants, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fs } from "./fs-lazy.ts";
+import { dirname, isAbsolute, join, resolve } from "./posix-path.ts";
 import { resolveConfig } from "./config.ts";
 import { ArgumentError, BackendError } from "./errors.ts";
 import { pythonPathStr, resolveLoose, validateSafePath } from "./paths.ts";
@@ -29,6 +29,14 @@ export interface CliTargetOptions {
    * where `--cleanup`/`--vacuum`/`--status` run before the validations.
    */
   validate?: boolean;
+  /**
+   * Where an existing database at `dbPath` really is: the canonical path of
+   * the file (every symlink resolved), or undefined when there is none. The
+   * CLI answers it with SQLite's own open, so a command on an existing
+   * database needs no `node:fs`. When the answer equals `dbPath`, validations
+   * 2, 4 and 5 hold at once (see `validateSqlitePath`).
+   */
+  locate?: (dbPath: string) => string | undefined;
 }
 
 /**
@@ -50,7 +58,7 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
   const fileArg = opts.fileExplicit ? opts.file : config.defaultDbName;
   const dirAbs = resolve(cwd, dirArg);
   const validate = opts.validate ?? (command !== undefined && command !== "init");
-  const paths: PathArgs = { dirArg, dirAbs, fileArg };
+  const paths: PathArgs = { dirArg, dirAbs, fileArg, locate: opts.locate };
 
   // 1. An explicit -f (outside init) is a plain SQLite file; project scope is ignored.
   if (command !== "init" && opts.fileExplicit) {
@@ -98,6 +106,7 @@ interface PathArgs {
   dirAbs: string;
   /** `-f` (or the default name) as given. */
   fileArg: string;
+  locate?: CliTargetOptions["locate"];
 }
 
 function pathTarget(path: string, usedProjectScope: boolean, projectRoot: string | null): BrokerTarget {
@@ -124,6 +133,13 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   const { dirArg, dirAbs, fileArg } = paths;
   safePath(dirArg, "Directory argument (-d/--dir)");
 
+  // An existing database whose canonical path is the path itself (no symlink anywhere; -f relative and
+  // safe, so -d is one of its directories) passes 2-5 at once: -d exists and is a directory, the name is
+  // safe, the file is inside -d, and its grandparent exists and is searchable. 5's writability test is
+  // not repeated for it: that test guards creating the file (SPEC Q23 leaves the rule open; README).
+  // Anything else takes the checks below, in 3.6.1's order and with its messages.
+  if (!usedProjectScope && !isAbsolute(fileArg) && isSafePath(fileArg) && paths.locate?.(dbPath) === dbPath) return;
+
   const dirStat = statOrNull(dirAbs);
   if (!dirStat) throw new BackendError(`Directory not found: ${dirArg}`);
   if (!dirStat.isDirectory()) {
@@ -145,8 +161,8 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   // missing level (`-f newdir/x.db`) is created later and deeper ones fail.
   const checked = dirname(dirname(resolvedDb));
   if (!statOrNull(checked)) throw new BackendError(`Parent directory not found: ${checked}`);
-  if (!canAccess(checked, constants.X_OK)) throw new BackendError(`Parent directory is not accessible: ${checked}`);
-  if (!canAccess(checked, constants.W_OK)) throw new BackendError(`Parent directory is not writable: ${checked}`);
+  if (!canAccess(checked, fs().constants.X_OK)) throw new BackendError(`Parent directory is not accessible: ${checked}`);
+  if (!canAccess(checked, fs().constants.W_OK)) throw new BackendError(`Parent directory is not writable: ${checked}`);
 }
 
 function safePath(path: string, context: string): void {
@@ -158,9 +174,18 @@ function safePath(path: string, context: string): void {
   }
 }
 
+function isSafePath(path: string): boolean {
+  try {
+    validateSafePath(path, "");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function statOrNull(path: string) {
   try {
-    return statSync(path);
+    return fs().statSync(path);
   } catch {
     return null;
   }
@@ -168,7 +193,7 @@ function statOrNull(path: string) {
 
 function canAccess(path: string, mode: number): boolean {
   try {
-    accessSync(path, mode);
+    fs().accessSync(path, mode);
     return true;
   } catch {
     return false;

@@ -5,7 +5,7 @@
  * (FIX Q19) instead of a crash.
  * @module
  */
-import { isAbsolute } from "node:path";
+import { isAbsolute } from "./posix-path.ts";
 import { ArgumentError, ConfigError } from "./errors.ts";
 import { pathParts, validateSafePath } from "./paths.ts";
 import type { BrokerConfig, SyncMode } from "./types.ts";

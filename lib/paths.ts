@@ -4,8 +4,8 @@
  * non-strict `Path.resolve()`.
  * @module
  */
-import { lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { fs } from "./fs-lazy.ts";
+import { basename, dirname, isAbsolute, join, resolve } from "./posix-path.ts";
 import { ArgumentError } from "./errors.ts";
 
 /** Characters rejected anywhere in a path (POSIX set of SPEC §5.5); one native regex test. */
@@ -117,7 +117,7 @@ const MAX_SYMLINK_HOPS = 40;
 
 function resolveExisting(absolute: string, hops: number): string {
   try {
-    return realpathSync(absolute);
+    return fs().realpathSync(absolute);
   } catch {
     // Missing (or looping) path: resolve the parent, then re-attach the name.
   }
@@ -128,9 +128,9 @@ function resolveExisting(absolute: string, hops: number): string {
   const candidate = join(resolvedParent, name);
   if (hops < MAX_SYMLINK_HOPS) {
     try {
-      if (lstatSync(candidate).isSymbolicLink()) {
+      if (fs().lstatSync(candidate).isSymbolicLink()) {
         // A dangling link: follow its text like Python's non-strict resolve does.
-        const link = readlinkSync(candidate);
+        const link = fs().readlinkSync(candidate);
         return resolveExisting(isAbsolute(link) ? link : resolve(resolvedParent, link), hops + 1);
       }
     } catch {

@@ -6,8 +6,8 @@
  * @module
  */
 import { Database } from "bun:sqlite";
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fs } from "./fs-lazy.ts";
+import { dirname, isAbsolute, join, resolve } from "./posix-path.ts";
 import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
@@ -72,7 +72,7 @@ export function loadProjectConfig(file: string): ProjectConfig {
   const configPath = resolveLoose(file);
   let text: string;
   try {
-    text = readFileSync(configPath, "utf8");
+    text = fs().readFileSync(configPath, "utf8");
   } catch (error) {
     throw new ConfigError(`Cannot read ${configPath}: ${firstLine(error)}`, { cause: error });
   }
@@ -127,16 +127,16 @@ export function projectConfigTarget(file: string, config: BrokerConfig = resolve
  */
 export function isValidSimpleBrokerDb(path: string): boolean {
   try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(dirname(path), constants.R_OK | constants.W_OK);
-    accessSync(path, constants.R_OK | constants.W_OK);
+    if (!fs().statSync(path).isFile()) return false;
+    fs().accessSync(dirname(path), fs().constants.R_OK | fs().constants.W_OK);
+    fs().accessSync(path, fs().constants.R_OK | fs().constants.W_OK);
     const header = Buffer.alloc(16);
-    const fd = openSync(path, "r");
+    const fd = fs().openSync(path, "r");
     let read: number;
     try {
-      read = readSync(fd, header, 0, 16, 0);
+      read = fs().readSync(fd, header, 0, 16, 0);
     } finally {
-      closeSync(fd);
+      fs().closeSync(fd);
     }
     if (read < 16 || header.toString("latin1") !== "SQLite format 3\0") return false;
     const db = new Database(path, { readonly: true });
@@ -235,7 +235,7 @@ function validOptions(raw: unknown): Record<string, unknown> {
 
 function isFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return fs().statSync(path).isFile();
   } catch {
     return false;
   }

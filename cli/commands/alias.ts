@@ -36,7 +36,7 @@ const listAliases = command(
     const broker = await ctx.broker();
     let rows = await broker.listAliases();
     if (typeof args.target === "string") rows = rows.filter(([, t]) => t === args.target);
-    if (rows.length) out(rows.map(([a, t]) => `${a} -> ${t}\n`).join(""));
+    if (rows.length) await out(rows.map(([a, t]) => `${a} -> ${t}\n`).join(""));
     return rows.length === 0 && typeof args.target === "string" ? EXIT.EMPTY : EXIT.OK;
   },
 );

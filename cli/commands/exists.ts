@@ -9,7 +9,7 @@ export const exists = command(
     const broker = await ctx.broker();
     const queue = await broker.resolveQueue(args.queue as string);
     const found = (await broker.backend.queueStats(queue)).total > 0;
-    if (args.json) out(`{"queue": ${JSON.stringify(queue)}, "exists": ${found}}\n`);
+    if (args.json) await out(`{"queue": ${JSON.stringify(queue)}, "exists": ${found}}\n`);
     return found ? EXIT.OK : EXIT.EMPTY;
   },
 );

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { fs } from "../../lib/fs-lazy.ts";
 import { isValidSimpleBrokerDb } from "../../lib/project.ts";
 import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -16,7 +16,7 @@ export const init = command(
       return EXIT.OK;
     }
     const path = target.target;
-    if (existsSync(path) && statSync(path).size > 0) {
+    if (fs().existsSync(path) && fs().statSync(path).size > 0) {
       if (isValidSimpleBrokerDb(path)) {
         log.info(`SimpleBroker database already exists: ${path}`);
         return EXIT.OK;

@@ -35,7 +35,7 @@ export const list = command(
       const overall = await broker.overallStats();
       if (overall.claimed > 0) text += `\nTotal claimed messages: ${overall.claimed}/${overall.total}\n`;
     }
-    if (text) out(text);
+    if (text) await out(text);
     return EXIT.OK;
   },
 );

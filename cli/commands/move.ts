@@ -30,7 +30,7 @@ export const move = command(
     const moved = await broker.backend.move(src, dst, sel);
     const printer = new RecordPrinter(args, true);
     try {
-      for (const m of moved) printer.print(m);
+      for (const m of moved) await printer.print(m);
     } catch (error) {
       if (!(error instanceof ClosedStdoutError)) throw error;
     }

@@ -28,7 +28,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       /** Print a claimed message; if nobody can receive it, put it back where it was (SPEC Q8). */
       const deliver = async (m: Message) => {
         try {
-          printer.print(m);
+          await printer.print(m);
         } catch (error) {
           if (mode === "read" && error instanceof ClosedStdoutError) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
           throw error;
@@ -44,7 +44,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
         } else if (mode === "peek") {
           for (let offset = 0; ; offset += PEEK_PAGE) {
             const page = await backend.peek(queue, { ...sel, limit: PEEK_PAGE, offset });
-            for (const m of page) printer.print(m);
+            for (const m of page) await printer.print(m);
             if (page.length < PEEK_PAGE) break;
           }
         } else {

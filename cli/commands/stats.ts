@@ -9,7 +9,7 @@ export const stats = command(
   async (args, ctx) => {
     const broker = await ctx.broker();
     const s = await broker.queueStats(args.queue as string);
-    out(args.json ? statsJson(s) : statsLine(s));
+    await out(args.json ? statsJson(s) : statsLine(s));
     return EXIT.OK;
   },
 );

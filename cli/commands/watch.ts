@@ -36,7 +36,7 @@ export const watch = command(
     try {
       for await (const m of watchMessages(broker, queue, mode, stop.signal)) {
         try {
-          printer.print(m);
+          await printer.print(m);
         } catch (error) {
           // The reader went away: a consumed message nobody saw goes back (SPEC Q8).
           if (error instanceof ClosedStdoutError && mode.kind === "consume") {

@@ -3,7 +3,7 @@
  * row mapping, error wrapping and the vacuum lock file (SPEC §1.6).
  * @module
  */
-import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { fs } from "../../fs-lazy.ts";
 import { ArgumentError, BackendError } from "../../errors.ts";
 import type { Message, QueueStats, Selection } from "../../types.ts";
 import { isBusyError } from "./schema.ts";
@@ -65,18 +65,18 @@ export function wrapDbError(error: unknown, busyTimeout?: number): Error {
 /** O_EXCL lock file holding our pid; a stale one (older than `staleSeconds`) is replaced with a warning. */
 export function acquireLockFile(path: string, staleSeconds: number): boolean {
   try {
-    const age = (Date.now() - statSync(path).mtimeMs) / 1000;
+    const age = (Date.now() - fs().statSync(path).mtimeMs) / 1000;
     if (age > staleSeconds) {
-      unlinkSync(path);
+      fs().unlinkSync(path);
       process.emitWarning(`Removed stale vacuum lock file: ${path} (age ${age.toFixed(1)}s exceeded timeout)`);
     }
   } catch {
     // no lock file
   }
   try {
-    const fd = openSync(path, "wx", 0o600);
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
+    const fd = fs().openSync(path, "wx", 0o600);
+    fs().writeSync(fd, `${process.pid}\n`);
+    fs().closeSync(fd);
     return true;
   } catch {
     return false;

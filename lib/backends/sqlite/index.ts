@@ -4,6 +4,7 @@
  * `Queue` fast path.
  * @module
  */
+import type { Database } from "bun:sqlite";
 import { waitForLocalActivity } from "../../activity.ts";
 import type { Backend, BrokerConfig } from "../../types.ts";
 import { asBackendError } from "./schema.ts";
@@ -16,9 +17,13 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteStore;
 }
 
-/** Create a SQLite backend for the database file at `path` (opened lazily). */
-export function createSqliteBackend(path: string, config: BrokerConfig): SqliteBackend {
-  const store = new SqliteStore(path, config);
+/**
+ * Create a SQLite backend for the database file at `path`, opened lazily, or
+ * on `db` when the caller already opened and validated it (the backend then
+ * owns and closes it).
+ */
+export function createSqliteBackend(path: string, config: BrokerConfig, db?: Database): SqliteBackend {
+  const store = new SqliteStore(path, config, db);
   const backend: SqliteBackend = {
     name: "sqlite",
     displayTarget: path,

@@ -6,8 +6,8 @@
  * @module
  */
 import { Database, SQLiteError } from "bun:sqlite";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { fs } from "../../fs-lazy.ts";
+import { dirname } from "../../posix-path.ts";
 import { BackendError } from "../../errors.ts";
 import type { BrokerConfig } from "../../types.ts";
 
@@ -49,11 +49,52 @@ const verified = new Set<string>();
  * the wrong magic, or a newer schema; never modifies such a file.
  */
 export function openDatabase(path: string, config: BrokerConfig): Database {
-  const existed = existsSync(path);
+  return openCurrentDatabase(path, config) ?? openAndSetUp(path, config);
+}
+
+/**
+ * The fast open of an existing, current database: one SQLite open without
+ * create, the connection PRAGMAs and one query that confirms schema v4 and
+ * WAL mode. Returns undefined for anything else (missing file, directory, not
+ * SQLite, older schema, rollback journal, wrong magic): {@link openDatabase}'s
+ * full path then sets the file up or reports the precise error. Never creates
+ * or changes a file, and needs no `node:fs`.
+ */
+export function openCurrentDatabase(path: string, config: BrokerConfig): Database | undefined {
+  let db: Database;
+  try {
+    db = new Database(path, { readwrite: true, create: false, safeIntegers: true, strict: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    applyConnectionPragmas(db, config);
+    if (!verified.has(path)) {
+      if (!isCurrentSchema(db) || !isWalMode(db)) {
+        db.close();
+        return undefined;
+      }
+      verified.add(path);
+    }
+    return db;
+  } catch {
+    db.close();
+    return undefined;
+  }
+}
+
+/** The canonical path SQLite opened for `db` (every symlink resolved), or undefined for an in-memory database. */
+export function openedFilePath(db: Database): string | undefined {
+  const row = db.query("PRAGMA database_list").get() as { file?: string } | null;
+  return row?.file || undefined;
+}
+
+function openAndSetUp(path: string, config: BrokerConfig): Database {
+  const existed = fs().existsSync(path);
   const walHeader = existed && checkHeader(path);
   if (!existed) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      fs().mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
       throw new BackendError(`Cannot create the database folder ${dirname(path)}: ${(error as { code?: string }).code ?? messageOf(error)}`, { cause: error });
     }
@@ -67,18 +108,12 @@ export function openDatabase(path: string, config: BrokerConfig): Database {
   try {
     if (!existed) {
       try {
-        chmodSync(path, 0o600);
+        fs().chmodSync(path, 0o600);
       } catch {
         // a warning only in 3.6.1; the database stays usable
       }
     }
-    // One call for the per-connection settings (SPEC §1.5); busy_timeout first, so set-up can wait.
-    db.run(
-      `PRAGMA busy_timeout = ${Math.max(0, Math.trunc(config.busyTimeout))}; ` +
-        `PRAGMA wal_autocheckpoint = ${config.walAutocheckpoint}; ` +
-        `PRAGMA cache_size = ${-Math.trunc(config.cacheMb * 1024)}; ` +
-        `PRAGMA synchronous = ${config.syncMode}`,
-    );
+    applyConnectionPragmas(db, config);
     if (!verified.has(path)) {
       if (!(walHeader && isCurrentSchema(db))) withBusyRetry(() => setUp(db, path), 10_000);
       verified.add(path);
@@ -89,6 +124,21 @@ export function openDatabase(path: string, config: BrokerConfig): Database {
     if (error instanceof BackendError) throw error;
     throw new BackendError(`Database error: ${messageOf(error)}`, { cause: error });
   }
+}
+
+/** The per-connection settings of SPEC §1.5 in one call; busy_timeout first, so set-up can wait. */
+function applyConnectionPragmas(db: Database, config: BrokerConfig): void {
+  db.run(
+    `PRAGMA busy_timeout = ${Math.max(0, Math.trunc(config.busyTimeout))}; ` +
+      `PRAGMA wal_autocheckpoint = ${config.walAutocheckpoint}; ` +
+      `PRAGMA cache_size = ${-Math.trunc(config.cacheMb * 1024)}; ` +
+      `PRAGMA synchronous = ${config.syncMode}`,
+  );
+}
+
+function isWalMode(db: Database): boolean {
+  const row = db.query("PRAGMA journal_mode").get() as { journal_mode: string } | null;
+  return String(row?.journal_mode).toLowerCase() === "wal";
 }
 
 /** Forget that a file was verified (after it was deleted, so it is set up again). */
@@ -140,7 +190,7 @@ export function messageOf(error: unknown): string {
 function checkHeader(path: string): boolean {
   let size: number;
   try {
-    const st = statSync(path);
+    const st = fs().statSync(path);
     if (!st.isFile()) throw new BackendError(`Path exists but is not a regular file: ${path}`);
     size = st.size;
   } catch (error) {
@@ -151,12 +201,12 @@ function checkHeader(path: string): boolean {
   const buf = Buffer.alloc(20);
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
-    readSync(fd, buf, 0, 20, 0);
+    fd = fs().openSync(path, "r");
+    fs().readSync(fd, buf, 0, 20, 0);
   } catch (error) {
     throw new BackendError(`Cannot read database file: ${path} (${messageOf(error)})`, { cause: error });
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) fs().closeSync(fd);
   }
   if (size < 16 || buf.toString("latin1", 0, 16) !== SQLITE_HEADER) {
     throw new BackendError(`File at ${path} exists but is not a valid SQLite database`);
@@ -288,18 +338,18 @@ function migrate(db: Database): void {
 export function validateDatabaseFile(path: string, verifyMagic: boolean): void {
   let st;
   try {
-    st = statSync(path);
+    st = fs().statSync(path);
   } catch {
     throw new BackendError(`Database file does not exist: ${path}`);
   }
   if (!st.isFile()) throw new BackendError(`Path exists but is not a regular file: ${path}`);
   const buf = Buffer.alloc(16);
   try {
-    const fd = openSync(path, "r");
+    const fd = fs().openSync(path, "r");
     try {
-      readSync(fd, buf, 0, 16, 0);
+      fs().readSync(fd, buf, 0, 16, 0);
     } finally {
-      closeSync(fd);
+      fs().closeSync(fd);
     }
   } catch (error) {
     throw new BackendError(`Cannot read database file: ${path} (${messageOf(error)})`, { cause: error });

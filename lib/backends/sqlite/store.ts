@@ -5,7 +5,7 @@
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
-import { existsSync, statSync, unlinkSync } from "node:fs";
+import { fs } from "../../fs-lazy.ts";
 import { notifyActivity } from "../../activity.ts";
 import { ArgumentError, BackendError } from "../../errors.ts";
 import { withSuffix } from "../../paths.ts";
@@ -24,9 +24,11 @@ export class SqliteStore {
   #statements = new Map<string, Statement>();
   #reserved = false;
 
-  constructor(path: string, config: BrokerConfig) {
+  /** `db`: a connection to `path` already opened by `openDatabase`/`openCurrentDatabase`; the store owns it. */
+  constructor(path: string, config: BrokerConfig, db?: Database) {
     this.path = path;
     this.config = config;
+    this.#db = db;
   }
 
   /** The open connection (opened and set up on first use). */
@@ -212,7 +214,7 @@ export class SqliteStore {
 
   status(): BrokerStatus {
     const total = (this.#stmt("SELECT COUNT(*) AS n FROM messages").get() as { n: bigint }).n;
-    return { totalMessages: Number(total), lastTimestamp: this.#lastTs(), dbSize: statSync(this.path).size };
+    return { totalMessages: Number(total), lastTimestamp: this.#lastTs(), dbSize: fs().statSync(this.path).size };
   }
 
   generateTimestamp(): bigint {
@@ -298,7 +300,7 @@ export class SqliteStore {
       return { vacuumed, ran: true };
     } finally {
       try {
-        unlinkSync(lock);
+        fs().unlinkSync(lock);
       } catch {
         // already gone
       }
@@ -314,8 +316,8 @@ export class SqliteStore {
   cleanup(): boolean {
     this.close();
     forgetVerified(this.path);
-    if (!existsSync(this.path)) return false;
-    unlinkSync(this.path);
+    if (!fs().existsSync(this.path)) return false;
+    fs().unlinkSync(this.path);
     return true;
   }
 
