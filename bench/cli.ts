@@ -1,8 +1,9 @@
 /**
  * CLI benchmarks: one `broker write` with the compiled binary against a
  * compiled program that only opens the database and inserts one row
- * (`bench/raw-insert-fixture.ts`), both built with `bun build --compile
- * --minify`. hyperfine is not assumed: each command runs N times through
+ * (`bench/raw-insert-fixture.ts`), both built with the arguments of
+ * `npm run build` (`--compile --minify --bytecode`, no .env/bunfig
+ * autoload). hyperfine is not assumed: each command runs N times through
  * `Bun.spawnSync`, interleaved, after a warm-up, and the medians of the wall
  * times are compared. For information it also times the uncompiled forms and
  * `--version` against an empty program (startup and import cost).
@@ -10,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { buildArgs } from "../test/helpers.ts";
 import { measurement, type Measurement } from "./sqlite.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -29,8 +31,9 @@ function cleanEnv(): Record<string, string> {
   return env;
 }
 
+/** Compile `entry` with the arguments of `npm run build`, so both programs are built like the shipped binary. */
 function build(entry: string, outfile: string): void {
-  const r = Bun.spawnSync([process.execPath, "build", entry, "--compile", "--minify", "--bytecode", "--outfile", outfile], {
+  const r = Bun.spawnSync([process.execPath, ...buildArgs(entry, outfile)], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",

@@ -2,7 +2,7 @@
  * The CLI baseline of `bench/cli.ts`: a program that does only the durable
  * work of one `broker write` — open the database, set the same connection
  * PRAGMAs, insert one row in BEGIN IMMEDIATE … COMMIT, close. It is compiled
- * with `bun build --compile --minify` exactly like the CLI, so the difference
+ * with the arguments of `npm run build` exactly like the CLI, so the difference
  * between the two is what our CLI adds (imports, parsing, config, checks).
  *
  *     raw-insert-fixture <db-file> [queue] [body]

@@ -10,6 +10,7 @@ import { openCurrentDatabase, openedFilePath, validateDatabaseFile } from "../li
 import { resolveCliTarget } from "../lib/cli-target.ts";
 import { ArgumentError, BackendError, MessageError } from "../lib/errors.ts";
 import { isValidSimpleBrokerDb } from "../lib/project.ts";
+import { utf8Length } from "../lib/validate.ts";
 import type { BrokerConfig, BrokerTarget } from "../lib/types.ts";
 import type { Database } from "bun:sqlite";
 import type { CommandName, GlobalOptions } from "./argv.ts";
@@ -50,10 +51,10 @@ export class CliContext {
 
   /** Open an existing, current database at `path` once, keep it for the backend, and say where it really is. */
   #locate(path: string): string | undefined {
-    const db = openCurrentDatabase(path, this.config);
-    if (!db) return undefined;
-    this.#opened = { path, db };
-    return openedFilePath(db);
+    const opened = openCurrentDatabase(path, this.config);
+    if (!opened) return undefined;
+    this.#opened = { path, db: opened.db };
+    return opened.file ?? openedFilePath(opened.db);
   }
 
   /** The broker on the target, opened on first use and closed by {@link close}. */
@@ -107,7 +108,7 @@ export class CliContext {
   messageText(arg: string | undefined): string {
     const max = this.config.maxMessageSize;
     if (arg !== undefined && arg !== "-") {
-      if (arg.length * 3 > max && Buffer.byteLength(arg) > max) {
+      if (arg.length * 3 > max && utf8Length(arg) > max) {
         throw new MessageError(`Message exceeds maximum size of ${max} bytes`);
       }
       return arg;

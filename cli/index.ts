@@ -1,4 +1,4 @@
-#!/usr/bin/env bun
+#!/usr/bin/env -S bun --no-env-file
 /**
  * The `broker` / `simplebroker` executable. Also the `bun build --compile` entry
  * (no top-level await, so the binary can be built with `--bytecode`).

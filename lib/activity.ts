@@ -166,8 +166,8 @@ export class ActivityMonitor {
       signal.addEventListener("abort", done, { once: true });
       if (signal.aborted) done();
       else if (ms >= 1) timer = setTimeout(done, ms);
-      else if (ms > 0 && SLEEP_CELL) {
-        const result = Atomics.waitAsync(SLEEP_CELL, 0, 0, ms);
+      else if (ms > 0 && getSleepCell()) {
+        const result = Atomics.waitAsync(getSleepCell()!, 0, 0, ms);
         if (result.async) void result.value.then(done);
         else setImmediate(done);
       } else setImmediate(done);
@@ -212,7 +212,13 @@ export class ActivityMonitor {
 /** Longest single sleep between data_version checks while backing off (SPEC §4.5: 20 ms). */
 const SLEEP_CHUNK_MS = 20;
 /** A cell nobody ever notifies: Atomics.waitAsync on it is a sub-millisecond sleep. */
-const SLEEP_CELL = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+let sleepCell: Int32Array | null | undefined;
+
+/** The sleep cell, made on first use: SharedArrayBuffer costs a fresh process ~0.5 ms to set up, paid only by waiters. */
+function getSleepCell(): Int32Array | null {
+  if (sleepCell === undefined) sleepCell = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : null;
+  return sleepCell;
+}
 
 /** inotify on the database's folder, filtered to its -wal file: another process committed. */
 function watchWal(dbPath: string, onChange: () => void): () => void {

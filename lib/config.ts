@@ -67,7 +67,16 @@ const FIELDS: readonly Field[] = [
   { key: "backendTarget", env: "BROKER_BACKEND_TARGET", kind: "str", def: "" },
 ];
 
-const FIELD_BY_NAME = new Map<string, Field>(FIELDS.flatMap((f) => [[f.key, f] as const, [f.env, f] as const]));
+let fieldIndex: Map<string, Field> | undefined;
+
+/** A field by camelCase key or `BROKER_*` name. Built on first use: the common CLI call never needs it. */
+function fieldByName(name: string): Field | undefined {
+  if (!fieldIndex) {
+    fieldIndex = new Map();
+    for (const f of FIELDS) fieldIndex.set(f.key, f).set(f.env, f);
+  }
+  return fieldIndex.get(name);
+}
 
 /** Overrides: camelCase keys of {@link BrokerConfig} or the `BROKER_*` names. Unknown keys are ignored. */
 export type ConfigOverrides = Partial<BrokerConfig> | Record<string, unknown>;
@@ -89,12 +98,14 @@ export function resolveConfigWithWarnings(
   env: Record<string, string | undefined> = process.env,
 ): ResolvedConfigResult {
   const base = loadEnvConfig(env);
-  const entries = Object.entries(overrides ?? {}).filter(([, value]) => value !== undefined);
+  const entries: [string, unknown][] = [];
+  // A loop, not Object.entries(...).filter: every CLI call passes here once (see cli/argv.ts).
+  for (const [name, value] of Object.entries(overrides ?? {})) if (value !== undefined) entries.push([name, value]);
   if (entries.length === 0) return { config: base.config, warnings: [...base.warnings] };
 
   const values: Record<string, unknown> = { ...base.config };
   for (const [name, value] of entries) {
-    const field = FIELD_BY_NAME.get(name);
+    const field = fieldByName(name);
     if (field) values[field.key] = coerce(field, value, "override");
   }
   const config = values as unknown as BrokerConfig;
@@ -113,7 +124,7 @@ export function resolveConfig(
 
 /** The environment variable name of a config key, e.g. `busyTimeout` → `BROKER_BUSY_TIMEOUT`. */
 export function envNameOf(key: keyof BrokerConfig): string {
-  const field = FIELD_BY_NAME.get(key);
+  const field = fieldByName(key);
   if (!field) throw new ArgumentError(`Unknown configuration key: ${key}`);
   return field.env;
 }

@@ -12,3 +12,8 @@ let loaded: NodeFs | undefined;
 export function fs(): NodeFs {
   return (loaded ??= require("node:fs") as NodeFs);
 }
+
+/** Whether anything in this process asked for `node:fs` through {@link fs} (the start-up tests check it stays false). */
+export function fsLoaded(): boolean {
+  return loaded !== undefined;
+}

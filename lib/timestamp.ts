@@ -99,7 +99,7 @@ export function parseTimestampBound(input: string): bigint {
   if (s === "") throw invalid("empty string");
   if (/[eE]/.test(s)) {
     // Quirk Q3 fixed: only real exponent notation gets the special message.
-    throw invalid(SCIENTIFIC_RE.test(s) ? "scientific notation not supported" : s);
+    throw invalid(pyRegex().scientific.test(s) ? "scientific notation not supported" : s);
   }
   const unit = splitUnitSuffix(s);
   if (unit !== null) return parseWithUnit(s, unit.num, unit.scale);
@@ -122,14 +122,20 @@ const DRIFT_CHECK_INTERVAL_NS = 100_000_000n;
 
 /** Characters Python's `str.isspace()` accepts (what `strip()`, `int()` and `float()` drop). */
 const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const PY_SPACE_RE = new RegExp(`[${PY_SPACE}]`);
 /** Python digit run with PEP 515 underscores (only between digits). */
 const DIGITS = "[0-9](?:_?[0-9])*";
-const PY_INT_RE = new RegExp(`^[+-]?${DIGITS}$`);
-const PY_FLOAT_RE = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})$`);
-const SCIENTIFIC_RE = new RegExp(
-  `^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})[eE][+-]?${DIGITS}(?:[${PY_SPACE}]*(?:ns|ms)|s)?$`,
-);
+/** The parser's regexes, compiled on first use: a write or a read never parses a timestamp. */
+let pyRegexes: { space: RegExp; int: RegExp; float: RegExp; scientific: RegExp } | undefined;
+function pyRegex(): NonNullable<typeof pyRegexes> {
+  return (pyRegexes ??= {
+    space: new RegExp(`[${PY_SPACE}]`),
+    int: new RegExp(`^[+-]?${DIGITS}$`),
+    float: new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})$`),
+    scientific: new RegExp(
+      `^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})[eE][+-]?${DIGITS}(?:[${PY_SPACE}]*(?:ns|ms)|s)?$`,
+    ),
+  });
+}
 /** CPython's default `sys.get_int_max_str_digits()`: longer strings make `int()` fail. */
 const PY_INT_MAX_DIGITS = 4300;
 
@@ -141,15 +147,15 @@ function invalid(detail: string): TimestampError {
 function pyStrip(text: string): string {
   let start = 0;
   let end = text.length;
-  while (start < end && PY_SPACE_RE.test(text.charAt(start))) start++;
-  while (end > start && PY_SPACE_RE.test(text.charAt(end - 1))) end--;
+  while (start < end && pyRegex().space.test(text.charAt(start))) start++;
+  while (end > start && pyRegex().space.test(text.charAt(end - 1))) end--;
   return text.slice(start, end);
 }
 
 /** Python `int(text)` in base 10 (ASCII digits only), or null where it raises ValueError. */
 function pyInt(text: string): bigint | null {
   const t = pyStrip(text);
-  if (!PY_INT_RE.test(t)) return null;
+  if (!pyRegex().int.test(t)) return null;
   const digits = t.replace(/[+_]/g, "");
   if (digits.replace("-", "").length > PY_INT_MAX_DIGITS) return null;
   return BigInt(digits);
@@ -158,7 +164,7 @@ function pyInt(text: string): bigint | null {
 /** Python `float(text)` for the decimal forms reachable here, or null where it raises. */
 function pyFloat(text: string): number | null {
   const t = pyStrip(text);
-  return PY_FLOAT_RE.test(t) ? Number(t.replaceAll("_", "")) : null;
+  return pyRegex().float.test(t) ? Number(t.replaceAll("_", "")) : null;
 }
 
 /** `len(text.lstrip("0") or "0")`: the digit count behind the unit heuristic. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -54,6 +54,16 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * `bun build` arguments of `npm run build` (package.json's `build` script)
+ * for another entry point and output file, so tests build the binary users get.
+ */
+export function buildArgs(entry: string, outfile: string): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(import.meta.dir, "../package.json"), "utf8")) as { scripts: { build: string } };
+  const words = pkg.scripts.build.split(/\s+/).slice(2); // drop "bun build"
+  return ["build", ...words.map((w, i) => (w === "cli/index.ts" ? entry : words[i - 1] === "--outfile" ? outfile : w))];
 }
 
 /** The copies of the golden transcripts recorded from SimpleBroker 3.6.1. */

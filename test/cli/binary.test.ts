@@ -2,18 +2,19 @@
 // cli/index.ts must behave exactly like the script, checked with the same
 // golden transcript, and a copy named `simplebroker` must be identical to
 // `broker` (SPEC §3.1: the program name printed is always `simplebroker`).
+// It is built with package.json's `build` script arguments.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CLI, goldenCheck, runCli, tempDir } from "../helpers.ts";
+import { buildArgs, CLI, goldenCheck, runCli, tempDir } from "../helpers.ts";
 
 const buildDir = realpathSync(mkdtempSync(join(tmpdir(), "sb-bin-")));
 const BROKER = join(buildDir, "broker");
 const SIMPLEBROKER = join(buildDir, "simplebroker");
 
 beforeAll(async () => {
-  const proc = Bun.spawn([process.execPath, "build", CLI, "--compile", "--minify", "--bytecode", "--outfile", BROKER], {
+  const proc = Bun.spawn([process.execPath, ...buildArgs(CLI, BROKER)], {
     cwd: resolve(import.meta.dir, "../.."),
     stdout: "pipe",
     stderr: "pipe",
@@ -67,3 +68,15 @@ async function idOf(cwd: string): Promise<string> {
   const { stdout } = await runCli(["--status", "--json"], { cwd });
   return /"last_timestamp": (\d+)/.exec(stdout)![1]!;
 }
+
+test.concurrent("the binary reads no .env or bunfig.toml from the directory it runs in", async () => {
+  using d = tempDir();
+  // Bun's executables load both by default; SimpleBroker 3.6.1 reads only its BROKER_* environment.
+  await Bun.write(join(d.path, ".env"), "BROKER_DEFAULT_DB_NAME=from-dotenv.db\n");
+  await Bun.write(join(d.path, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(d.path, "preloaded"))}, "x");\n`);
+  await Bun.write(join(d.path, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
+  expect(await runCli(["write", "q", "m"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await Bun.file(join(d.path, ".broker.db")).exists()).toBe(true);
+  expect(await Bun.file(join(d.path, "from-dotenv.db")).exists()).toBe(false);
+  expect(await Bun.file(join(d.path, "preloaded")).exists()).toBe(false);
+}, 60_000);

@@ -28,45 +28,46 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     name: "sqlite",
     displayTarget: path,
     store,
-    init: async () => void store.db,
-    close: async () => store.close(),
-    write: async (queue, bodies) => store.write(queue, bodies),
-    claim: async (queue, sel) => store.claim(queue, sel),
-    peek: async (queue, sel) => store.peek(queue, sel),
-    move: async (source, target, sel) => store.move(source, target, sel),
-    reserve: async (queue, sel, moveTo) => {
-      const r = store.reserve(queue, sel, moveTo);
-      return { messages: r.messages, commit: async () => r.commit(), rollback: async () => r.rollback() };
-    },
-    deleteQueue: async (queue) => store.deleteQueue(queue),
-    broadcast: async (body, pattern) => store.broadcast(body, pattern),
-    listStats: async (filter) => store.listStats(filter),
-    queueStats: async (queue) => store.queueStats(queue),
-    hasPending: async (queue, after) => store.hasPending(queue, after),
-    status: async () => store.status(),
-    generateTimestamp: async () => store.generateTimestamp(),
-    lastTimestamp: async () => store.lastTimestamp(),
-    listAliases: async () => store.listAliases(),
-    resolveAlias: async (alias) => store.resolveAlias(alias),
-    addAlias: async (alias, target) => store.addAlias(alias, target),
-    removeAlias: async (alias) => store.removeAlias(alias),
-    vacuum: async (compact) => store.vacuum(compact),
-    cleanup: async () => store.cleanup(),
-    dataVersion: async () => store.dataVersion(),
+    init: () => settle(() => void store.db),
+    close: () => settle(() => store.close()),
+    write: (queue, bodies) => settle(() => store.write(queue, bodies)),
+    claim: (queue, sel) => settle(() => store.claim(queue, sel)),
+    peek: (queue, sel) => settle(() => store.peek(queue, sel)),
+    move: (source, target, sel) => settle(() => store.move(source, target, sel)),
+    reserve: (queue, sel, moveTo) =>
+      settle(() => {
+        const r = store.reserve(queue, sel, moveTo);
+        return { messages: r.messages, commit: () => settle(() => r.commit()), rollback: () => settle(() => r.rollback()) };
+      }),
+    deleteQueue: (queue) => settle(() => store.deleteQueue(queue)),
+    broadcast: (body, pattern) => settle(() => store.broadcast(body, pattern)),
+    listStats: (filter) => settle(() => store.listStats(filter)),
+    queueStats: (queue) => settle(() => store.queueStats(queue)),
+    hasPending: (queue, after) => settle(() => store.hasPending(queue, after)),
+    status: () => settle(() => store.status()),
+    generateTimestamp: () => settle(() => store.generateTimestamp()),
+    lastTimestamp: () => settle(() => store.lastTimestamp()),
+    listAliases: () => settle(() => store.listAliases()),
+    resolveAlias: (alias) => settle(() => store.resolveAlias(alias)),
+    addAlias: (alias, target) => settle(() => store.addAlias(alias, target)),
+    removeAlias: (alias) => settle(() => store.removeAlias(alias)),
+    vacuum: (compact) => settle(() => store.vacuum(compact)),
+    cleanup: () => settle(() => store.cleanup()),
+    dataVersion: () => settle(() => store.dataVersion()),
     // In-process wake-ups only; watchers add PRAGMA data_version polling for other processes.
     waitForActivity: (queues, timeoutMs, signal) => waitForLocalActivity(path, queues, timeoutMs, signal),
   };
-  // Raw SQLite failures (corrupt file, disk full, read-only) surface as BackendError.
-  const methods = backend as unknown as Record<string, unknown>;
-  for (const [key, fn] of Object.entries(methods)) {
-    if (typeof fn !== "function" || key === "waitForActivity") continue;
-    methods[key] = async (...args: unknown[]) => {
-      try {
-        return await (fn as (...a: unknown[]) => unknown)(...args);
-      } catch (error) {
-        throw asBackendError(error);
-      }
-    };
-  }
   return backend;
+}
+
+/**
+ * A synchronous store call as the promise the {@link Backend} contract returns;
+ * a raw SQLite failure (corrupt file, disk full, read-only) rejects as a BackendError.
+ */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(asBackendError(error));
+  }
 }

@@ -49,18 +49,26 @@ const verified = new Set<string>();
  * the wrong magic, or a newer schema; never modifies such a file.
  */
 export function openDatabase(path: string, config: BrokerConfig): Database {
-  return openCurrentDatabase(path, config) ?? openAndSetUp(path, config);
+  return openCurrentDatabase(path, config)?.db ?? openAndSetUp(path, config);
+}
+
+/** A connection from {@link openCurrentDatabase}, with the canonical path of its file when it was looked up. */
+export interface OpenedDatabase {
+  db: Database;
+  /** The file SQLite opened, every symlink resolved (`PRAGMA database_list`); undefined when not looked up. */
+  file: string | undefined;
 }
 
 /**
  * The fast open of an existing, current database: one SQLite open without
  * create, the connection PRAGMAs and one query that confirms schema v4 and
- * WAL mode. Returns undefined for anything else (missing file, directory, not
- * SQLite, older schema, rollback journal, wrong magic): {@link openDatabase}'s
- * full path then sets the file up or reports the precise error. Never creates
- * or changes a file, and needs no `node:fs`.
+ * WAL mode and says which file SQLite opened. Returns undefined for anything
+ * else (missing file, directory, not SQLite, older schema, rollback journal,
+ * wrong magic): {@link openDatabase}'s full path then sets the file up or
+ * reports the precise error. Never creates or changes a file, and needs no
+ * `node:fs`. A file already verified by this process skips the query.
  */
-export function openCurrentDatabase(path: string, config: BrokerConfig): Database | undefined {
+export function openCurrentDatabase(path: string, config: BrokerConfig): OpenedDatabase | undefined {
   let db: Database;
   try {
     db = new Database(path, { readwrite: true, create: false, safeIntegers: true, strict: true });
@@ -69,14 +77,16 @@ export function openCurrentDatabase(path: string, config: BrokerConfig): Databas
   }
   try {
     applyConnectionPragmas(db, config);
-    if (!verified.has(path)) {
-      if (!isCurrentSchema(db) || !isWalMode(db)) {
-        db.close();
-        return undefined;
-      }
-      verified.add(path);
+    if (verified.has(path)) return { db, file: undefined };
+    const row = db.query(`${CURRENT_SCHEMA_SQL},
+                (SELECT journal_mode FROM pragma_journal_mode) AS journal,
+                (SELECT file FROM pragma_database_list WHERE name = 'main') AS file`).get() as SchemaRow & { journal: string; file: string };
+    if (!isCurrentRow(row) || String(row.journal).toLowerCase() !== "wal") {
+      db.close();
+      return undefined;
     }
-    return db;
+    verified.add(path);
+    return { db, file: row.file || undefined };
   } catch {
     db.close();
     return undefined;
@@ -134,11 +144,6 @@ function applyConnectionPragmas(db: Database, config: BrokerConfig): void {
       `PRAGMA cache_size = ${-Math.trunc(config.cacheMb * 1024)}; ` +
       `PRAGMA synchronous = ${config.syncMode}`,
   );
-}
-
-function isWalMode(db: Database): boolean {
-  const row = db.query("PRAGMA journal_mode").get() as { journal_mode: string } | null;
-  return String(row?.journal_mode).toLowerCase() === "wal";
 }
 
 /** Forget that a file was verified (after it was deleted, so it is set up again). */
@@ -221,18 +226,27 @@ function checkHeader(path: string): boolean {
  */
 function isCurrentSchema(db: Database): boolean {
   try {
-    const row = db
-      .query(
-        `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'meta', 'queue_aliases')) AS tables,
-                (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('idx_messages_queue_ts_id', 'idx_messages_unclaimed', 'idx_messages_ts_unique', 'idx_queue_aliases_target')) AS indexes,
-                (SELECT value FROM meta WHERE key = 'magic') AS magic,
-                (SELECT value FROM meta WHERE key = 'schema_version') AS version`,
-      )
-      .get() as { tables: bigint; indexes: bigint; magic: unknown; version: unknown };
-    return row.tables === 3n && row.indexes === 4n && row.magic === MAGIC && row.version === SCHEMA_VERSION;
+    return isCurrentRow(db.query(CURRENT_SCHEMA_SQL).get() as SchemaRow);
   } catch {
     return false;
   }
+}
+
+/** Counts of our tables and indexes, the magic and the schema version, in one row. */
+const CURRENT_SCHEMA_SQL = `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'meta', 'queue_aliases')) AS tables,
+                (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('idx_messages_queue_ts_id', 'idx_messages_unclaimed', 'idx_messages_ts_unique', 'idx_queue_aliases_target')) AS indexes,
+                (SELECT value FROM meta WHERE key = 'magic') AS magic,
+                (SELECT value FROM meta WHERE key = 'schema_version') AS version`;
+
+interface SchemaRow {
+  tables: bigint;
+  indexes: bigint;
+  magic: unknown;
+  version: unknown;
+}
+
+function isCurrentRow(row: SchemaRow | null): boolean {
+  return row !== null && row.tables === 3n && row.indexes === 4n && row.magic === MAGIC && row.version === SCHEMA_VERSION;
 }
 
 function setUp(db: Database, path: string): void {
