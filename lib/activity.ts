@@ -9,10 +9,63 @@
 import { fs } from "./fs-lazy.ts";
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "./posix-path.ts";
-import type { Backend, BrokerConfig } from "./types.ts";
+import type { Backend, BrokerConfig, Message } from "./types.ts";
 
 type Listener = (queue: string) => void;
 const listeners = new Map<string, Set<Listener>>();
+
+/**
+ * A watcher of this process waiting on a queue with nothing left for it. A
+ * single-message write to that queue through any connection of this process
+ * hands the message over directly, decided inside the write's transaction when
+ * nothing older is pending for the watcher (like a Redis BLPOP client served
+ * by the push itself): a consuming watcher gets it inserted already claimed,
+ * saving its claim transaction and fsync; a peeking watcher gets a copy,
+ * saving the re-read of the pages the write changed.
+ */
+export interface IdleConsumer {
+  /** Only messages with a greater id are handed over (the watch's `after`, or the last id a peek saw). */
+  readonly after: bigint | undefined;
+  /** True for a consuming watcher: the message is inserted claimed for it. */
+  readonly claims: boolean;
+  /** Receive the message after the commit. Called at most once: the offer ends with it. */
+  accept(message: Message): void;
+}
+
+const idleConsumers = new Map<string, IdleConsumer[]>();
+const idleKey = (store: string, queue: string) => `${store}\0${queue}`;
+
+/** Offer `consumer` for hand-overs on `queue` of `store` until the returned function is called or it accepts one. */
+export function offerIdleConsumer(store: string, queue: string, consumer: IdleConsumer): () => void {
+  const key = idleKey(store, queue);
+  let list = idleConsumers.get(key);
+  if (!list) idleConsumers.set(key, (list = []));
+  list.push(consumer);
+  return () => withdraw(key, consumer);
+}
+
+/** The consumers waiting on `queue` of `store` that may take a message with id `ts`, oldest offer first. */
+export function idleConsumersFor(store: string, queue: string, ts: bigint): IdleConsumer[] {
+  const list = idleConsumers.get(idleKey(store, queue));
+  if (!list) return [];
+  const out: IdleConsumer[] = [];
+  for (const c of list) if (c.after === undefined || ts > c.after) out.push(c);
+  return out;
+}
+
+/** Hand a committed message to `consumer` (claimed for it when it claims), which stops being offered. */
+export function handOver(store: string, queue: string, consumer: IdleConsumer, message: Message): void {
+  withdraw(idleKey(store, queue), consumer);
+  consumer.accept(message);
+}
+
+function withdraw(key: string, consumer: IdleConsumer): void {
+  const list = idleConsumers.get(key);
+  if (!list) return;
+  const i = list.indexOf(consumer);
+  if (i !== -1) list.splice(i, 1);
+  if (list.length === 0) idleConsumers.delete(key);
+}
 
 /** Tell this process's watchers of `store` that `queue` changed (`*` = any queue). */
 export function notifyActivity(store: string, queue: string): void {
@@ -71,6 +124,7 @@ export class ActivityMonitor {
   readonly #config: BrokerConfig;
   readonly #native: boolean;
   #dirty = false;
+  #localWrite = false;
   #count = 0;
   #dataVersion: bigint | undefined;
   #wake: (() => void) | undefined;
@@ -84,11 +138,22 @@ export class ActivityMonitor {
     const wanted = new Set(queues);
     if (backend.name === "sqlite") {
       const path = backend.displayTarget;
-      this.#closers.push(onActivity(path, (q) => (q === "*" || wanted.has(q)) && this.#poke()));
+      this.#closers.push(
+        onActivity(path, (q) => {
+          if (q !== "*" && !wanted.has(q)) return;
+          this.#localWrite = true;
+          this.#poke();
+        }),
+      );
       this.#closers.push(watchWal(path, () => this.#poke()));
     } else if (this.#native) {
       void this.#nativeLoop(queues);
     }
+  }
+
+  /** Wake a pending {@link wait} now (a message was handed over). */
+  poke(): void {
+    this.#poke();
   }
 
   /** Something was just processed: look again without waiting. */
@@ -97,8 +162,17 @@ export class ActivityMonitor {
     this.#count = 0;
   }
 
+  /**
+   * Whether the last {@link wait} ended because this process wrote to a watched
+   * queue: then there is something to read, and the pending pre-check can be skipped.
+   */
+  get wokeByLocalWrite(): boolean {
+    return this.#localWrite;
+  }
+
   /** Resolve when it is worth checking the queue again. */
   async wait(signal: AbortSignal): Promise<void> {
+    this.#localWrite = false;
     if (this.#dirty) {
       this.#dirty = false;
       return;

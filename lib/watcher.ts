@@ -9,7 +9,7 @@
  * `waitForActivity` (LISTEN/NOTIFY, pub/sub) with a slow fallback poll.
  * @module
  */
-import { ActivityMonitor } from "./activity.ts";
+import { ActivityMonitor, offerIdleConsumer } from "./activity.ts";
 import { Broker, openBroker } from "./broker.ts";
 import type { ConfigOverrides } from "./config.ts";
 import { ArgumentError } from "./errors.ts";
@@ -57,30 +57,56 @@ export async function* watchMessages(
   // (Atomics.waitAsync) and the unref'd -wal watcher do not hold the event loop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let lastSeen = mode.kind === "move" ? undefined : mode.after;
+  // Messages a writer of this process handed to this watch (lib/activity.ts IdleConsumer), not yet yielded;
+  // in consume mode they are already claimed for it.
+  const handedOver: Message[] = [];
+  const takesHandOvers = backend.name === "sqlite" && mode.kind !== "move";
   try {
     while (!signal.aborted) {
-      const got =
-        mode.kind === "consume"
-          ? await backend.claim(queue, { after: mode.after })
-          : mode.kind === "peek"
-            ? await backend.peek(queue, { after: lastSeen })
-            : await backend.move(queue, mode.destination, {});
-      const m = got[0];
+      let m = handedOver.shift();
+      if (!m) {
+        const got =
+          mode.kind === "consume"
+            ? await backend.claim(queue, { after: mode.after })
+            : mode.kind === "peek"
+              ? await backend.peek(queue, { after: lastSeen })
+              : await backend.move(queue, mode.destination, {});
+        m = got[0];
+      }
       if (m) {
         monitor.markActive();
         if (mode.kind === "peek" && (lastSeen === undefined || m.ts > lastSeen)) lastSeen = m.ts;
         yield m;
         continue;
       }
-      for (;;) {
-        await monitor.wait(signal);
-        if (signal.aborted || broker.config.skipIdleCheck) break;
-        if (await backend.hasPending(queue, mode.kind === "consume" ? mode.after : lastSeen)) break;
+      // Idle: offer this watch to writers of this process until something arrives.
+      const withdraw = takesHandOvers
+        ? offerIdleConsumer(backend.displayTarget, queue, {
+            after: mode.kind === "consume" ? mode.after : lastSeen,
+            claims: mode.kind === "consume",
+            accept: (m) => {
+              handedOver.push(m);
+              monitor.poke();
+            },
+          })
+        : undefined;
+      try {
+        for (;;) {
+          await monitor.wait(signal);
+          if (signal.aborted || handedOver.length > 0 || broker.config.skipIdleCheck || monitor.wokeByLocalWrite) break;
+          if (await backend.hasPending(queue, mode.kind === "consume" ? mode.after : lastSeen)) break;
+        }
+      } finally {
+        withdraw?.();
       }
     }
   } finally {
     clearInterval(keepAlive);
     monitor.close();
+    // Claimed for this watch but never yielded (it stopped first): back to the queue, still unread.
+    if (mode.kind === "consume") {
+      for (const m of handedOver.splice(0)) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
+    }
   }
 }
 

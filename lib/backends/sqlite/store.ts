@@ -6,7 +6,7 @@
  */
 import type { Database, Statement } from "bun:sqlite";
 import { fs } from "../../fs-lazy.ts";
-import { notifyActivity } from "../../activity.ts";
+import { handOver, idleConsumersFor, notifyActivity, type IdleConsumer } from "../../activity.ts";
 import { ArgumentError, BackendError } from "../../errors.ts";
 import { withSuffix } from "../../paths.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../timestamp.ts";
@@ -53,18 +53,29 @@ export class SqliteStore {
   write(queue: string, bodies: string[]): bigint[] {
     this.#guard("write");
     if (bodies.length === 0) return [];
+    let takers: IdleConsumer[] = [];
     const ids = this.#writeTx(() => {
       let last = this.#lastTs();
-      const insert = this.#stmt("INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)");
       const out: bigint[] = new Array(bodies.length);
-      for (let i = 0; i < bodies.length; i++) {
+      if (bodies.length === 1) {
         last = nextHybridTimestamp(last, wallClockNs());
-        insert.run(queue, bodies[i]!, last);
-        out[i] = last;
+        takers = this.#handOverTo(queue, last);
+        const claimed = takers.length === 1 && takers[0]!.claims;
+        const sql = claimed ? "INSERT INTO messages (queue, body, ts, claimed) VALUES (?, ?, ?, 1)" : "INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)";
+        this.#stmt(sql).run(queue, bodies[0]!, last);
+        out[0] = last;
+      } else {
+        const insert = this.#stmt("INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)");
+        for (let i = 0; i < bodies.length; i++) {
+          last = nextHybridTimestamp(last, wallClockNs());
+          insert.run(queue, bodies[i]!, last);
+          out[i] = last;
+        }
       }
       this.#advance(last);
       return out;
     }, true);
+    for (const taker of takers) handOver(this.path, queue, taker, { ts: ids[0]!, body: bodies[0]! });
     notifyActivity(this.path, queue);
     return ids;
   }
@@ -350,6 +361,24 @@ export class SqliteStore {
   }
 
   /** BEGIN IMMEDIATE … COMMIT with retry on busy; `resync` repairs last_ts after a duplicate id. */
+  /**
+   * Inside a write transaction: the watchers of this process that take the new message `ts`
+   * directly (see IdleConsumer), those for which nothing older is pending. The first claiming
+   * one takes it alone; otherwise every such peeking watcher gets a copy.
+   */
+  #handOverTo(queue: string, ts: bigint): IdleConsumer[] {
+    const idle = idleConsumersFor(this.path, queue, ts);
+    if (idle.length === 0) return idle;
+    const pending = this.#stmt("SELECT 1 FROM messages WHERE queue = ? AND claimed = 0 AND ts > ? LIMIT 1");
+    const viewers: IdleConsumer[] = [];
+    for (const c of idle) {
+      if (pending.get(queue, c.after ?? -1n)) continue;
+      if (c.claims) return [c];
+      viewers.push(c);
+    }
+    return viewers;
+  }
+
   #writeTx<T>(fn: () => T, resync = false): T {
     const begin = this.#stmt("BEGIN IMMEDIATE");
     const commit = this.#stmt("COMMIT");
