@@ -33,6 +33,7 @@ export interface IdleConsumer {
 }
 
 const idleConsumers = new Map<string, IdleConsumer[]>();
+const NONE: IdleConsumer[] = [];
 const idleKey = (store: string, queue: string) => `${store}\0${queue}`;
 
 /** Offer `consumer` for hand-overs on `queue` of `store` until the returned function is called or it accepts one. */
@@ -46,8 +47,9 @@ export function offerIdleConsumer(store: string, queue: string, consumer: IdleCo
 
 /** The consumers waiting on `queue` of `store` that may take a message with id `ts`, oldest offer first. */
 export function idleConsumersFor(store: string, queue: string, ts: bigint): IdleConsumer[] {
+  if (idleConsumers.size === 0) return NONE;
   const list = idleConsumers.get(idleKey(store, queue));
-  if (!list) return [];
+  if (!list) return NONE;
   const out: IdleConsumer[] = [];
   for (const c of list) if (c.after === undefined || ts > c.after) out.push(c);
   return out;

@@ -125,6 +125,16 @@ describe("auto-vacuum", () => {
     expect(existsSync(`${d.path}.vacuum.lock`)).toBe(false);
   });
 
+  test("claims through another connection between checks are seen (the check recounts after any foreign commit)", () => {
+    using d = db();
+    using q = new Queue("q", { dbPath: d.path, persistent: true, config });
+    q.writeMany(Array.from({ length: 10 }, (_, i) => `first ${i}`)); // check: 0 of 10 claimed, counts kept
+    using other = new Queue("q", { dbPath: d.path }); // its own connection
+    expect(other.readMany(10)).toHaveLength(10);
+    for (let i = 0; i < 10; i++) q.write(`second ${i}`); // check: the kept counts are stale, 10 of 20 claimed
+    expect(other.stats()).toMatchObject({ pending: 10, claimed: 0, total: 10 });
+  });
+
   test("writeAsync counts towards the interval too", async () => {
     using d = db();
     using q = new Queue("q", { dbPath: d.path, persistent: true, config });
