@@ -7,7 +7,9 @@
  * the same connection PRAGMAs as `openDatabase` (WAL, auto_vacuum=INCREMENTAL
  * at creation, busy_timeout, wal_autocheckpoint, cache_size, synchronous), and
  * a prepared statement inside BEGIN IMMEDIATE … COMMIT:
- *   - write: one INSERT per transaction;
+ *   - write: one INSERT per transaction, and the same with the read and
+ *     advance of `meta.last_ts` that every SimpleBroker write must do (the
+ *     single-write target uses that one: the same durable work);
  *   - claim: `UPDATE … RETURNING` (the same statement our store issues);
  *   - batches: the same statements looped inside one transaction.
  *
@@ -385,11 +387,17 @@ export async function runSqliteBenches(opts: SqliteBenchOptions): Promise<Measur
       }),
     };
     results.push(
-      // Issue 6 sets the >= 0.9 target at FULL; NORMAL is measured and shown for information.
-      measurement(`single write ${sync} (persistent)`, "ops/s", w.persistent, w.raw, sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {}),
-      measurement(`  same, vs raw + meta.last_ts update`, "ops/s", w.persistent, w.rawMeta, {
+      // Issue 6 sets the >= 0.9 target at FULL (NORMAL is shown for information) against raw
+      // bun:sqlite "doing the same durable work": a SimpleBroker write also reads and advances
+      // meta.last_ts in its transaction (the shared file format requires it; Python peers allocate
+      // ids from it), one more page per commit. A bare INSERT is shown too.
+      measurement(`single write ${sync} (persistent)`, "ops/s", w.persistent, w.rawMeta, {
         baseLabel: "raw+meta",
-        note: "raw also reads and advances meta.last_ts, as the file format requires",
+        note: "raw inserts and advances meta.last_ts, as the file format requires",
+        ...(sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {}),
+      }),
+      measurement(`  same, vs a bare raw INSERT`, "ops/s", w.persistent, w.raw, {
+        note: "raw leaves meta.last_ts behind, which the format does not allow",
       }),
       measurement(`single write ${sync} (ephemeral)`, "ops/s", w.ephemeral, w.rawEphemeral, {
         baseLabel: "raw-open",

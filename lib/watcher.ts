@@ -105,7 +105,13 @@ export async function* watchMessages(
     monitor.close();
     // Claimed for this watch but never yielded (it stopped first): back to the queue, still unread.
     if (mode.kind === "consume") {
-      for (const m of handedOver.splice(0)) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
+      for (const m of handedOver.splice(0)) {
+        try {
+          await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
+        } catch {
+          // the store is gone (closed under the watch): the message stays claimed, as after a crash
+        }
+      }
     }
   }
 }
