@@ -151,8 +151,14 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
 const DEFAULT_RESULT: ResolvedConfigResult = Object.freeze({ config: DEFAULT_CONFIG, warnings: [] });
 
 function loadEnvConfig(env: Record<string, string | undefined>): ResolvedConfigResult {
+  // Only the known names matter; looking them up is cheaper than enumerating process.env.
   let any = false;
-  for (const name in env) if (name.startsWith("BROKER_")) any = true;
+  for (const field of FIELDS) {
+    if (env[field.env] !== undefined) {
+      any = true;
+      break;
+    }
+  }
   if (!any) return DEFAULT_RESULT;
   const key = JSON.stringify(FIELDS.map((f) => env[f.env] ?? null));
   if (cached?.key === key) return cached.result;
