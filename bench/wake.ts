@@ -28,6 +28,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, QueueWatcher, resolveConfig, type Message } from "../index.ts";
+import { readLines } from "../test/helpers.ts";
 
 const TARGETS = { inProcessP50Ms: 0.2, crossProcessP50Ms: 2 };
 const QUEUE = "wake";
@@ -152,17 +153,6 @@ function pause(): Promise<void> {
   return Bun.sleep(1 + Math.random() * 11);
 }
 
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -126,7 +126,6 @@ export class ActivityMonitor {
   readonly #config: BrokerConfig;
   readonly #native: boolean;
   #dirty = false;
-  #localWrite = false;
   #count = 0;
   #dataVersion: bigint | undefined;
   #wake: (() => void) | undefined;
@@ -140,22 +139,11 @@ export class ActivityMonitor {
     const wanted = new Set(queues);
     if (backend.name === "sqlite") {
       const path = backend.displayTarget;
-      this.#closers.push(
-        onActivity(path, (q) => {
-          if (q !== "*" && !wanted.has(q)) return;
-          this.#localWrite = true;
-          this.#poke();
-        }),
-      );
-      this.#closers.push(watchWal(path, () => this.#poke()));
+      this.#closers.push(onActivity(path, (q) => (q === "*" || wanted.has(q)) && this.poke()));
+      this.#closers.push(watchWal(path, () => this.poke()));
     } else if (this.#native) {
       void this.#nativeLoop(queues);
     }
-  }
-
-  /** Wake a pending {@link wait} now (a message was handed over). */
-  poke(): void {
-    this.#poke();
   }
 
   /** Something was just processed: look again without waiting. */
@@ -164,17 +152,8 @@ export class ActivityMonitor {
     this.#count = 0;
   }
 
-  /**
-   * Whether the last {@link wait} ended because this process wrote to a watched
-   * queue: then there is something to read, and the pending pre-check can be skipped.
-   */
-  get wokeByLocalWrite(): boolean {
-    return this.#localWrite;
-  }
-
   /** Resolve when it is worth checking the queue again. */
   async wait(signal: AbortSignal): Promise<void> {
-    this.#localWrite = false;
     if (this.#dirty) {
       this.#dirty = false;
       return;
@@ -211,15 +190,16 @@ export class ActivityMonitor {
     this.#wake?.();
   }
 
-  // --- internal ---
-
-  #poke(): void {
+  /** Something happened (a notification, a -wal change, a hand-over): end a pending {@link wait} now. */
+  poke(): void {
     // A -wal event comes before the commit is visible (the writer still has to sync), so
     // restart the burst of quick checks even when the event arrives between two waits.
     this.#dirty = true;
     this.#count = 0;
     this.#wake?.();
   }
+
+  // --- internal ---
 
   /**
    * Sleep `ms` or until woken. Below 1 ms (the burst sleep of 10 µs) Bun's timers cannot
@@ -242,11 +222,15 @@ export class ActivityMonitor {
       signal.addEventListener("abort", done, { once: true });
       if (signal.aborted) done();
       else if (ms >= 1) timer = setTimeout(done, ms);
-      else if (ms > 0 && getSleepCell()) {
-        const result = Atomics.waitAsync(getSleepCell()!, 0, 0, ms);
-        if (result.async) void result.value.then(done);
-        else setImmediate(done);
-      } else setImmediate(done);
+      else {
+        const cell = ms > 0 ? getSleepCell() : null;
+        if (!cell) setImmediate(done);
+        else {
+          const result = Atomics.waitAsync(cell, 0, 0, ms);
+          if (result.async) void result.value.then(done);
+          else setImmediate(done);
+        }
+      }
     });
   }
 
@@ -275,7 +259,7 @@ export class ActivityMonitor {
     const signal = this.#nativeStop.signal;
     while (!signal.aborted) {
       try {
-        if (await this.#backend.waitForActivity!(queues, 5000, signal)) this.#poke();
+        if (await this.#backend.waitForActivity!(queues, 5000, signal)) this.poke();
       } catch {
         await new Promise((r) => setTimeout(r, 200));
       }

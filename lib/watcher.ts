@@ -93,7 +93,7 @@ export async function* watchMessages(
       try {
         for (;;) {
           await monitor.wait(signal);
-          if (signal.aborted || handedOver.length > 0 || broker.config.skipIdleCheck || monitor.wokeByLocalWrite) break;
+          if (signal.aborted || handedOver.length > 0 || broker.config.skipIdleCheck) break;
           if (await backend.hasPending(queue, mode.kind === "consume" ? mode.after : lastSeen)) break;
         }
       } finally {

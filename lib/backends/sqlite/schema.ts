@@ -78,9 +78,7 @@ export function openCurrentDatabase(path: string, config: BrokerConfig): OpenedD
   try {
     applyConnectionPragmas(db, config);
     if (verified.has(path)) return { db, file: undefined };
-    const row = db.query(`${CURRENT_SCHEMA_SQL},
-                (SELECT journal_mode FROM pragma_journal_mode) AS journal,
-                (SELECT file FROM pragma_database_list WHERE name = 'main') AS file`).get() as SchemaRow & { journal: string; file: string };
+    const row = db.query(CURRENT_SCHEMA_WAL_FILE_SQL).get() as SchemaRow & { journal: string; file: string };
     if (!isCurrentRow(row) || String(row.journal).toLowerCase() !== "wal") {
       db.close();
       return undefined;
@@ -237,6 +235,11 @@ const CURRENT_SCHEMA_SQL = `SELECT (SELECT count(*) FROM sqlite_master WHERE typ
                 (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('idx_messages_queue_ts_id', 'idx_messages_unclaimed', 'idx_messages_ts_unique', 'idx_queue_aliases_target')) AS indexes,
                 (SELECT value FROM meta WHERE key = 'magic') AS magic,
                 (SELECT value FROM meta WHERE key = 'schema_version') AS version`;
+
+/** {@link CURRENT_SCHEMA_SQL} plus the journal mode and the file SQLite opened (symlinks resolved). */
+const CURRENT_SCHEMA_WAL_FILE_SQL = `${CURRENT_SCHEMA_SQL},
+                (SELECT journal_mode FROM pragma_journal_mode) AS journal,
+                (SELECT file FROM pragma_database_list WHERE name = 'main') AS file`;
 
 interface SchemaRow {
   tables: bigint;

@@ -15,7 +15,6 @@ import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
 import { acquireLockFile, prefixEnd, selectionWhere, sortRows, toMessage, toStats, wrapDbError, type Row, type StatRow } from "./_sql.ts";
 import { forgetVerified, isBusyError, openDatabase, withBusyRetry } from "./schema.ts";
 
-
 /** Rows per multi-row INSERT of a batch write (768 bound values, far below SQLite's limit). */
 const INSERT_ROWS_MAX = 256;
 const insertRowsSqlCache = new Map<number, string>();
@@ -71,6 +70,7 @@ export class SqliteStore {
     this.#guard("write");
     if (bodies.length === 0) return [];
     let takers: IdleConsumer[] = [];
+    let claimedForTaker = false;
     const counts = this.#vacuumCounts;
     const ids = this.#writeTx(() => {
       let last = this.#lastTs();
@@ -78,8 +78,8 @@ export class SqliteStore {
       if (bodies.length === 1) {
         last = nextHybridTimestamp(last, wallClockNs());
         takers = this.#handOverTo(queue, last);
-        const claimed = takers.length === 1 && takers[0]!.claims;
-        const sql = claimed ? "INSERT INTO messages (queue, body, ts, claimed) VALUES (?, ?, ?, 1)" : "INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)";
+        claimedForTaker = takers.length === 1 && takers[0]!.claims;
+        const sql = claimedForTaker ? "INSERT INTO messages (queue, body, ts, claimed) VALUES (?, ?, ?, 1)" : "INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)";
         this.#stmt(sql).run(queue, bodies[0]!, last);
         out[0] = last;
       } else {
@@ -106,7 +106,7 @@ export class SqliteStore {
     if (counts) {
       // Appends only: the counts stay exact (a message handed to a consuming watcher is claimed).
       counts.total += bodies.length;
-      if (takers.length === 1 && takers[0]!.claims) counts.claimedAtMost += 1;
+      if (claimedForTaker) counts.claimedAtMost += 1;
       this.#vacuumCounts = counts;
     }
     for (const taker of takers) handOver(this.path, queue, taker, { ts: ids[0]!, body: bodies[0]! });
@@ -245,7 +245,7 @@ export class SqliteStore {
       const total = count("SELECT COUNT(*) AS n FROM messages");
       const pending = count("SELECT COUNT(*) AS n FROM messages WHERE claimed = 0");
       this.#vacuumCounts = { dataVersion, claimedAtMost: Number(total - pending), total: Number(total) };
-      return { claimedAtMost: Number(total - pending), total: Number(total) };
+      return { claimedAtMost: this.#vacuumCounts.claimedAtMost, total: this.#vacuumCounts.total };
     };
     if (this.db.inTransaction) return read();
     this.#stmt("BEGIN").run();
@@ -401,7 +401,6 @@ export class SqliteStore {
     this.#stmt("UPDATE meta SET value = ? WHERE key = 'alias_version'").run(wallClockNs());
   }
 
-  /** BEGIN IMMEDIATE … COMMIT with retry on busy; `resync` repairs last_ts after a duplicate id. */
   /**
    * Inside a write transaction: the watchers of this process that take the new message `ts`
    * directly (see IdleConsumer), those for which nothing older is pending. The first claiming
@@ -420,6 +419,7 @@ export class SqliteStore {
     return viewers;
   }
 
+  /** BEGIN IMMEDIATE … COMMIT with retry on busy; `resync` repairs last_ts after a duplicate id. */
   #writeTx<T>(fn: () => T, resync = false): T {
     this.#vacuumCounts = undefined; // any change through this connection; write() restores them
     const begin = this.#stmt("BEGIN IMMEDIATE");
