@@ -9,23 +9,23 @@
  *
  * @module
  */
-export { Queue } from "./lib/queue.ts";
-export type { DeliveryGuarantee, GeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue.ts";
-export { QueueWatcher, QueueMoveWatcher, watchQueue } from "./lib/watcher.ts";
-export { ActivityMonitor } from "./lib/activity.ts";
-export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watcher.ts";
-export { Broker, openBroker } from "./lib/broker.ts";
-export { AsyncQueue } from "./lib/async-queue.ts";
-export type { OpenBrokerOptions } from "./lib/broker.ts";
-export { resolveConfig, resolveConfigWithWarnings } from "./lib/config.ts";
-export type { ConfigOverrides } from "./lib/config.ts";
-export { targetForDirectory, resolveBrokerTarget, redactTarget } from "./lib/project.ts";
-export { parseTimestampBound, parseMessageId, decodeHybridTimestamp } from "./lib/timestamp.ts";
+export { Queue } from "./lib/queue/queue.ts";
+export type { DeliveryGuarantee, GeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue/queue.ts";
+export { QueueWatcher, QueueMoveWatcher, watchQueue } from "./lib/watch/watcher.ts";
+export { ActivityMonitor } from "./lib/watch/activity.ts";
+export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watch/watcher.ts";
+export { Broker, openBroker } from "./lib/queue/broker.ts";
+export { AsyncQueue } from "./lib/queue/async-queue.ts";
+export type { OpenBrokerOptions } from "./lib/queue/broker.ts";
+export { resolveConfig, resolveConfigWithWarnings } from "./lib/target/config.ts";
+export type { ConfigOverrides } from "./lib/target/config.ts";
+export { targetForDirectory, resolveBrokerTarget, redactTarget } from "./lib/target/project.ts";
+export { parseTimestampBound, parseMessageId, decodeHybridTimestamp } from "./lib/time/timestamp.ts";
 export {
   BrokerError, ArgumentError, QueueNameError, MessageError, TimestampError, MessageIdError, ConfigError, BackendError, isBrokerError,
-} from "./lib/errors.ts";
-export type { BrokerErrorCode } from "./lib/errors.ts";
+} from "./lib/core/errors.ts";
+export type { BrokerErrorCode } from "./lib/core/errors.ts";
 export type {
   Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, MessageId, QueueStats, Reservation, Selection, SyncMode, VacuumResult,
-} from "./lib/types.ts";
-export { VERSION } from "./lib/version.ts";
+} from "./lib/core/types.ts";
+export { VERSION } from "./lib/util/version.ts";

@@ -8,8 +8,8 @@
  */
 import { QueueWatcher } from "../index.ts";
 import { PostgresBackend } from "../lib/backends/postgres/index.ts";
-import { Broker } from "../lib/broker.ts";
-import { resolveConfig } from "../lib/config.ts";
+import { Broker } from "../lib/queue/broker.ts";
+import { resolveConfig } from "../lib/target/config.ts";
 
 const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SAMPLES = 200;

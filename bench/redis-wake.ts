@@ -7,7 +7,7 @@
  */
 import { watchQueue, type BrokerTarget } from "../index.ts";
 import { createRedisBackend } from "../lib/backends/redis/index.ts";
-import { resolveConfig } from "../lib/config.ts";
+import { resolveConfig } from "../lib/target/config.ts";
 
 const url = process.argv[2] ?? process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const namespace = `bench_redis_wake_${process.pid}_${Date.now().toString(36)}`;

@@ -22,8 +22,8 @@
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Queue } from "../lib/queue.ts";
-import type { SyncMode } from "../lib/types.ts";
+import { Queue } from "../lib/queue/queue.ts";
+import type { SyncMode } from "../lib/core/types.ts";
 
 // --- shared measurement helpers (also used by bench/cli.ts and bench/run.ts) ---
 

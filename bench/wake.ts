@@ -9,7 +9,7 @@
  * burst of quick checks and sometimes backing off):
  *
  * - in-process: a QueueWatcher and a persistent Queue writer in this process
- *   (woken by the in-process notification of lib/activity.ts);
+ *   (woken by the in-process notification of lib/watch/activity.ts);
  * - cross-process: the writer is a child process (this file with `--writer`),
  *   the watcher is here (woken by inotify on the -wal file or data_version).
  *
@@ -22,7 +22,7 @@
  * comparable across processes) to the handler call, so it includes the
  * writer's own commit. The "after commit" column, which the targets use,
  * starts when the writer's commit returned: the wake-up itself plus the
- * watcher's read (in-process: the hand-over of lib/activity.ts).
+ * watcher's read (in-process: the hand-over of lib/watch/activity.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -3,15 +3,15 @@
  * resolved target and a lazily opened {@link Broker}, plus stdin helpers.
  * @module
  */
-import { fs } from "../lib/fs-lazy.ts";
-import { Broker } from "../lib/broker.ts";
+import { fs } from "../lib/util/fs-lazy.ts";
+import { Broker } from "../lib/queue/broker.ts";
 import { createBackend } from "../lib/backends/index.ts";
 import { openCurrentDatabase, openedFilePath, validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
-import { resolveCliTarget } from "../lib/cli-target.ts";
-import { ArgumentError, BackendError, MessageError } from "../lib/errors.ts";
-import { isValidSimpleBrokerDb } from "../lib/project.ts";
-import { utf8Length } from "../lib/validate.ts";
-import type { BrokerConfig, BrokerTarget } from "../lib/types.ts";
+import { resolveCliTarget } from "./target.ts";
+import { ArgumentError, BackendError, MessageError } from "../lib/core/errors.ts";
+import { isValidSimpleBrokerDb } from "../lib/target/project.ts";
+import { utf8Length } from "../lib/core/validate.ts";
+import type { BrokerConfig, BrokerTarget } from "../lib/core/types.ts";
 import type { Database } from "bun:sqlite";
 import type { CommandName, GlobalOptions } from "./argv.ts";
 

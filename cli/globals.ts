@@ -3,9 +3,9 @@
  * `--cleanup`, `--vacuum [--compact]` and `--status [--json]`.
  * @module
  */
-import { fs } from "../lib/fs-lazy.ts";
+import { fs } from "../lib/util/fs-lazy.ts";
 import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
-import { BackendError } from "../lib/errors.ts";
+import { BackendError } from "../lib/core/errors.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { log, out } from "./output.ts";

@@ -5,9 +5,9 @@
  * Returns the exit status; never calls process.exit.
  * @module
  */
-import { resolveConfigWithWarnings } from "../lib/config.ts";
-import { isBrokerError } from "../lib/errors.ts";
-import { VERSION } from "../lib/version.ts";
+import { resolveConfigWithWarnings } from "../lib/target/config.ts";
+import { isBrokerError } from "../lib/core/errors.ts";
+import { VERSION } from "../lib/util/version.ts";
 import { COMMANDS, parseCommandArgs, parseGlobals, UsageError, type ParsedValues } from "./argv.ts";
 import type { BrokerCommand } from "./command.ts";
 import { COMMAND_LOADERS, loadAliasCommands } from "./commands/index.ts";

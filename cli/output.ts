@@ -9,8 +9,8 @@
 // consola/core: the same createConsola without the default reporters and environment probing of the
 // package root, which cost ~25 ms of start-up; we pass our own reporter and level anyway.
 import type { ConsolaInstance } from "consola/core";
-import { fs } from "../lib/fs-lazy.ts";
-import type { Message } from "../lib/types.ts";
+import { fs } from "../lib/util/fs-lazy.ts";
+import type { Message } from "../lib/core/types.ts";
 
 /** Thrown by {@link out} when the reader of stdout went away. */
 export class ClosedStdoutError extends Error {

@@ -3,9 +3,9 @@
  * newline warning of the shared output path (SPEC §3.4).
  * @module
  */
-import { parseMessageId } from "../lib/timestamp.ts";
-import { parseTimestampBound } from "../lib/timestamp.ts";
-import type { Message } from "../lib/types.ts";
+import { parseMessageId } from "../lib/time/timestamp.ts";
+import { parseTimestampBound } from "../lib/time/timestamp.ts";
+import type { Message } from "../lib/core/types.ts";
 import type { ParsedValues } from "./argv.ts";
 import { err, formatMessage, out, type RecordFormat } from "./output.ts";
 

@@ -1,5 +1,5 @@
-import { ArgumentError, MessageIdError } from "../../lib/errors.ts";
-import { isValidMessageIdFormat, parseMessageId } from "../../lib/timestamp.ts";
+import { ArgumentError, MessageIdError } from "../../lib/core/errors.ts";
+import { isValidMessageIdFormat, parseMessageId } from "../../lib/time/timestamp.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";

@@ -1,5 +1,5 @@
-import { fs } from "../../lib/fs-lazy.ts";
-import { isValidSimpleBrokerDb } from "../../lib/project.ts";
+import { fs } from "../../lib/util/fs-lazy.ts";
+import { isValidSimpleBrokerDb } from "../../lib/target/project.ts";
 import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";

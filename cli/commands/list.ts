@@ -1,4 +1,4 @@
-import type { QueueStats } from "../../lib/types.ts";
+import type { QueueStats } from "../../lib/core/types.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";

@@ -1,4 +1,4 @@
-import { ArgumentError } from "../../lib/errors.ts";
+import { ArgumentError } from "../../lib/core/errors.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";

@@ -1,5 +1,5 @@
-import { ArgumentError } from "../../lib/errors.ts";
-import type { Message } from "../../lib/types.ts";
+import { ArgumentError } from "../../lib/core/errors.ts";
+import type { Message } from "../../lib/core/types.ts";
 import { ARGS, command, type BrokerCommand } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { ClosedStdoutError } from "../output.ts";

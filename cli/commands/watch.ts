@@ -1,5 +1,5 @@
-import { ArgumentError } from "../../lib/errors.ts";
-import { watchMessages, type WatchMode } from "../../lib/watcher.ts";
+import { ArgumentError } from "../../lib/core/errors.ts";
+import { watchMessages, type WatchMode } from "../../lib/watch/watcher.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";

@@ -3,8 +3,8 @@
  * `postgres` (Bun.SQL) and `redis` (Bun's RedisClient), loaded lazily.
  * @module
  */
-import { ConfigError } from "../errors.ts";
-import type { Backend, BrokerConfig, BrokerTarget } from "../types.ts";
+import { ConfigError } from "../core/errors.ts";
+import type { Backend, BrokerConfig, BrokerTarget } from "../core/types.ts";
 
 /** Names accepted in `BROKER_BACKEND` and `.broker.toml`. */
 export const BACKEND_NAMES = ["sqlite", "postgres", "redis"] as const;

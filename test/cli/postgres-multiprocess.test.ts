@@ -4,7 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { PostgresBackend } from "../../lib/backends/postgres/index.ts";
-import { resolveConfig } from "../../lib/config.ts";
+import { resolveConfig } from "../../lib/target/config.ts";
 import { CLI, uniqueName, childEnv } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

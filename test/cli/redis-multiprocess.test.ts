@@ -9,7 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRedisBackend } from "../../lib/backends/redis/index.ts";
-import { resolveConfig } from "../../lib/config.ts";
+import { resolveConfig } from "../../lib/target/config.ts";
 import { CLI, tempDir, uniqueName, childEnv } from "../helpers.ts";
 
 const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";

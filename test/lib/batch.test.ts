@@ -4,7 +4,7 @@
 // readMany / moveMany deliver exactly once under concurrent consumers.
 // No timings are asserted here: speed is measured by `bun run bench`.
 //
-// writeAsync failure semantics (defined here, implemented in lib/queue.ts):
+// writeAsync failure semantics (defined here, implemented in lib/queue/queue.ts):
 //   - a call whose own input is invalid (queue name, message size) rejects at
 //     once and alone; it never joins a batch;
 //   - a batch is one transaction: if the database refuses it, every caller of

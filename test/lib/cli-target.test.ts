@@ -6,9 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CliTargetOptions, resolveCliTarget } from "../../lib/cli-target.ts";
-import { resolveConfig } from "../../lib/config.ts";
-import { ArgumentError, BackendError, ConfigError } from "../../lib/errors.ts";
+import { type CliTargetOptions, resolveCliTarget } from "../../cli/target.ts";
+import { resolveConfig } from "../../lib/target/config.ts";
+import { ArgumentError, BackendError, ConfigError } from "../../lib/core/errors.ts";
 import { tempDir } from "../helpers.ts";
 
 const cfg = (overrides: Record<string, unknown> = {}) => resolveConfig(overrides, {});

@@ -1,9 +1,9 @@
 // Guards SPEC §5.1: every BROKER_* variable's default and parse rule, override
 // coercion, and FIX Q19 (a bad number is a ConfigError naming the key, not a crash).
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_CONFIG, resolveConfig, resolveConfigWithWarnings } from "../../lib/config.ts";
-import { ConfigError } from "../../lib/errors.ts";
-import type { BrokerConfig } from "../../lib/types.ts";
+import { DEFAULT_CONFIG, resolveConfig, resolveConfigWithWarnings } from "../../lib/target/config.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
+import type { BrokerConfig } from "../../lib/core/types.ts";
 
 const DEFAULTS: BrokerConfig = {
   busyTimeout: 5000,

@@ -10,7 +10,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
-import { decodeHybridTimestamp, encodeHybridTimestamp, nextHybridTimestamp } from "../../lib/timestamp.ts";
+import { decodeHybridTimestamp, encodeHybridTimestamp, nextHybridTimestamp } from "../../lib/time/timestamp.ts";
 import { tempDir, childEnv } from "../helpers.ts";
 import { seededRandom as mulberry32 } from "../helpers.ts";
 

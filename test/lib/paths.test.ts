@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { ArgumentError } from "../../lib/errors.ts";
-import { pathParts, pythonPathStr, resolveLoose, validateSafePath, withSuffix } from "../../lib/paths.ts";
+import { ArgumentError } from "../../lib/core/errors.ts";
+import { pathParts, pythonPathStr, resolveLoose, validateSafePath, withSuffix } from "../../lib/target/paths.ts";
 import { tempDir } from "../helpers.ts";
 
 const CTX = "Database filename";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as node from "node:path";
-import * as ours from "../../lib/posix-path.ts";
+import * as ours from "../../lib/util/posix-path.ts";
 import { seededRandom } from "../helpers.ts";
 
 const ATOMS = ["", "a", "b", ".", "..", "/", "//", "...", "a.b", " ", "/a", "a/", "./", "../", "é"];

@@ -4,8 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { resolveConfig } from "../../lib/config.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { resolveConfig } from "../../lib/target/config.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import {
   envBackendTarget,
   findProjectConfig,
@@ -15,7 +15,7 @@ import {
   redactTarget,
   resolveBrokerTarget,
   targetForDirectory,
-} from "../../lib/project.ts";
+} from "../../lib/target/project.ts";
 import { tempDir } from "../helpers.ts";
 
 /** A minimal SimpleBroker database: only what discovery looks at. */

@@ -4,7 +4,7 @@
 // and the hybrid-logical-clock rule of §2.6. Property tests use a seeded PRNG
 // so a failure always reproduces.
 import { describe, expect, test } from "bun:test";
-import { MessageIdError, TimestampError } from "../../lib/errors.ts";
+import { MessageIdError, TimestampError } from "../../lib/core/errors.ts";
 import {
   decodeHybridTimestamp,
   encodeHybridTimestamp,
@@ -13,7 +13,7 @@ import {
   parseMessageId,
   parseTimestampBound,
   wallClockNs,
-} from "../../lib/timestamp.ts";
+} from "../../lib/time/timestamp.ts";
 import { seededRandom as prng } from "../helpers.ts";
 
 /** The bound, or the exact error text. */

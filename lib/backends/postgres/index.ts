@@ -8,13 +8,13 @@
  * @module
  */
 import type { SQL } from "bun";
-import { DEFAULT_PG_SCHEMA } from "../../backend-target.ts";
-import { ArgumentError } from "../../errors.ts";
-import { nextHybridTimestamp, wallClockNs } from "../../timestamp.ts";
+import { DEFAULT_PG_SCHEMA } from "../../target/backend-target.ts";
+import { ArgumentError } from "../../core/errors.ts";
+import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
   Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
-} from "../../types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
+} from "../../core/types.ts";
+import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
 import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor } from "./keys.ts";
 import { addAlias, removeAlias, vacuumSchema } from "./maintenance.ts";

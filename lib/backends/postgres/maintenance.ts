@@ -4,9 +4,9 @@
  * @module
  */
 import type { SQL } from "bun";
-import { ArgumentError } from "../../errors.ts";
-import { wallClockNs } from "../../timestamp.ts";
-import type { VacuumResult } from "../../types.ts";
+import { ArgumentError } from "../../core/errors.ts";
+import { wallClockNs } from "../../time/timestamp.ts";
+import type { VacuumResult } from "../../core/types.ts";
 import { advisoryKey } from "./keys.ts";
 import { quoteIdent } from "./schema.ts";
 

@@ -4,7 +4,7 @@
  * the body codec that lets bodies with NUL characters through TEXT columns.
  * @module
  */
-import type { Message, Selection } from "../../types.ts";
+import type { Message, Selection } from "../../core/types.ts";
 
 /** A statement and its positional parameters. */
 export interface Statement {

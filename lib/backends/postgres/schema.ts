@@ -5,7 +5,7 @@
  * @module
  */
 import type { SQL } from "bun";
-import { BackendError, ConfigError } from "../../errors.ts";
+import { BackendError, ConfigError } from "../../core/errors.ts";
 import { isConnectionError } from "./connection.ts";
 import { advisoryKey } from "./keys.ts";
 

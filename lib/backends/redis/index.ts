@@ -7,10 +7,10 @@
  * sampling) over the namespace's keys, found with SCAN.
  * @module
  */
-import { ArgumentError, BackendError } from "../../errors.ts";
-import { wallClockNs } from "../../timestamp.ts";
-import type { Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
+import { ArgumentError, BackendError } from "../../core/errors.ts";
+import { wallClockNs } from "../../time/timestamp.ts";
+import type { Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
+import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
 import { RedisConnection } from "./connection.ts";
 import {
   afterArg,

@@ -19,8 +19,8 @@
  *     activity:all              pub/sub channel (payload `*`: broadcast, delete --all)
  * @module
  */
-import { ConfigError } from "../../errors.ts";
-import { fnmatchTokens } from "../../validate.ts";
+import { ConfigError } from "../../core/errors.ts";
+import { fnmatchTokens } from "../../core/validate.ts";
 
 /** `meta.magic` of every SimpleBroker namespace. */
 export const MAGIC = "simplebroker-v1";

@@ -6,7 +6,7 @@
  * Ids are 63-bit integers but Lua numbers are doubles, so the scripts carry an
  * id as (grain, counter) = (id >> 12, id & 0xFFF) — both exact in a double —
  * and convert from and to the 19-digit decimal member form. The next id
- * follows `nextHybridTimestamp` (lib/timestamp.ts): a newer wall-clock grain
+ * follows `nextHybridTimestamp` (lib/time/timestamp.ts): a newer wall-clock grain
  * restarts the counter, else the counter of `meta.last_ts` goes up, carrying
  * into the next grain after 4095.
  * @module

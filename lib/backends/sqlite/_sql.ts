@@ -3,9 +3,9 @@
  * row mapping, error wrapping and the vacuum lock file (SPEC §1.6).
  * @module
  */
-import { fs } from "../../fs-lazy.ts";
-import { ArgumentError, BackendError } from "../../errors.ts";
-import type { Message, QueueStats, Selection } from "../../types.ts";
+import { fs } from "../../util/fs-lazy.ts";
+import { ArgumentError, BackendError } from "../../core/errors.ts";
+import type { Message, QueueStats, Selection } from "../../core/types.ts";
 import { isBusyError } from "./schema.ts";
 
 /** A message row as selected or returned. */

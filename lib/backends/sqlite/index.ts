@@ -5,8 +5,8 @@
  * @module
  */
 import type { Database } from "bun:sqlite";
-import { waitForLocalActivity } from "../../activity.ts";
-import type { Backend, BrokerConfig } from "../../types.ts";
+import { waitForLocalActivity } from "../../watch/activity.ts";
+import type { Backend, BrokerConfig } from "../../core/types.ts";
 import { asBackendError } from "./schema.ts";
 import { SqliteStore } from "./store.ts";
 

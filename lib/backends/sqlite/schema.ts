@@ -6,10 +6,10 @@
  * @module
  */
 import { Database, SQLiteError } from "bun:sqlite";
-import { fs } from "../../fs-lazy.ts";
-import { dirname } from "../../posix-path.ts";
-import { BackendError } from "../../errors.ts";
-import type { BrokerConfig } from "../../types.ts";
+import { fs } from "../../util/fs-lazy.ts";
+import { dirname } from "../../util/posix-path.ts";
+import { BackendError } from "../../core/errors.ts";
+import type { BrokerConfig } from "../../core/types.ts";
 
 /** The schema version we write; never higher (Python 3.6.1 refuses > 4). */
 export const SCHEMA_VERSION = 4n;

@@ -5,13 +5,13 @@
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
-import { fs } from "../../fs-lazy.ts";
-import { handOver, idleConsumersFor, notifyActivity, type IdleConsumer } from "../../activity.ts";
-import { ArgumentError, BackendError } from "../../errors.ts";
-import { withSuffix } from "../../paths.ts";
-import { nextHybridTimestamp, wallClockNs } from "../../timestamp.ts";
-import type { BrokerConfig, BrokerStatus, Message, QueueStats, Selection, VacuumResult } from "../../types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../validate.ts";
+import { fs } from "../../util/fs-lazy.ts";
+import { handOver, idleConsumersFor, notifyActivity, type IdleConsumer } from "../../watch/activity.ts";
+import { ArgumentError, BackendError } from "../../core/errors.ts";
+import { withSuffix } from "../../target/paths.ts";
+import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
+import type { BrokerConfig, BrokerStatus, Message, QueueStats, Selection, VacuumResult } from "../../core/types.ts";
+import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
 import { acquireLockFile, prefixEnd, selectionWhere, sortRows, toMessage, toStats, wrapDbError, type Row, type StatRow } from "./_sql.ts";
 import { forgetVerified, isBusyError, openDatabase, withBusyRetry } from "./schema.ts";
 

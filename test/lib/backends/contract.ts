@@ -4,7 +4,7 @@
  * case lists it in `skip` with the reason, so gaps are visible.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import type { Backend } from "../../../lib/types.ts";
+import type { Backend } from "../../../lib/core/types.ts";
 
 export interface ContractOptions {
   name: string;

@@ -4,11 +4,11 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PostgresBackend } from "../../../lib/backends/postgres/index.ts";
 import { channelFor } from "../../../lib/backends/postgres/keys.ts";
-import { Broker } from "../../../lib/broker.ts";
-import { resolveConfig } from "../../../lib/config.ts";
-import { BackendError } from "../../../lib/errors.ts";
-import type { Message } from "../../../lib/types.ts";
-import { QueueWatcher } from "../../../lib/watcher.ts";
+import { Broker } from "../../../lib/queue/broker.ts";
+import { resolveConfig } from "../../../lib/target/config.ts";
+import { BackendError } from "../../../lib/core/errors.ts";
+import type { Message } from "../../../lib/core/types.ts";
+import { QueueWatcher } from "../../../lib/watch/watcher.ts";
 import { uniqueName } from "../../helpers.ts";
 import { describeBackendContract } from "./contract.ts";
 

@@ -9,11 +9,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { resolve } from "node:path";
 import { createRedisBackend, type RedisBackend } from "../../../lib/backends/redis/index.ts";
-import { resolveConfig } from "../../../lib/config.ts";
-import { BackendError } from "../../../lib/errors.ts";
-import { fnmatch } from "../../../lib/validate.ts";
-import { watchQueue } from "../../../lib/watcher.ts";
-import type { BrokerTarget } from "../../../lib/types.ts";
+import { resolveConfig } from "../../../lib/target/config.ts";
+import { BackendError } from "../../../lib/core/errors.ts";
+import { fnmatch } from "../../../lib/core/validate.ts";
+import { watchQueue } from "../../../lib/watch/watcher.ts";
+import type { BrokerTarget } from "../../../lib/core/types.ts";
 import { uniqueName } from "../../helpers.ts";
 import { describeBackendContract } from "./contract.ts";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createSqliteBackend } from "../../../lib/backends/sqlite/index.ts";
-import { resolveConfig } from "../../../lib/config.ts";
+import { resolveConfig } from "../../../lib/target/config.ts";
 import { tempDir } from "../../helpers.ts";
 import { describeBackendContract } from "./contract.ts";
 import { afterAll } from "bun:test";

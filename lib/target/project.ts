@@ -6,13 +6,13 @@
  * @module
  */
 import { Database } from "bun:sqlite";
-import { fs } from "./fs-lazy.ts";
-import { dirname, isAbsolute, join, resolve } from "./posix-path.ts";
+import { fs } from "../util/fs-lazy.ts";
+import { dirname, isAbsolute, join, resolve } from "../util/posix-path.ts";
 import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import { pathParts, resolveLoose } from "./paths.ts";
-import type { BrokerConfig, BrokerTarget } from "./types.ts";
+import type { BrokerConfig, BrokerTarget } from "../core/types.ts";
 
 export {
   DEFAULT_PG_SCHEMA,

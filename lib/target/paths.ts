@@ -4,9 +4,9 @@
  * non-strict `Path.resolve()`.
  * @module
  */
-import { fs } from "./fs-lazy.ts";
-import { basename, dirname, isAbsolute, join, resolve } from "./posix-path.ts";
-import { ArgumentError } from "./errors.ts";
+import { fs } from "../util/fs-lazy.ts";
+import { basename, dirname, isAbsolute, join, resolve } from "../util/posix-path.ts";
+import { ArgumentError } from "../core/errors.ts";
 
 /** Characters rejected anywhere in a path (POSIX set of SPEC §5.5). */
 const DANGEROUS_CHARS = "\0\r\n\t\x7f|&;$`\"'<>(){}[]*?~^!#";

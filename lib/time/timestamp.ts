@@ -7,7 +7,7 @@
  * @module
  */
 import { parseIsoMicros } from "./iso8601.ts";
-import { MessageIdError, TimestampError } from "./errors.ts";
+import { MessageIdError, TimestampError } from "../core/errors.ts";
 
 const COUNTER_MASK = 0xfffn;
 const BASE_MASK = ~COUNTER_MASK;

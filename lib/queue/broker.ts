@@ -5,15 +5,15 @@
  * libraries use it through {@link openBroker} for cross-queue work.
  * @module
  */
-import { fs } from "./fs-lazy.ts";
-import { resolve } from "./posix-path.ts";
+import { fs } from "../util/fs-lazy.ts";
+import { resolve } from "../util/posix-path.ts";
 import type { AsyncQueue } from "./async-queue.ts";
-import { createBackend } from "./backends/index.ts";
-import { resolveConfig } from "./config.ts";
-import { ArgumentError } from "./errors.ts";
-import { targetForDirectory } from "./project.ts";
-import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, QueueStats, Reservation, Selection, VacuumResult } from "./types.ts";
-import { validateMessageSize, validateQueueName } from "./validate.ts";
+import { createBackend } from "../backends/index.ts";
+import { resolveConfig } from "../target/config.ts";
+import { ArgumentError } from "../core/errors.ts";
+import { targetForDirectory } from "../target/project.ts";
+import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, QueueStats, Reservation, Selection, VacuumResult } from "../core/types.ts";
+import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 
 /** Options of {@link openBroker}. */
 export interface OpenBrokerOptions {

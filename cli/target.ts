@@ -3,13 +3,13 @@
  * a command line means, given `-d`/`-f`, project scope and `BROKER_BACKEND`.
  * @module
  */
-import { fs } from "./fs-lazy.ts";
-import { dirname, isAbsolute, join, resolve } from "./posix-path.ts";
-import { resolveConfig } from "./config.ts";
-import { ArgumentError, BackendError } from "./errors.ts";
-import { pythonPathStr, resolveLoose, validateSafePath } from "./paths.ts";
-import { envBackendTarget, resolveBrokerTarget } from "./project.ts";
-import type { BrokerConfig, BrokerTarget } from "./types.ts";
+import { fs } from "../lib/util/fs-lazy.ts";
+import { dirname, isAbsolute, join, resolve } from "../lib/util/posix-path.ts";
+import { resolveConfig } from "../lib/target/config.ts";
+import { ArgumentError, BackendError } from "../lib/core/errors.ts";
+import { pythonPathStr, resolveLoose, validateSafePath } from "../lib/target/paths.ts";
+import { envBackendTarget, resolveBrokerTarget } from "../lib/target/project.ts";
+import type { BrokerConfig, BrokerTarget } from "../lib/core/types.ts";
 
 /** What the CLI parsed, plus the process working directory. */
 export interface CliTargetOptions {

@@ -10,11 +10,11 @@
  * @module
  */
 import { ActivityMonitor, offerIdleConsumer } from "./activity.ts";
-import { Broker, openBroker } from "./broker.ts";
-import type { ConfigOverrides } from "./config.ts";
-import { ArgumentError } from "./errors.ts";
-import type { BrokerConfig, BrokerTarget, Message } from "./types.ts";
-import { utf8Length } from "./validate.ts";
+import { Broker, openBroker } from "../queue/broker.ts";
+import type { ConfigOverrides } from "../target/config.ts";
+import { ArgumentError } from "../core/errors.ts";
+import type { BrokerConfig, BrokerTarget, Message } from "../core/types.ts";
+import { utf8Length } from "../core/validate.ts";
 
 /** Options of {@link watchQueue} and `Queue.watch()`. */
 export interface WatchOptions {
@@ -57,7 +57,7 @@ export async function* watchMessages(
   // (Atomics.waitAsync) and the unref'd -wal watcher do not hold the event loop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let lastSeen = mode.kind === "move" ? undefined : mode.after;
-  // Messages a writer of this process handed to this watch (lib/activity.ts IdleConsumer), not yet yielded;
+  // Messages a writer of this process handed to this watch (lib/watch/activity.ts IdleConsumer), not yet yielded;
   // in consume mode they are already claimed for it.
   const handedOver: Message[] = [];
   const takesHandOvers = backend.name === "sqlite" && mode.kind !== "move";

@@ -130,7 +130,7 @@ export interface Backend {
   dataVersion?(): Promise<bigint>;
 }
 
-/** Synchronous SQLite fast path: used by {@link import("./queue.ts").Queue}. */
+/** Synchronous SQLite fast path: used by {@link import("../queue/queue.ts").Queue}. */
 export type SyncBackend = {
   [K in keyof Omit<Backend, "name" | "displayTarget" | "waitForActivity" | "reserve">]-?: Backend[K] extends (
     ...args: infer A

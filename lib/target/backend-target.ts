@@ -4,10 +4,10 @@
  * password redaction for display (SPEC §5.3, §6.3, §7.2, §7.3).
  * @module
  */
-import { BACKEND_NAMES } from "./backends/index.ts";
+import { BACKEND_NAMES } from "../backends/index.ts";
 import { resolveConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
-import type { BrokerConfig, BrokerTarget } from "./types.ts";
+import { ConfigError } from "../core/errors.ts";
+import type { BrokerConfig, BrokerTarget } from "../core/types.ts";
 
 /** Postgres schema used when neither the env nor `.broker.toml` names one. */
 export const DEFAULT_PG_SCHEMA = "simplebroker_pg_v1";

@@ -5,10 +5,10 @@
  * (FIX Q19) instead of a crash.
  * @module
  */
-import { isAbsolute } from "./posix-path.ts";
-import { ArgumentError, ConfigError } from "./errors.ts";
+import { isAbsolute } from "../util/posix-path.ts";
+import { ArgumentError, ConfigError } from "../core/errors.ts";
 import { pathParts, validateSafePath } from "./paths.ts";
-import type { BrokerConfig, SyncMode } from "./types.ts";
+import type { BrokerConfig, SyncMode } from "../core/types.ts";
 
 /** How a variable's text (or an override value) becomes a config value. */
 type Kind =

@@ -6,14 +6,14 @@
  * writes into shared transactions (group commit).
  * @module
  */
-import { resolveConfig, type ConfigOverrides } from "./config.ts";
-import { BackendError, ArgumentError } from "./errors.ts";
+import { resolveConfig, type ConfigOverrides } from "../target/config.ts";
+import { BackendError, ArgumentError } from "../core/errors.ts";
 import { resolveTargetArg } from "./broker.ts";
-import { SqliteStore } from "./backends/sqlite/store.ts";
-import { asBackendError } from "./backends/sqlite/schema.ts";
-import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "./types.ts";
-import { validateMessageSize, validateQueueName } from "./validate.ts";
-import { watchQueue, type WatchOptions } from "./watcher.ts";
+import { SqliteStore } from "../backends/sqlite/store.ts";
+import { asBackendError } from "../backends/sqlite/schema.ts";
+import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "../core/types.ts";
+import { validateMessageSize, validateQueueName } from "../core/validate.ts";
+import { watchQueue, type WatchOptions } from "../watch/watcher.ts";
 
 /** Delivery guarantee of generators and batches (SPEC §4.3). */
 export type DeliveryGuarantee = "exactly-once" | "at-least-once";

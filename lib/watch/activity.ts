@@ -6,10 +6,10 @@
  * backend's native notifications.
  * @module
  */
-import { fs } from "./fs-lazy.ts";
+import { fs } from "../util/fs-lazy.ts";
 import type { FSWatcher } from "node:fs";
-import { basename, dirname } from "./posix-path.ts";
-import type { Backend, BrokerConfig, Message } from "./types.ts";
+import { basename, dirname } from "../util/posix-path.ts";
+import type { Backend, BrokerConfig, Message } from "../core/types.ts";
 
 type Listener = (queue: string) => void;
 const listeners = new Map<string, Set<Listener>>();

@@ -5,10 +5,10 @@
  * @module
  */
 import type { Broker } from "./broker.ts";
-import { ArgumentError } from "./errors.ts";
+import { ArgumentError } from "../core/errors.ts";
 import type { DeliveryGuarantee, GeneratorOptions, RangeOptions } from "./queue.ts";
-import type { Message, QueueStats, Selection } from "./types.ts";
-import { watchMessages, type WatchOptions } from "./watcher.ts";
+import type { Message, QueueStats, Selection } from "../core/types.ts";
+import { watchMessages, type WatchOptions } from "../watch/watcher.ts";
 
 /** A queue of an open {@link Broker}. Names may be `@aliases`. */
 export class AsyncQueue {
