@@ -29,3 +29,5 @@ export type {
   Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, MessageId, QueueStats, Reservation, Selection, SyncMode, VacuumResult,
 } from "./lib/core/types.ts";
 export { VERSION } from "./lib/util/version.ts";
+export { createHandler } from "./lib/serve/handler.ts";
+export type { BrokerHandler, HandlerOptions } from "./lib/serve/handler.ts";

@@ -12,7 +12,9 @@ import type { ArgsDef } from "citty";
 export const COMMANDS = [
   "write", "read", "peek", "list", "exists", "stats", "delete", "move", "broadcast", "alias", "watch", "init",
 ] as const;
-export type CommandName = (typeof COMMANDS)[number];
+/** Commands added after 3.6.1: recognised, but not listed in 3.6.1's invalid-choice message. */
+export const EXTENSION_COMMANDS = ["serve"] as const;
+export type CommandName = (typeof COMMANDS)[number] | (typeof EXTENSION_COMMANDS)[number];
 
 /** Options that may appear before the command. */
 export interface GlobalOptions {
@@ -88,7 +90,7 @@ export function parseGlobals(argv: string[]): GlobalParse {
       (globals as unknown as Record<string, boolean>)[flag] = true;
       continue;
     }
-    if ((COMMANDS as readonly string[]).includes(tok)) {
+    if ((COMMANDS as readonly string[]).includes(tok) || (EXTENSION_COMMANDS as readonly string[]).includes(tok)) {
       return { globals, command: tok as CommandName, rest: tokens.slice(i + 1) };
     }
     if (tok.startsWith("-") && tok !== "-") throw new UsageError(`unrecognized arguments: ${tokens.slice(i).join(" ")}`);

@@ -18,6 +18,7 @@ export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promis
   broadcast: () => import("./broadcast.ts").then((m) => m.broadcast),
   watch: () => import("./watch.ts").then((m) => m.watch),
   init: () => import("./init.ts").then((m) => m.init),
+  serve: () => import("./serve.ts").then((m) => m.serve),
 };
 
 /** The `alias` group's sub-commands. */
