@@ -6,7 +6,7 @@
 import { fs } from "../lib/util/fs-lazy.ts";
 import { Broker } from "../lib/queue/broker.ts";
 import { createBackend } from "../lib/backends/index.ts";
-import { openCurrentDatabase, openedFilePath, validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
+import { openCurrentDatabase, openEmptyDatabase, openedFilePath, validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
 import { resolveCliTarget } from "./target.ts";
 import { ArgumentError, BackendError, MessageError } from "../lib/core/errors.ts";
 import { isValidSimpleBrokerDb } from "../lib/target/project.ts";
@@ -83,10 +83,16 @@ export class CliContext {
     if (
       target.backendName === "sqlite" &&
       target.legacySqlitePathMode &&
-      ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "") &&
-      fs().existsSync(target.target)
+      ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "")
     ) {
-      validateDatabaseFile(target.target, false);
+      if (fs().existsSync(target.target)) validateDatabaseFile(target.target, false);
+      else if (this.command !== "read" && this.command !== "move") {
+        // A read-only command never creates a database: where none exists it sees an empty one (docs/paths.md).
+        const { createSqliteBackend } = await import("../lib/backends/sqlite/index.ts");
+        const empty = createSqliteBackend(target.target, this.config, openEmptyDatabase());
+        this.#broker = new Broker(empty, this.config, target);
+        return this.#broker;
+      }
     }
     this.#broker = new Broker(await createBackend(target, this.config), this.config, target);
     return this.#broker;

@@ -60,8 +60,10 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
 }
 
 export async function status(ctx: CliContext): Promise<ExitCode> {
-  const broker = await ctx.broker();
-  const s = await broker.status();
+  const target = ctx.target();
+  // --status never creates a database: a missing SQLite file reads as empty, size 0 (docs/compatibility.md).
+  const missing = target.backendName === "sqlite" && !fs().existsSync(target.target);
+  const s = missing ? { totalMessages: 0, lastTimestamp: 0n, dbSize: 0 } : await (await ctx.broker()).status();
   await out(
     ctx.globals.statusJson
       ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${s.lastTimestamp}, "db_size": ${s.dbSize}}\n`

@@ -24,9 +24,13 @@ export interface CliTargetOptions {
   /** Absolute working directory (relative `-d`/`-f` are taken from it). */
   cwd: string;
   /**
-   * Run the SQLite path validations 1–5 on path-mode targets. Default: true
-   * for every command except `init`; false without a command, as in 3.6.1
-   * where `--cleanup`/`--vacuum`/`--status` run before the validations.
+   * Run the SQLite path validations on path-mode targets (default: true).
+   * Every command and every global action takes checks 1–4 (safe `-d` and
+   * `-f`, `-d` exists, the database inside the working folder after
+   * symlinks); check 5 (the grandparent folder) applies to commands other
+   * than `init`. 3.6.1 skipped them all for `init`, `--cleanup`, `--vacuum`
+   * and `--status`, which let a dangling `.broker.db` symlink or `-d ../..`
+   * put a database outside the working folder (docs/paths.md).
    */
   validate?: boolean;
   /**
@@ -57,8 +61,9 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
       : cwd;
   const fileArg = opts.fileExplicit ? opts.file : config.defaultDbName;
   const dirAbs = resolve(cwd, dirArg);
-  const validate = opts.validate ?? (command !== undefined && command !== "init");
-  const paths: PathArgs = { dirArg, dirAbs, fileArg, locate: opts.locate };
+  const validate = opts.validate ?? true;
+  // 3.6.1 checks the grandparent folder only for commands; init and the global actions never had that check.
+  const paths: PathArgs = { dirArg, dirAbs, fileArg, locate: opts.locate, grandparent: command !== undefined && command !== "init" };
 
   // 1. An explicit -f (outside init) is a plain SQLite file; project scope is ignored.
   if (command !== "init" && opts.fileExplicit) {
@@ -86,7 +91,10 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
   if (config.backend !== "sqlite") return envBackendTarget(config, resolveLoose(dirAbs));
 
   // 4. init always creates in the cwd (ignores -d, -f and BROKER_DEFAULT_DB_LOCATION).
-  if (command === "init") return pathTarget(join(cwd, config.defaultDbName), false, null);
+  if (command === "init") {
+    const initPaths = { dirArg: cwd, dirAbs: cwd, fileArg: config.defaultDbName, locate: opts.locate, grandparent: false };
+    return finish(pathTarget(join(cwd, config.defaultDbName), false, null), initPaths, validate);
+  }
 
   // 5. Project scope found nothing: an error. Otherwise <dir>/<BROKER_DEFAULT_DB_NAME>.
   if (config.projectScope) {
@@ -107,6 +115,8 @@ interface PathArgs {
   /** `-f` (or the default name) as given. */
   fileArg: string;
   locate?: CliTargetOptions["locate"];
+  /** Run check 5 (the database's grandparent folder exists, is searchable and writable). */
+  grandparent: boolean;
 }
 
 function pathTarget(path: string, usedProjectScope: boolean, projectRoot: string | null): BrokerTarget {
@@ -159,6 +169,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
 
   // Quirk-exact (Q23): 3.6.1 checks the parent of the database's parent, so one
   // missing level (`-f newdir/x.db`) is created later and deeper ones fail.
+  if (!paths.grandparent) return;
   const checked = dirname(dirname(resolvedDb));
   if (!statOrNull(checked)) throw new BackendError(`Parent directory not found: ${checked}`);
   if (!canAccess(checked, fs().constants.X_OK)) throw new BackendError(`Parent directory is not accessible: ${checked}`);

@@ -200,16 +200,17 @@ describe("path validation", () => {
     );
   });
 
-  test("the implicit cwd is checked too, but not for init or without a command", () => {
+  test("the implicit cwd is checked too, for every command, init and the global actions (issue 19)", () => {
     using d = tempDir();
     const odd = join(d.path, "odd#dir");
     mkdirSync(odd);
-    expect(() => resolveCliTarget(cli(odd, "write"), cfg())).toThrow(
-      `Directory argument (-d/--dir) contains dangerous character '#': ${odd}.`,
-    );
-    expect(resolveCliTarget(cli(odd, "init"), cfg()).target).toBe(join(odd, ".broker.db"));
-    expect(resolveCliTarget(cli(odd, undefined), cfg()).target).toBe(join(odd, ".broker.db"));
-    expect(() => resolveCliTarget({ ...cli(odd, undefined), validate: true }, cfg())).toThrow(BackendError);
+    for (const command of ["write", "peek", "init", undefined]) {
+      expect(() => resolveCliTarget(cli(odd, command), cfg())).toThrow(
+        `Directory argument (-d/--dir) contains dangerous character '#': ${odd}.`,
+      );
+    }
+    expect(resolveCliTarget({ ...cli(odd, undefined), validate: false }, cfg()).target).toBe(join(odd, ".broker.db"));
+    expect(() => resolveCliTarget(cli(odd, undefined), cfg())).toThrow(BackendError);
   });
 
   test("a compound BROKER_DEFAULT_DB_NAME with a missing subdirectory passes", () => {

@@ -56,6 +56,11 @@ export function setUp(db: Database, path: string): void {
     }
   }
   if (tables.has("meta") && tables.has("queue_aliases") && schemaVersion(db) === SCHEMA_VERSION && hasIndexes(db)) return;
+  createSchema(db);
+}
+
+/** The schema v4 statements, the migrations and the magic/version rows, then the checks; idempotent. */
+export function createSchema(db: Database): void {
   for (const sql of SCHEMA_STATEMENTS) db.run(sql);
   migrate(db);
   db.run(`INSERT OR IGNORE INTO meta (key, value) VALUES ('magic', '${MAGIC}')`);

@@ -18,7 +18,7 @@ import { BackendError } from "../../core/errors.ts";
 import type { BrokerConfig } from "../../core/types.ts";
 import { identifyFile } from "./_identify.ts";
 import { messageOf, withBusyRetry } from "./_retry.ts";
-import { CURRENT_SCHEMA_SQL, isCurrentRow, isCurrentSchema, setUp, type SchemaRow } from "./_setup.ts";
+import { createSchema, CURRENT_SCHEMA_SQL, isCurrentRow, isCurrentSchema, setUp, type SchemaRow } from "./_setup.ts";
 
 export { MAGIC, SCHEMA_VERSION, validateDatabaseFile } from "./_identify.ts";
 export { asBackendError, isBusyError, messageOf, withBusyRetry } from "./_retry.ts";
@@ -81,6 +81,16 @@ export function openCurrentDatabase(path: string, config: BrokerConfig): OpenedD
     db.close();
     return undefined;
   }
+}
+
+/**
+ * An in-memory database with the complete schema and no messages: what a
+ * read-only command sees where no database file exists, without creating one.
+ */
+export function openEmptyDatabase(): Database {
+  const db = new Database(":memory:", { safeIntegers: true, strict: true });
+  createSchema(db);
+  return db;
 }
 
 /** The canonical path SQLite opened for `db` (every symlink resolved), or undefined for an in-memory database. */
