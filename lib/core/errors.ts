@@ -38,7 +38,7 @@ export class ArgumentError extends BrokerError {
   }
 }
 
-/** An invalid queue name (SPEC §3.8). */
+/** An invalid queue name (docs/compatibility.md#input-limits). */
 export class QueueNameError extends ArgumentError {
   override name = "QueueNameError";
 }
@@ -48,7 +48,7 @@ export class MessageError extends ArgumentError {
   override name = "MessageError";
 }
 
-/** An `--after` / `--before` value that cannot be parsed (SPEC §3.9). */
+/** An `--after` / `--before` value that cannot be parsed (docs/compatibility.md#timestamp-grammar). */
 export class TimestampError extends BrokerError {
   override name = "TimestampError";
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -56,7 +56,7 @@ export class TimestampError extends BrokerError {
   }
 }
 
-/** A `-m` message id that is not 19 digits or out of range (SPEC §3.10). */
+/** A `-m` message id that is not 19 digits or out of range (docs/compatibility.md#message-id-grammar). */
 export class MessageIdError extends BrokerError {
   override name = "MessageIdError";
   constructor(message: string) {

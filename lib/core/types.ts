@@ -4,7 +4,7 @@
  * @module
  */
 
-/** A message id: the 64-bit hybrid timestamp (SPEC §2), always a bigint. */
+/** A message id: the 64-bit hybrid timestamp (docs/on-disk-format.md#message-ids), always a bigint. */
 export type MessageId = bigint;
 
 /** One message as stored: its body and its id (`ts`). */
@@ -143,7 +143,7 @@ export type SyncBackend = {
 export type SyncMode = "FULL" | "NORMAL" | "OFF";
 
 /**
- * The resolved configuration (SPEC §5.1). Built by `resolveConfig()` from
+ * The resolved configuration (docs/compatibility.md#environment-variables). Built by `resolveConfig()` from
  * `BROKER_*` environment variables and overrides; frozen.
  */
 export interface BrokerConfig {

@@ -1,5 +1,5 @@
 /**
- * Input rules shared by every backend and the CLI: queue names (SPEC §3.8),
+ * Input rules shared by every backend and the CLI: queue names (docs/compatibility.md#input-limits),
  * message sizes, and the fnmatch patterns of `list --pattern` / `broadcast`.
  * @module
  */
@@ -12,7 +12,7 @@ const NAME_RULE = "must contain only letters, numbers, periods, underscores, and
 export function validateQueueName(name: string): void {
   if (name.length === 0) throw new QueueNameError("Invalid queue name: cannot be empty");
   if (name.length > 512) throw new QueueNameError("Invalid queue name: exceeds 512 characters");
-  // Q4 fixed: a trailing newline is rejected (3.6.1's re.match(...$) let one through).
+  // A trailing newline is rejected; 3.6.1's re.match(...$) let one through (docs/compatibility.md#q4-trailing-newline-in-queue-names).
   // `[A-Za-z0-9_][A-Za-z0-9_.-]*` as a char-code loop: no regex compile on the path of every CLI call.
   for (let i = 0; i < name.length; i++) {
     if (!isNameChar(name.charCodeAt(i), i === 0)) throw new QueueNameError(`Invalid queue name: ${NAME_RULE}`);

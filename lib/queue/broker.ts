@@ -149,7 +149,7 @@ export class Broker implements AsyncDisposable {
   }
 
   /**
-   * Add `alias` → `target` with SimpleBroker's validation order (SPEC §3.7).
+   * Add `alias` → `target` with SimpleBroker 3.6.1's validation order and messages.
    * Returns a warning text when a literal queue named `alias` has messages.
    */
   async addAlias(alias: string, target: string): Promise<string | undefined> {
@@ -157,7 +157,7 @@ export class Broker implements AsyncDisposable {
     if (alias === target) throw new ArgumentError("Alias and target must differ");
     if (target.startsWith("@")) throw new ArgumentError("Target names should not include the '@' prefix");
     if (target === "") throw new ArgumentError("Alias target cannot be empty");
-    validateQueueName(target); // Q17 fixed: targets are queue names
+    validateQueueName(target); // targets are queue names (docs/compatibility.md#q17-alias-targets-are-validated)
     await this.backend.addAlias(alias, target);
     const literal = await this.backend.queueStats(alias);
     if (literal.total > 0) {

@@ -205,7 +205,7 @@ export class Queue implements Disposable {
     return this.#use((s) => s.hasPending(this.name, after));
   }
 
-  /** A fresh id, consumed without writing a message (SPEC §2.7). */
+  /** A fresh id, allocated (`meta.last_ts` advances) without writing a message. */
   generateTimestamp(): bigint {
     const ts = this.#use((s) => s.generateTimestamp());
     this.#lastTs = ts;

@@ -1,6 +1,6 @@
 /**
  * Path helpers with Python `pathlib` semantics: the safe-path check of
- * SPEC §5.5, `PurePath.with_suffix` (§1.1), `str(Path(p))` normalisation and a
+ * docs/compatibility.md#safe-paths, `PurePath.with_suffix` (docs/on-disk-format.md#files), `str(Path(p))` normalisation and a
  * non-strict `Path.resolve()`.
  * @module
  */
@@ -8,7 +8,7 @@ import { fs } from "../util/fs-lazy.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "../util/posix-path.ts";
 import { ArgumentError } from "../core/errors.ts";
 
-/** Characters rejected anywhere in a path (POSIX set of SPEC §5.5). */
+/** Characters rejected anywhere in a path (3.6.1's POSIX set: control characters and shell metacharacters). */
 const DANGEROUS_CHARS = "\0\r\n\t\x7f|&;$`\"'<>(){}[]*?~^!#";
 
 /** Longest accepted path, in characters (POSIX). */
@@ -17,7 +17,7 @@ const MAX_PATH_CHARS = 1024;
 const MAX_COMPONENT_CHARS = 255;
 
 /**
- * Reject paths that could confuse a shell or escape a directory (SPEC §5.5,
+ * Reject paths that could confuse a shell or escape a directory (docs/compatibility.md#safe-paths,
  * POSIX rules). Throws {@link ArgumentError} with the exact 3.6.1 texts, where
  * `context` names the value, e.g. `Database filename`.
  */

@@ -1,6 +1,6 @@
 /**
  * Where a broker lives: project discovery (`.broker.toml` and legacy upward
- * database search, SPEC §5.2–5.4) and library target resolution. Backend
+ * database search, docs/compatibility.md#project-scope) and library target resolution. Backend
  * targets from `BROKER_BACKEND*` and redaction live in `backend-target.ts`
  * and are re-exported here.
  * @module
@@ -28,7 +28,7 @@ export const MAX_PROJECT_DEPTH = 100;
 /** Value of `meta.magic` in every SimpleBroker SQLite database. */
 export const SIMPLEBROKER_MAGIC = "simplebroker-v1";
 
-/** A validated `.broker.toml` (SPEC §5.3). */
+/** A validated `.broker.toml` (docs/compatibility.md#broker-toml). */
 export interface ProjectConfig {
   backend: string;
   /** SQLite: absolute path (relative targets are taken from the file's directory). Others: as written. */
@@ -153,7 +153,7 @@ export function isValidSimpleBrokerDb(path: string): boolean {
 }
 
 /**
- * Legacy project scope (SPEC §5.2): from `realpath(start)` upward, at most
+ * Legacy project scope (docs/compatibility.md#project-scope): from `realpath(start)` upward, at most
  * {@link MAX_PROJECT_DEPTH} levels and never at the filesystem root, the first
  * `<dir>/<BROKER_DEFAULT_DB_NAME>` that is a valid SimpleBroker database.
  */
@@ -190,7 +190,7 @@ export function resolveBrokerTarget(
 }
 
 /**
- * Library resolution for an explicit directory (SPEC §5.4), no upward search:
+ * Library resolution for an explicit directory (docs/compatibility.md#target-resolution), no upward search:
  * the project config exactly in `dir`, else a non-sqlite `BROKER_BACKEND`,
  * else `<dir>/<BROKER_DEFAULT_DB_NAME>`.
  */

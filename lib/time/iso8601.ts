@@ -1,6 +1,6 @@
 /**
  * ISO-8601 as CPython 3.11's `datetime.fromisoformat` reads it (the `--after`
- * / `--before` date forms of SPEC §3.9), byte for byte on the UTF-8 text,
+ * / `--before` date forms of docs/compatibility.md#timestamp-grammar), byte for byte on the UTF-8 text,
  * quirks included: any one character separates date and time, a time may end
  * in ':' or '.' before an offset, offset minutes are not range-checked.
  * @module

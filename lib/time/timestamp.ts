@@ -1,6 +1,6 @@
 /**
  * Hybrid timestamps (message ids) and the grammars of `--after` / `--before`
- * bounds and `-m` message ids (SPEC §2.1, §2.6, §3.9, §3.10).
+ * bounds and `-m` message ids (docs/on-disk-format.md#message-ids, docs/compatibility.md#timestamp-grammar).
  *
  * An id is `(unixNs & ~0xFFF) | counter`: wall-clock nanoseconds rounded down
  * to a 4096 ns grain, with a 12-bit logical counter in the low bits.
@@ -18,7 +18,7 @@ const INT64_LIMIT = 1n << 63n;
 const NATIVE_BOUNDARY = 1n << 44n;
 const MESSAGE_ID_RE = /^[0-9]{19}$/;
 
-/** Packs wall-clock nanoseconds and a 12-bit counter into one id (SPEC §2.1). */
+/** Packs wall-clock nanoseconds and a 12-bit counter into one id (docs/on-disk-format.md#message-ids). */
 export function encodeHybridTimestamp(physicalNs: bigint, counter: number): bigint {
   if (!Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER) {
     throw new RangeError(`hybrid timestamp counter must be an integer in 0..${MAX_COUNTER}, got ${counter}`);
@@ -35,7 +35,7 @@ export function decodeHybridTimestamp(ts: bigint): { physicalNs: bigint; counter
 
 /**
  * The id that follows `lastTs` at wall time `nowNs`, by the hybrid-logical-clock
- * max-rule (SPEC §2.6): a newer grain restarts the counter at 0; otherwise the
+ * max-rule (docs/on-disk-format.md#id-generation): a newer grain restarts the counter at 0; otherwise the
  * counter of `lastTs` goes up by one, carrying into the next grain after 4095.
  * The result is always greater than `lastTs`.
  */
@@ -55,7 +55,7 @@ export function nextHybridTimestamp(lastTs: bigint, nowNs: bigint): bigint {
  * monotonic `process.hrtime.bigint()` offset from a wall-clock calibration.
  * At most every 100 ms the reading is compared with `Date.now()`; when the
  * two drift apart by more than ~1 ms (NTP slewing, a clock step) it is
- * recalibrated, so ids never run ahead of real time for long (SPEC §2.6:
+ * recalibrated, so ids never run ahead of real time for long (3.6.1
  * Python peers cannot write while `last_ts` is ahead of their clock). A
  * recalibration may step the reading back; the id generator's max-rule
  * keeps ids increasing anyway.
@@ -75,12 +75,12 @@ export function wallClockNs(): bigint {
   return ns;
 }
 
-/** True when `s` is exactly 19 ASCII digits (the `-m` format check, SPEC §3.10). */
+/** True when `s` is exactly 19 ASCII digits (the `-m` format check, docs/compatibility.md#message-id-grammar). */
 export function isValidMessageIdFormat(s: string): boolean {
   return MESSAGE_ID_RE.test(s);
 }
 
-/** Parses a `-m` message id: exactly 19 ASCII digits, value below 2^63 (SPEC §3.10). */
+/** Parses a `-m` message id: exactly 19 ASCII digits, value below 2^63. */
 export function parseMessageId(input: string): bigint {
   if (!isValidMessageIdFormat(input)) throw new MessageIdError("invalid message ID: expected exactly 19 digits");
   const id = BigInt(input);
@@ -89,7 +89,7 @@ export function parseMessageId(input: string): bigint {
 }
 
 /**
- * Parses an `--after` / `--before` value into an id bound (SPEC §3.9): unit
+ * Parses an `--after` / `--before` value into an id bound (docs/compatibility.md#timestamp-grammar): unit
  * suffixes (`s`, `ms`, `ns`), ISO-8601 as Python 3.11 `datetime.fromisoformat`
  * reads it, Unix seconds/milliseconds by digit count, or a native id verbatim.
  * Throws {@link TimestampError} with the exact 3.6.1 texts.
@@ -98,7 +98,7 @@ export function parseTimestampBound(input: string): bigint {
   const s = pyStrip(input);
   if (s === "") throw invalid("empty string");
   if (/[eE]/.test(s)) {
-    // Quirk Q3 fixed: only real exponent notation gets the special message.
+    // Only real exponent notation gets the special message (docs/compatibility.md#q3-scientific-notation).
     throw invalid(pyRegex().scientific.test(s) ? "scientific notation not supported" : s);
   }
   const unit = splitUnitSuffix(s);

@@ -161,7 +161,7 @@ export class ActivityMonitor {
     if (await this.#dataVersionChanged()) return;
     let remaining = this.#nextDelayMs();
     this.#count++;
-    // Long sleeps go in chunks, re-checking data_version between them (SPEC §4.5), so a
+    // Long sleeps go in chunks, re-checking data_version between them (docs/compatibility.md#watchers), so a
     // commit whose -wal event was missed is still seen within one chunk.
     for (;;) {
       const chunk = this.#native ? remaining : Math.min(remaining, SLEEP_CHUNK_MS);
@@ -269,7 +269,7 @@ export class ActivityMonitor {
 
 // --- internal ---
 
-/** Longest single sleep between data_version checks while backing off (SPEC §4.5: 20 ms). */
+/** Longest single sleep between data_version checks while backing off: 20 ms, as in 3.6.1. */
 const SLEEP_CHUNK_MS = 20;
 /** A cell nobody ever notifies: Atomics.waitAsync on it is a sub-millisecond sleep. */
 let sleepCell: Int32Array | null | undefined;

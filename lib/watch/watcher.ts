@@ -1,5 +1,5 @@
 /**
- * Watchers (SPEC §4.5): `QueueWatcher` (consume or peek), `QueueMoveWatcher`,
+ * Watchers (docs/compatibility.md#watchers): `QueueWatcher` (consume or peek), `QueueMoveWatcher`,
  * and `watchQueue`, the async iterator under both and under `broker watch`.
  *
  * Wake-ups: a write in this process wakes its watchers at once; on SQLite a
@@ -20,7 +20,7 @@ import { utf8Length } from "../core/validate.ts";
 export interface WatchOptions {
   /** Leave messages in the queue (default: consume them). */
   peek?: boolean;
-  /** Only messages with an id above this (consume mode too: Q5 fixed). */
+  /** Only messages with an id above this, in consume mode too (docs/compatibility.md#q5-watch-after-in-consume-mode). */
   after?: bigint;
   /** Stops the watch. */
   signal?: AbortSignal;

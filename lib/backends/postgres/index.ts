@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL backend (SPEC §7.2) on Bun's built-in SQL client: every
+ * The PostgreSQL backend (docs/on-disk-format.md#postgres) on Bun's built-in SQL client: every
  * object in one dedicated schema, FIFO by `order_id`, exactly-once claims
  * with `FOR UPDATE SKIP LOCKED`, ids from the hybrid clock allocated under
  * the `meta` row lock inside the insert transaction, and LISTEN/NOTIFY

@@ -1,6 +1,6 @@
 /**
  * Names derived from the schema: the LISTEN/NOTIFY channel and the 64-bit
- * advisory-lock keys (SPEC §7.2: BLAKE2b with an 8-byte digest over the
+ * advisory-lock keys (docs/on-disk-format.md#postgres: BLAKE2b with an 8-byte digest over the
  * parts joined by `\x1f`, read as a signed big-endian integer).
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The dedicated schema of the PostgreSQL backend (SPEC §7.2, schema version
+ * The dedicated schema of the PostgreSQL backend (docs/on-disk-format.md#postgres, schema version
  * 5): name rules, the DDL, recognition (absent / empty / owned / partial /
  * foreign), idempotent creation under an advisory lock, and cleanup.
  * @module

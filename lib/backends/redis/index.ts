@@ -1,5 +1,5 @@
 /**
- * The Redis / Valkey backend through Bun's built-in `RedisClient` (SPEC §7.3):
+ * The Redis / Valkey backend through Bun's built-in `RedisClient` (docs/on-disk-format.md#redis):
  * one namespace of keys per store (see keys.ts), every state change one Lua
  * script (scripts.ts, prelude.ts), wake-ups over pub/sub (subscriber.ts).
  *

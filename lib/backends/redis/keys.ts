@@ -1,5 +1,5 @@
 /**
- * Names and encodings of the Redis backend (SPEC §7.3): the namespace key
+ * Names and encodings of the Redis backend (docs/on-disk-format.md#redis): the namespace key
  * prefix, the 19-digit member form of ids, the Lua translation of fnmatch
  * patterns, and the backend options.
  *

@@ -1,6 +1,6 @@
 /**
  * The Lua scripts of the Redis backend: every state change is one script, so
- * it is atomic on the server (SPEC §7.3). `ARGV[1]` is always the key prefix;
+ * it is atomic on the server (docs/on-disk-format.md#redis). `ARGV[1]` is always the key prefix;
  * the keys are derived from it (standalone Redis / Valkey, no cluster). Each
  * script is the shared prelude (prelude.ts) followed by its body.
  * @module

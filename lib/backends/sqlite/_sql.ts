@@ -1,6 +1,6 @@
 /**
- * Helpers of the SQLite store: the WHERE clause of a selection (SPEC §1.8),
- * row mapping, error wrapping and the vacuum lock file (SPEC §1.6).
+ * Helpers of the SQLite store: the WHERE clause of a selection (docs/on-disk-format.md#transactions),
+ * row mapping, error wrapping and the vacuum lock file (docs/on-disk-format.md#vacuum).
  * @module
  */
 import { fs } from "../../util/fs-lazy.ts";

@@ -1,7 +1,7 @@
 /**
- * The SQLite store: every queue operation of SPEC §1.8 on one bun:sqlite
+ * The SQLite store: every queue operation of docs/on-disk-format.md#transactions on one bun:sqlite
  * connection, synchronous, with prepared statements cached per connection and
- * ids allocated inside the write transaction (SPEC §2.5, Q7 fixed).
+ * ids allocated inside the write transaction (docs/compatibility.md#q7-ids-inside-the-write-transaction).
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
@@ -320,7 +320,7 @@ export class SqliteStore {
     });
   }
 
-  /** Delete claimed rows in batches under the vacuum lock file (SPEC §1.6, §4.6). */
+  /** Delete claimed rows in batches under the vacuum lock file (docs/on-disk-format.md#vacuum). */
   vacuum(compact = false): VacuumResult {
     this.#guard("vacuum");
     const lock = withSuffix(this.path, ".vacuum.lock");
