@@ -1,5 +1,5 @@
 /**
- * The strict argument grammar of SimpleBroker 3.6.1 (SPEC §3.2): global
+ * The strict argument grammar of SimpleBroker 3.6.1 (docs/compatibility.md#command-line): global
  * options only before the command, exact error texts, unique prefixes of a
  * command's long options, `--opt=value`, `-mVALUE`, `--`, and message text
  * that starts with a dash for `write` and `broadcast`. citty's `ArgsDef`
@@ -108,7 +108,7 @@ export type ParsedValues = Record<string, string | boolean | undefined> & { help
  * Parse a command's tokens against its citty `ArgsDef`, strictly: unknown
  * options are errors; long options accept unique prefixes; string options
  * take `--opt value`, `--opt=value`, `-oVALUE`; `--` ends the options.
- * `freeform` marks message text that may start with a dash (SPEC §3.2 item 4).
+ * `freeform` marks message text that may start with a dash (`write` and `broadcast`).
  */
 export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "write" | "broadcast"): ParsedValues {
   const toks = [...(freeform ? protectFreeform(tokens, freeform) : tokens)]; // a copy: combined short flags are split in place
@@ -229,7 +229,7 @@ function describe(def: ArgsDef, name: string): string {
 function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[] {
   if (tokens.includes("--")) return tokens;
   const help = tokens.length >= 1 && (tokens[0] === "--help" || tokens[0] === "-h");
-  if (help) return tokens; // Q2 fixed: `write --help` / `broadcast --help` show help
+  if (help) return tokens; // `write --help` / `broadcast --help` show help (docs/compatibility.md#q2-help-on-write-and-broadcast)
   if (kind === "write") {
     const [queue, message] = tokens;
     if (queue?.startsWith("-")) return ["--", ...tokens];

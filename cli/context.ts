@@ -33,7 +33,7 @@ export class CliContext {
     this.cwd = cwd;
   }
 
-  /** The target of this invocation (SPEC §3.6), resolved once. */
+  /** The target of this invocation (docs/compatibility.md#target-resolution), resolved once. */
   target(): BrokerTarget {
     return (this.#target ??= resolveCliTarget(
       {
@@ -64,7 +64,7 @@ export class CliContext {
     const opened = this.#opened;
     this.#opened = undefined;
     if (opened && target.backendName === "sqlite" && target.target === opened.path) {
-      // Validated by opening it: an existing SQLite file with the current schema (SPEC §3.6 step 6 holds).
+      // Validated by opening it: an existing SQLite file with the current schema, so the header check before reading commands holds.
       const { createSqliteBackend } = await import("../lib/backends/sqlite/index.ts");
       this.#broker = new Broker(createSqliteBackend(opened.path, this.config, opened.db), this.config, target);
       return this.#broker;
@@ -79,7 +79,7 @@ export class CliContext {
     ) {
       throw new BackendError(`Database file does not exist or is not initialized: ${target.target}`);
     }
-    // SPEC §3.6 step 6: an existing file is validated (without magic) before these commands open it.
+    // An existing file is validated (without magic) before these commands open it (docs/compatibility.md#safe-paths).
     if (
       target.backendName === "sqlite" &&
       target.legacySqlitePathMode &&
@@ -109,7 +109,7 @@ export class CliContext {
   /**
    * The message text of `write`/`broadcast`: the argument, or stdin for `-`
    * (and for a missing argument when stdin is not a terminal). Sizes are in
-   * UTF-8 bytes; stdin must be valid UTF-8 (SPEC §3.7).
+   * UTF-8 bytes; stdin must be valid UTF-8 (docs/compatibility.md#input-limits).
    */
   messageText(arg: string | undefined): string {
     const max = this.config.maxMessageSize;

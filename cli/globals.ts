@@ -1,5 +1,5 @@
 /**
- * The global actions that are options, not commands (SPEC §3.7):
+ * The global actions that are options, not commands (docs/compatibility.md#commands):
  * `--cleanup`, `--vacuum [--compact]` and `--status [--json]`.
  * @module
  */

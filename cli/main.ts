@@ -1,5 +1,5 @@
 /**
- * The CLI's dispatch, in SimpleBroker 3.6.1's order (SPEC §3.3): parse
+ * The CLI's dispatch, in SimpleBroker 3.6.1's order (docs/compatibility.md#command-line): parse
  * strictly, reject conflicting global actions, print the version, resolve
  * the target, then run init / --cleanup / --vacuum / --status / the command.
  * Returns the exit status; never calls process.exit.

@@ -2,7 +2,7 @@
  * The only writer of stdout (message data, `--json` lines, list and status
  * lines) and `log`, consola (created on first use) for everything else, on stderr.
  * Each stdout write is awaited, so a closed pipe is noticed at once (EPIPE)
- * and the caller can stop before consuming more messages (SPEC Q8); stderr
+ * and the caller can stop before consuming more messages (docs/compatibility.md#q8-closed-stdout); stderr
  * writes are synchronous.
  * @module
  */
@@ -76,7 +76,7 @@ export function setQuiet(value: boolean): void {
   quiet = value;
 }
 
-/** How message records are printed (SPEC §3.4). */
+/** How message records are printed (docs/compatibility.md#output). */
 export interface RecordFormat {
   json?: boolean;
   timestamps?: boolean;

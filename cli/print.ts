@@ -1,6 +1,6 @@
 /**
  * Printing message records for read, peek, move and watch, with the
- * newline warning of the shared output path (SPEC §3.4).
+ * newline warning of the shared output path (docs/compatibility.md#output).
  * @module
  */
 import { parseMessageId } from "../lib/time/timestamp.ts";
@@ -42,7 +42,7 @@ export interface Filters {
   exactId?: bigint;
 }
 
-/** Parse the selection options (timestamps first, SPEC §3.3 step 12). */
+/** Parse the selection options: timestamps first, before the database is touched, as 3.6.1 does. */
 export function parseFilters(args: ParsedValues): Filters {
   const f: Filters = {};
   if (typeof args.after === "string") f.after = parseTimestampBound(args.after);

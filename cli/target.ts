@@ -1,5 +1,5 @@
 /**
- * CLI target resolution and SQLite path validation (SPEC §3.6): which broker
+ * CLI target resolution and SQLite path validation (docs/compatibility.md#target-resolution): which broker
  * a command line means, given `-d`/`-f`, project scope and `BROKER_BACKEND`.
  * @module
  */
@@ -44,13 +44,13 @@ export interface CliTargetOptions {
 }
 
 /**
- * Resolve the target of one CLI invocation (SPEC §3.6 steps 1–5) and, for
+ * Resolve the target of one CLI invocation (docs/compatibility.md#target-resolution) and, for
  * SQLite path-mode targets, run path validations 1–5. Resolution errors are
  * {@link ArgumentError}s; validation errors are {@link BackendError}s (code
  * `ERROR`); an unknown `BROKER_BACKEND` is a `ConfigError`.
  *
  * Differences from 3.6.1: an explicit `-d` beats `BROKER_DEFAULT_DB_LOCATION`
- * (FIX Q14); the returned SQLite path is always absolute.
+ * (docs/compatibility.md#q14-explicit-dir-wins); the returned SQLite path is always absolute.
  */
 export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = resolveConfig()): BrokerTarget {
   const { command, cwd } = opts;
@@ -138,7 +138,7 @@ function finish(target: BrokerTarget, paths: PathArgs, validate: boolean): Broke
   return target;
 }
 
-/** SPEC §3.6 validations 1–5, in order. */
+/** The path checks of 3.6.1, in its order and with its messages (docs/compatibility.md#safe-paths). */
 function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: PathArgs): void {
   const { dirArg, dirAbs, fileArg } = paths;
   safePath(dirArg, "Directory argument (-d/--dir)");
@@ -146,7 +146,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   // An existing database whose canonical path is the path itself (no symlink anywhere; -f relative and
   // safe, so -d is one of its directories) passes 2-5 at once: -d exists and is a directory, the name is
   // safe, the file is inside -d, and its grandparent exists and is searchable. 5's writability test is
-  // not repeated for it: that test guards creating the file (SPEC Q23 leaves the rule open; README).
+  // not repeated for it: that test guards creating the file (docs/compatibility.md#q23-grandparent-directory-check).
   // Anything else takes the checks below, in 3.6.1's order and with its messages.
   if (!usedProjectScope && !isAbsolute(fileArg) && isSafePath(fileArg) && paths.locate?.(dbPath) === dbPath) return;
 
@@ -167,7 +167,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
     if (!inside) throw new BackendError("Database file must be within the working directory");
   }
 
-  // Quirk-exact (Q23): 3.6.1 checks the parent of the database's parent, so one
+  // Quirk-exact (docs/compatibility.md#q23-grandparent-directory-check): 3.6.1 checks the parent of the database's parent, so one
   // missing level (`-f newdir/x.db`) is created later and deeper ones fail.
   if (!paths.grandparent) return;
   const checked = dirname(dirname(resolvedDb));

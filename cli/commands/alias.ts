@@ -12,7 +12,7 @@ const add = command(
   async (args, ctx) => {
     const broker = await ctx.broker();
     const warning = await broker.addAlias(args.alias as string, args.target as string);
-    // Q9 fixed: -q after `add` and the global -q both silence the warning.
+    // -q after `add` and the global -q both silence the warning (docs/compatibility.md#q9-alias-add-quiet).
     if (warning && !args.quiet && !ctx.globals.quiet) err(`simplebroker: warning: ${warning}\n`);
     return EXIT.OK;
   },

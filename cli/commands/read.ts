@@ -25,7 +25,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const filtered = f.after !== undefined || f.before !== undefined;
       const printer = new RecordPrinter(args, args.all === true || filtered);
       const sel = { after: f.after, before: f.before };
-      /** Print a claimed message; if nobody can receive it, put it back where it was (SPEC Q8). */
+      /** Print a claimed message; if nobody can receive it, put it back where it was (docs/compatibility.md#q8-closed-stdout). */
       const deliver = async (m: Message) => {
         try {
           await printer.print(m);
@@ -57,7 +57,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
         }
       } catch (error) {
         if (!(error instanceof ClosedStdoutError)) throw error;
-        return EXIT.OK; // SPEC Q8: a reader that went away is not an error
+        return EXIT.OK; // a reader that went away is not an error (see above)
       }
       return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
     },

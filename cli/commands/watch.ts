@@ -38,7 +38,7 @@ export const watch = command(
         try {
           await printer.print(m);
         } catch (error) {
-          // The reader went away: a consumed message nobody saw goes back (SPEC Q8).
+          // The reader went away: a consumed message nobody saw goes back (docs/compatibility.md#q8-closed-stdout).
           if (error instanceof ClosedStdoutError && mode.kind === "consume") {
             await broker.backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
           }
