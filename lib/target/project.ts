@@ -12,6 +12,7 @@ import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-ta
 import { resolveConfig } from "./config.ts";
 import { ConfigError } from "../core/errors.ts";
 import { pathParts, resolveLoose } from "./paths.ts";
+import { assertTrustedProjectFile } from "./trust.ts";
 import type { BrokerConfig, BrokerTarget } from "../core/types.ts";
 
 export {
@@ -59,7 +60,10 @@ export function findProjectConfig(start: string, config: BrokerConfig = resolveC
   let dir = resolveLoose(start);
   for (let depth = 0; depth < MAX_PROJECT_DEPTH; depth++) {
     const candidate = projectConfigPathForDirectory(dir, config);
-    if (isFile(candidate)) return candidate;
+    if (isFile(candidate)) {
+      assertTrustedProjectFile(candidate); // another user's file must not pick our target (docs/project-scope.md)
+      return candidate;
+    }
     const parent = dirname(dir);
     if (parent === dir) return null;
     dir = parent;
@@ -163,7 +167,10 @@ export function findProjectDatabase(start: string, config: BrokerConfig = resolv
     const parent = dirname(dir);
     if (parent === dir) break;
     const candidate = join(dir, config.defaultDbName);
-    if (isValidSimpleBrokerDb(candidate)) return resolveLoose(candidate);
+    if (isValidSimpleBrokerDb(candidate)) {
+      assertTrustedProjectFile(candidate);
+      return resolveLoose(candidate);
+    }
     dir = parent;
   }
   return null;
