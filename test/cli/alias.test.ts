@@ -1,5 +1,5 @@
-// Guards aliases through the CLI (SPEC §3.7 alias, §1.3 alias_version, §8
-// "Aliases"): add/list/remove round trip, `--target` reverse lookup (exit 2
+// Guards aliases through the CLI (docs/compatibility.md#commands, docs/on-disk-format.md#meta
+// alias_version): add/list/remove round trip, `--target` reverse lookup (exit 2
 // when none), `@` resolution in read/peek/move/delete/exists/stats, one hop
 // only, the existing-queue warning, and alias_version bumps on every change.
 import { expect, test } from "bun:test";

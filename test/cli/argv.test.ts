@@ -1,8 +1,8 @@
-// Guards the strict pre-parse in cli/argv.ts (SPEC §3.2): global options only
+// Guards the strict pre-parse in cli/argv.ts (docs/compatibility.md#command-line): global options only
 // before the command, exact argparse error texts, unique long-option
 // prefixes, `--opt=value` / `-mVALUE`, `--`, and message text starting with a
-// dash that stays data for `write` and `broadcast` (FIX Q1: `alias` is a
-// command, so later tokens are never hoisted; FIX Q2: `--help`). A seeded
+// dash that stays data for `write` and `broadcast` (`alias` is a command, so later
+// tokens are never hoisted: docs/compatibility.md#q1-alias-hoisting; `--help`: #q2-help-on-write-and-broadcast). A seeded
 // property test checks that nothing but UsageError ever escapes the parser.
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
@@ -58,7 +58,7 @@ describe("parseGlobals", () => {
     [["write", "q", "--cleanup"], {}, "write", ["q", "--cleanup"]],
     [["broadcast", "--cleanup"], {}, "broadcast", ["--cleanup"]],
     [["list", "--cleanup", "-q"], {}, "list", ["--cleanup", "-q"]],
-    // Q1 fixed: alias is a command word; nothing after it is hoisted.
+    // alias is a command word; nothing after it is hoisted (docs/compatibility.md#q1-alias-hoisting).
     [["alias", "add", "a", "b", "--cleanup"], {}, "alias", ["add", "a", "b", "--cleanup"]],
     [["-q", "alias", "add", "-q", "a", "b"], { quiet: true }, "alias", ["add", "-q", "a", "b"]],
   ])("%j", (argv, globals, command, rest) => {
@@ -243,7 +243,7 @@ describe("properties (seeded)", () => {
   });
 
   // Spellings that are grammar, not text, even in 3.6.1: `--` ends options,
-  // `-h`/`--help` as the first broadcast token asks for help (Q2), and
+  // `-h`/`--help` as the first broadcast token asks for help (docs/compatibility.md#q2-help-on-write-and-broadcast), and
   // `-p`/`--pattern`/`--pattern=…` are broadcast's own option.
   const RESERVED = (msg: string, kind: "write" | "broadcast") =>
     msg === "--" || (kind === "broadcast" && (msg === "-h" || msg === "--help" || msg === "-p" || msg === "--pattern" || msg.startsWith("--pattern=")));

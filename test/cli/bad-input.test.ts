@@ -1,8 +1,8 @@
 /**
- * Guards the CLI against bad input (SPEC §3.5, §3.6, §3.8–§3.10, §5.5, §8,
- * §10, Q3/Q4/Q8/Q10/Q11/Q21): table-driven cases, each asserting the exit
- * status (1, or 2 where the SPEC says so), exactly one `simplebroker: error:`
- * line on stderr (or none where the SPEC says the command is silent), empty
+ * Guards the CLI against bad input (docs/compatibility.md: exit codes, paths, input limits,
+ * timestamps and ids, quirks Q3/Q4/Q8/Q10/Q11/Q21): table-driven cases, each asserting the exit
+ * status (1, or 2 where 3.6.1 gives 2), exactly one `simplebroker: error:`
+ * line on stderr (or none where 3.6.1 is silent), empty
  * stdout, and a byte-identical database file afterwards whenever the case
  * targets an existing database. Covers queue names, message sizes, stdin
  * encoding, timestamps and `-m` ids, corrupt / truncated / foreign / newer /
@@ -143,7 +143,7 @@ const cases: Case[] = [];
 const add = (...c: Case[]) => cases.push(...c);
 const err = (text: string) => `simplebroker: error: ${text}`;
 
-// Queue names (§3.8, §8): empty, too long, each forbidden character, leading '-'/'.', trailing newline.
+// Queue names (docs/compatibility.md#input-limits): empty, too long, each forbidden character, leading '-'/'.', trailing newline.
 add(
   { name: "queue name: empty", args: ["write", "", "m"], exit: 1, stderr: err("Invalid queue name: cannot be empty") },
   { name: "queue name: 513 characters", args: ["write", "a".repeat(513), "m"], exit: 1, stderr: err("Invalid queue name: exceeds 512 characters") },
@@ -160,7 +160,7 @@ for (const ch of [":", "@", "!", "#", "$", "%", "^", "&", "*", "+", "=", "{", "}
   add({ name: `queue name: forbidden ${JSON.stringify(ch)}`, args: ["write", `a${ch}b`, "m"], exit: 1, stderr: err(NAME_RULE) });
 }
 
-// Message sizes at and over the limit (§3.7, §8): argument and stdin, byte-based.
+// Message sizes at and over the limit (docs/compatibility.md#input-limits): argument and stdin, byte-based.
 const small = { BROKER_MAX_MESSAGE_SIZE: "16" };
 add(
   {
@@ -214,7 +214,7 @@ add(
   { name: "size: stdin of 10 MiB + 1 byte is rejected", args: ["write", "big"], stdin: "z".repeat(MIB10 + 1), exit: 1, stderr: err(`Input exceeds maximum size of ${MIB10} bytes`), timeout: 30_000 },
 );
 
-// stdin encoding (§3.7): strict UTF-8 with Python's error texts; NUL is data.
+// stdin encoding: strict UTF-8 with Python's error texts; NUL is data.
 const utf8Error = (detail: string) => err(`'utf-8' codec can't decode ${detail}`);
 add(
   { name: "stdin: invalid start byte 0xff", args: ["write", "q"], stdin: new Uint8Array([0xff]), exit: 1, stderr: utf8Error("byte 0xff in position 0: invalid start byte") },
@@ -239,7 +239,7 @@ add(
   },
 );
 
-// Malformed timestamps (§3.9, Q3 fixed for plain words) on every option that takes one.
+// Malformed timestamps (docs/compatibility.md#timestamp-grammar; #q3-scientific-notation for plain words) on every option that takes one.
 const badTimestamps: Array<[string, string]> = [
   ["1e10", "scientific notation not supported"],
   ["1.5E+9", "scientific notation not supported"],
@@ -287,7 +287,8 @@ add(
   { name: "timestamp: missing value", args: ["read", "q", "--after"], exit: 1, stderr: err("argument --after: expected one argument") },
 );
 
-// -m forms (§3.10, Q10: the plain error line is printed; Q11: delete with an id >= 2^63 exits 2 silently).
+// -m forms (docs/compatibility.md#message-id-grammar; the plain error line is printed, #q10-invalid-message-id-is-reported;
+// delete with an id >= 2^63 exits 2 silently, #q11-delete-id-above-2-63).
 const idDigits = err("invalid message ID: expected exactly 19 digits");
 add(
   { name: "-m: too short", args: ["read", "q", "-m", "123"], exit: 1, stderr: idDigits },
@@ -360,8 +361,8 @@ add(
     stderr: /^simplebroker: error: Path exists but is not a regular file: .*dbdir$/,
   },
   {
-    // SPEC §1.5: a zero-byte file is a new database, so write initialises it.
-    name: "db file: zero bytes, write initialises it (SPEC §1.5)",
+    // A zero-byte file is a new database, so write initialises it (docs/on-disk-format.md#recognition).
+    name: "db file: zero bytes, write initialises it",
     args: ["write", "q", "first"],
     setup: (dir) => writeFileSync(join(dir, DB), ""),
     exit: 0,
@@ -378,8 +379,8 @@ add(
     },
   },
   {
-    // SPEC §3.6 step 6: read/peek/exists/move/list/stats validate an existing file first (header check).
-    name: "db file: zero bytes, read refuses and leaves it empty (SPEC §3.6 step 6)",
+    // read/peek/exists/move/list/stats validate an existing file first, header check (docs/compatibility.md#safe-paths).
+    name: "db file: zero bytes, read refuses and leaves it empty",
     args: ["read", "q"],
     setup: (dir) => writeFileSync(join(dir, DB), ""),
     exit: 1,
@@ -395,7 +396,7 @@ add(
   },
 );
 
-// Symlink escapes (§3.6 step 4) and paths with shell metacharacters (§5.5).
+// Symlink escapes and paths with shell metacharacters (docs/compatibility.md#safe-paths).
 add(
   {
     name: "path: -f symlink pointing outside the directory",
@@ -681,7 +682,7 @@ describe("full disk (tmpfs of 256 KiB)", () => {
       expectOneLine(r.stderr, /^simplebroker: error: .*(disk is full|unable to open|No space left|ENOSPC).*$/i);
       expect(r.exitCode).toBe(1);
       rmSync(join(dir, "filler"));
-      // With space again, the (possibly empty) file is a new database (SPEC §1.5).
+      // With space again, the (possibly empty) file is a new database (docs/on-disk-format.md#recognition).
       expect((await runCli(["write", "q", "y"], { cwd: dir })).exitCode).toBe(0);
       expect((await runCli(["read", "q"], { cwd: dir })).stdout).toBe("y\n");
     } finally {

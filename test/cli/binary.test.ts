@@ -1,7 +1,7 @@
 // Guards the single-file executable (issue 3): `bun build --compile` of
 // cli/index.ts must behave exactly like the script, checked with the same
 // golden transcript, and a copy named `simplebroker` must be identical to
-// `broker` (SPEC §3.1: the program name printed is always `simplebroker`).
+// `broker` (the program name printed is always `simplebroker`, as in 3.6.1).
 // It is built with package.json's `build` script arguments.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";

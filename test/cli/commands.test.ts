@@ -1,8 +1,9 @@
-// Guards the argument grammar end to end through the real CLI (SPEC §3.2,
-// §3.3, §8 "CLI parsing"): dash-leading message text is data, a command word
+// Guards the argument grammar end to end through the real CLI (docs/compatibility.md#command-line):
+// dash-leading message text is data, a command word
 // can be a file name, `--dir=`/`--file=` forms, `--version` before a command,
 // `--json --status`, unique option prefixes, `--after=V`, `-mV`, help on every
-// command (FIX Q2), `alias add … --cleanup` (FIX Q1) and `alias add -q` (FIX Q9).
+// command (quirk Q2), `alias add … --cleanup` (Q1) and `alias add -q` (Q9), all fixed
+// (docs/compatibility.md#quirks).
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";

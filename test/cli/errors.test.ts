@@ -1,8 +1,8 @@
-// Guards the error catalogue (SPEC §10, §3.2, §3.3, §8): every error this CLI
+// Guards the error texts of 3.6.1 (docs/compatibility.md#command-line, #output): every error this CLI
 // can produce for a bad command line prints exactly one line
 // `simplebroker: error: …` (or the JSON error object with --json) on stderr,
-// nothing on stdout, and exits 1. Also FIX Q19 (bad env values are one line,
-// not a traceback) and that `list --cleanup` never deletes the database.
+// nothing on stdout, and exits 1. Also bad env values are one line, not a
+// traceback (docs/compatibility.md#q19-bad-configuration), and that `list --cleanup` never deletes the database.
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -42,7 +42,7 @@ describe("queue names", () => {
     [".x", NAME_RULE],
     ["", "Invalid queue name: cannot be empty"],
     ["a".repeat(513), "Invalid queue name: exceeds 512 characters"],
-    ["abc\n", NAME_RULE], // Q4 fixed: a trailing newline is rejected
+    ["abc\n", NAME_RULE], // a trailing newline is rejected (docs/compatibility.md#q4-trailing-newline-in-queue-names)
     ...[":", "a@b", "!", "#", "$", "%", "^", "&", "*", "+", "=", "{}", "[]", "|", "?", "<>", ";", "a b", "é"].map(
       (c) => [c.length === 1 ? `q${c}` : c, NAME_RULE] as [string, string],
     ),
@@ -196,7 +196,7 @@ describe("aliases", () => {
       [["alias", "add", "a", ""], "Alias target cannot be empty"],
       [["alias", "add", "", "b"], "Invalid queue name: cannot be empty"],
       [["alias", "add", ".a", "b"], NAME_RULE],
-      [["alias", "add", "a", "bad name"], NAME_RULE], // Q17 fixed: targets are validated
+      [["alias", "add", "a", "bad name"], NAME_RULE], // targets are validated (docs/compatibility.md#q17-alias-targets-are-validated)
       [["alias", "add", "a"], "the following arguments are required: target"],
       [["alias", "add", "a", "b", "--cleanup"], "unrecognized arguments: --cleanup"],
     ]),
@@ -213,7 +213,7 @@ describe("aliases", () => {
   }, SLOW);
 });
 
-describe("environment (Q19 fixed: one line, no traceback)", () => {
+describe("environment (Q19: one line, no traceback)", () => {
   test.concurrent.each<[Record<string, string>, string]>([
     [{ BROKER_BUSY_TIMEOUT: "abc" }, "Invalid BROKER_BUSY_TIMEOUT 'abc': expected an integer"],
     [{ BROKER_MAX_MESSAGE_SIZE: "x" }, "Invalid BROKER_MAX_MESSAGE_SIZE 'x': expected an integer"],

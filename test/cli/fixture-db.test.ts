@@ -1,4 +1,4 @@
-// Guards on-disk interoperability (issue 3, SPEC §0-§1): a database written by
+// Guards on-disk interoperability (issue 3, docs/on-disk-format.md#python-peers): a database written by
 // the original SimpleBroker 3.6.1 must print exactly what the original printed
 // (list --stats --json, peek --all --json, alias list, --status --json, db_size
 // included), and writing to it through our CLI must leave the schema, the

@@ -1,5 +1,5 @@
-// Guards the metadata commands (SPEC §3.7 list/exists/stats/--status/--vacuum,
-// §4.1): which queues are listed with and without --stats, the totals line,
+// Guards the metadata commands list/exists/stats/--status/--vacuum
+// (docs/compatibility.md#commands): which queues are listed with and without --stats, the totals line,
 // --prefix / --pattern filters, exists/stats plain and JSON forms with @alias
 // resolution, and the vacuum status lines.
 import { describe, expect, test } from "bun:test";

@@ -1,5 +1,5 @@
-// Guards exactly-once delivery across processes (issue 3, SPEC §4.2, §8
-// "Concurrency"): 4 writer processes and 4 reader processes (two claiming
+// Guards exactly-once delivery across processes (issue 3,
+// docs/compatibility.md#delivery): 4 writer processes and 4 reader processes (two claiming
 // through the library, two through the real CLI `read q --all`) share one
 // fresh database file. Every message must be read exactly once, ids must be
 // unique, and each writer's messages must come out in the order written.

@@ -1,7 +1,7 @@
-// Guards CLI path handling end to end (SPEC §3.6, §5.5, §8 "Paths/security",
-// §3.7 --cleanup): `..` and shell metacharacters refused in -d/-f, symlink
+// Guards CLI path handling end to end (docs/compatibility.md#safe-paths, #target-resolution,
+// --cleanup): `..` and shell metacharacters refused in -d/-f, symlink
 // escapes from -d refused, -d checks, absolute -f vs -d, the one-missing-level
-// parent rule (Q23), FIX Q14 (explicit -d beats BROKER_DEFAULT_DB_LOCATION),
+// parent rule (docs/compatibility.md#q23-grandparent-directory-check), explicit -d beats BROKER_DEFAULT_DB_LOCATION (#q14-explicit-dir-wins),
 // 0600 on new files, and --cleanup refusing files that are not ours.
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
@@ -156,11 +156,11 @@ describe("--cleanup", () => {
     expect(existsSync(join(cwd, "wrong.db"))).toBe(true);
   }, SLOW);
 
-  test.concurrent("reading commands on a non-SQLite file fail and keep it (SPEC §8: JSON error with --json)", async () => {
+  test.concurrent("reading commands on a non-SQLite file fail and keep it (JSON error with --json)", async () => {
     using d = tempDir();
     const cwd = d.path;
     writeFileSync(join(cwd, "plain.txt"), "hello\n");
-    // SPEC §8 pins only the substring; §1.4 describes a re-wrapped 3.6.1 text.
+    // Only the substring is pinned: 3.6.1 wraps this text in another error message.
     expect(await runCli(["-f", "plain.txt", "list"], { cwd })).toEqual({
       stdout: "",
       stderr: expect.stringMatching(/^simplebroker: error: .*not a valid SQLite database.*\n$/),

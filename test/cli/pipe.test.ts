@@ -1,4 +1,4 @@
-// Guards SPEC Q8 (FIX): when the reader of stdout goes away, `read` stops
+// Guards docs/compatibility.md#q8-closed-stdout: when the reader of stdout goes away, `read` stops
 // claiming, puts back the message it could not deliver and exits 0 without an
 // error (3.6.1 lost a message and printed `[Errno 32] Broken pipe`, exit 1).
 // No message may be lost: printed + still pending = written.

@@ -1,8 +1,8 @@
-// Guards project scope through the CLI (SPEC §3.6 step 2/5, §5.2, §5.3, §8
-// "Project scope"): with BROKER_PROJECT_SCOPE the nearest valid database up
+// Guards project scope through the CLI (docs/compatibility.md#project-scope,
+// #target-resolution): with BROKER_PROJECT_SCOPE the nearest valid database up
 // the tree is used, foreign files are skipped, a `.broker.toml` (sqlite target
 // relative to the TOML file) beats a legacy database, nothing found is the
-// exact §3.6 error, `init` creates in the current directory, `-f` beats scope.
+// exact 3.6.1 error, `init` creates in the current directory, `-f` beats scope.
 import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";

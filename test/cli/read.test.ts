@@ -1,5 +1,5 @@
 // Guards read / peek / move / delete selection and output beyond the golden
-// transcript (SPEC §3.4, §3.7, §4.1, §8): strict --after/--before bounds,
+// transcript (docs/compatibility.md#output, #commands, #delivery): strict --after/--before bounds,
 // -m on a claimed message (read/peek/delete 2, move 0 = revived), move --all
 // with filters, exact JSON escaping, -t, and the newline warning only on the
 // shared output path.

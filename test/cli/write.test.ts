@@ -1,4 +1,4 @@
-// Guards write and broadcast (SPEC §3.7, §3.8, §8 "Data"/"Semantics"): the
+// Guards write and broadcast (docs/compatibility.md#commands, #input-limits): the
 // message sources (argument, `-`, implicit stdin, no trimming), valid queue
 // names, strict UTF-8 stdin with Python's error text, and broadcast targets
 // (existing queues incl. claimed-only, pattern filter, exit 2, distinct ids,
