@@ -1,5 +1,5 @@
 /**
- * Guards correctness under contention (SPEC §1.5, §1.8, §4.2, §8 "Concurrency"):
+ * Guards correctness under contention (docs/on-disk-format.md#setup, #transactions; docs/compatibility.md#delivery):
  *   - 8 processes mixing write / read / move / broadcast on one file for
  *     10,000 written messages: nothing lost, nothing delivered twice;
  *   - 16 processes creating the same fresh database at once: all succeed,

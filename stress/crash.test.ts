@@ -1,5 +1,5 @@
 /**
- * Guards crash safety (SPEC §1, §4.2): writers, readers and movers — CLI
+ * Guards crash safety (docs/on-disk-format.md, docs/compatibility.md#delivery): writers, readers and movers — CLI
  * subprocesses and library fixture processes — share one SQLite file and are
  * SIGKILLed at random moments, for 100 rounds (seeded PRNG; STRESS_SEED and
  * STRESS_ROUNDS override). After every round:

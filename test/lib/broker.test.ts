@@ -1,4 +1,4 @@
-// openBroker and the target/config helpers of the public API (SPEC §6.2, §6.3):
+// openBroker and the target/config helpers of the public API (docs/compatibility.md#library):
 // cross-queue operations, aliases, vacuum, status, `await using`.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";

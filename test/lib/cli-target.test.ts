@@ -1,7 +1,7 @@
-// Guards CLI target resolution and SQLite path validation (SPEC §3.6):
+// Guards CLI target resolution and SQLite path validation (docs/compatibility.md#target-resolution):
 // -d/-f precedence, project scope, env backends, symlink escapes, exact error
-// texts, FIX Q14 (explicit -d beats BROKER_DEFAULT_DB_LOCATION) and the
-// observable Q23 parent-directory rule.
+// texts, explicit -d beating BROKER_DEFAULT_DB_LOCATION (docs/compatibility.md#q14-explicit-dir-wins)
+// and the observable parent-directory rule (#q23-grandparent-directory-check).
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";

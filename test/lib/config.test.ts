@@ -1,5 +1,5 @@
-// Guards SPEC §5.1: every BROKER_* variable's default and parse rule, override
-// coercion, and FIX Q19 (a bad number is a ConfigError naming the key, not a crash).
+// Guards docs/compatibility.md#environment-variables: every BROKER_* variable's default and parse rule,
+// override coercion, and a bad number as a ConfigError naming the key, not a crash (#q19-bad-configuration).
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG, resolveConfig, resolveConfigWithWarnings } from "../../lib/target/config.ts";
 import { ConfigError } from "../../lib/core/errors.ts";

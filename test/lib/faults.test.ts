@@ -1,5 +1,5 @@
 /**
- * Guards the library under faults (SPEC §1.4, §1.5, §1.8, §3.8, §6.5):
+ * Guards the library under faults (docs/on-disk-format.md#recognition, #setup, #transactions):
  * `Queue` and `openBroker` on damaged or foreign database files throw
  * BackendError (never a raw SQLite error) and leave the file byte-identical;
  * a zero-byte file is initialised as a new database; bad arguments throw the
@@ -148,7 +148,7 @@ describe("Queue and openBroker on damaged or foreign files", () => {
     });
   }
 
-  test("a zero-byte file is a new database (SPEC §1.5): Queue initialises it", () => {
+  test("a zero-byte file is a new database: Queue initialises it", () => {
     const path = join(freshDir(), "empty.db");
     writeFileSync(path, "");
     using q = new Queue("q", { dbPath: path });

@@ -1,8 +1,8 @@
 /**
- * Guards the message-id properties of SPEC §2 across processes: 4 child
+ * Guards the message-id properties (docs/on-disk-format.md#message-ids) across processes: 4 child
  * processes each write 500 messages to one database at the same time. The
  * ids must be unique, increase in every writer's own order, increase with
- * the insertion order (ids are allocated inside the write transaction, Q7),
+ * the insertion order (ids are allocated inside the write transaction, docs/compatibility.md#q7-ids-inside-the-write-transaction),
  * match what each write returned, equal meta.last_ts at the end, and never
  * run ahead of the wall clock by more than a few ms. Also a seeded property
  * check of the hybrid-clock step itself.

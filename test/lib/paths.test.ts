@@ -1,5 +1,5 @@
-// Guards the safe-path check (SPEC §5.5), Python's with_suffix naming of
-// sidecar files (§1.1) and the pathlib-style helpers used by target resolution.
+// Guards the safe-path check (docs/compatibility.md#safe-paths), Python's with_suffix naming of
+// sidecar files (docs/on-disk-format.md#files) and the pathlib-style helpers used by target resolution.
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";

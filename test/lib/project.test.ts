@@ -1,5 +1,5 @@
-// Guards project discovery (SPEC §5.2, §5.3), library target resolution (§5.4)
-// and the env-synthesised postgres/redis targets with password redaction (§6.3).
+// Guards project discovery (docs/compatibility.md#project-scope), library target resolution
+// (#target-resolution) and the env-synthesised postgres/redis targets with password redaction.
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";

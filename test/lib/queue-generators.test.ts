@@ -1,4 +1,4 @@
-// Generators and delivery guarantees of Queue (SPEC §4.3): exactly-once
+// Generators and delivery guarantees of Queue (docs/compatibility.md#delivery): exactly-once
 // commits each message before yielding it; at-least-once keeps a batch in one
 // open transaction and rolls it all back when iteration stops early.
 import { describe, expect, test } from "bun:test";

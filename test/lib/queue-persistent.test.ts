@@ -1,5 +1,5 @@
 // Persistent Queue handles (one shared connection per database in the
-// process), per-handle config overrides, and auto-vacuum (SPEC §4.6, §6.1).
+// process), per-handle config overrides, and auto-vacuum (docs/compatibility.md#vacuum).
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// The synchronous Queue of the public API (SPEC §6.1): every method on an
+// The synchronous Queue of the public API (docs/compatibility.md#library): every method on an
 // ephemeral handle, ids, filters, moves, deletes and metadata.
 // Generators and delivery guarantees: queue-generators.test.ts.
 // Persistent handles, config and auto-vacuum: queue-persistent.test.ts.

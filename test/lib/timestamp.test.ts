@@ -1,7 +1,7 @@
 // Guards the timestamp grammars against SimpleBroker 3.6.1: every row of the
-// verified vector table in SPEC §3.9 (bit for bit, including Python's double
-// rounding), the error texts of §8, quirk fix Q3, the `-m` grammar of §3.10,
-// and the hybrid-logical-clock rule of §2.6. Property tests use a seeded PRNG
+// vectors below, verified against 3.6.1 (bit for bit, including Python's double
+// rounding), its error texts, docs/compatibility.md#q3-scientific-notation, the `-m` grammar,
+// and the hybrid-logical-clock rule (docs/on-disk-format.md#id-generation). Property tests use a seeded PRNG
 // so a failure always reproduces.
 import { describe, expect, test } from "bun:test";
 import { MessageIdError, TimestampError } from "../../lib/core/errors.ts";
@@ -28,7 +28,7 @@ function outcome(input: string): bigint | string {
 
 const err = (detail: string): string => `Invalid timestamp: ${detail}`;
 
-// [inputs, expected] — one entry per row of the SPEC §3.9 table.
+// [inputs, expected] — inputs that 3.6.1 maps to the same bound share a row.
 const VECTORS: [string[], bigint | string][] = [
   [["2024-01-15"], 1705276800000000000n],
   [
@@ -63,7 +63,7 @@ const VECTORS: [string[], bigint | string][] = [
   [["9223372036854775807"], 9223372036854775807n],
   [["9223372036854775808", "9999999999999999999", "9".repeat(24)], err("exceeds maximum value")],
   [["1e10", "1.5E+9"], err("scientific notation not supported")],
-  [["garbage"], err("garbage")], // 3.6.1 said "scientific notation not supported" (quirk Q3, fixed)
+  [["garbage"], err("garbage")], // 3.6.1 said "scientific notation not supported" (docs/compatibility.md#q3-scientific-notation)
   [["-1000", "-1000s", "-1000ms"], err("cannot be negative")],
   ...[
     "2024-13-01",
@@ -81,7 +81,7 @@ const VECTORS: [string[], bigint | string][] = [
   [["", "   "], err("empty string")],
 ];
 
-describe("parseTimestampBound: SPEC §3.9 vector table", () => {
+describe("parseTimestampBound: vectors verified against 3.6.1", () => {
   const cases = VECTORS.flatMap(([inputs, expected]) => inputs.map((input) => [input, expected] as const));
   test.each(cases)("%p", (input, expected) => {
     expect(outcome(input)).toBe(expected);
@@ -90,11 +90,11 @@ describe("parseTimestampBound: SPEC §3.9 vector table", () => {
 
 describe("parseTimestampBound: error texts and fixes", () => {
   test.each([
-    ["1.5e9", err("scientific notation not supported")], // SPEC §8
+    ["1.5e9", err("scientific notation not supported")], // pinned by 3.6.1's own tests
     ["-1", err("cannot be negative")],
     [(1n << 64n).toString(), err("exceeds maximum value")],
     ["", err("empty string")],
-    // Q3: real exponent notation keeps its message; other words containing e/E do not.
+    // Real exponent notation keeps its message (docs/compatibility.md#q3-scientific-notation); other words containing e/E do not.
     ["1e-3", err("scientific notation not supported")],
     ["1e10s", err("scientific notation not supported")],
     ["notatime", err("notatime")],
@@ -131,7 +131,7 @@ describe("parseTimestampBound: error texts and fixes", () => {
   });
 });
 
-describe("parseMessageId (SPEC §3.10)", () => {
+describe("parseMessageId", () => {
   const FORMAT = "invalid message ID: expected exactly 19 digits";
   const RANGE = "invalid message ID: expected exactly 19 digits within range";
   test.each([
@@ -160,7 +160,7 @@ describe("parseMessageId (SPEC §3.10)", () => {
   });
 });
 
-describe("hybrid timestamp layout (SPEC §2.1)", () => {
+describe("hybrid timestamp layout", () => {
   test("decode splits physical nanoseconds, counter and date", () => {
     const { physicalNs, counter, date } = decodeHybridTimestamp(1837025672140161024n);
     expect({ physicalNs, counter, iso: date.toISOString() }).toEqual({
@@ -179,7 +179,7 @@ describe("hybrid timestamp layout (SPEC §2.1)", () => {
   });
 });
 
-describe("nextHybridTimestamp (SPEC §2.6)", () => {
+describe("nextHybridTimestamp", () => {
   const base = 1705329000123453440n;
   test.each([
     ["clock moved to a later grain", base | 9n, base + 0x1000n + 17n, base + 0x1000n],

@@ -1,4 +1,4 @@
-// QueueMoveWatcher, queue.watch() and watchQueue (SPEC §4.5, §6.4), in one
+// QueueMoveWatcher, queue.watch() and watchQueue (docs/compatibility.md#watchers), in one
 // process. No sleeps: waits are on promises resolved by handlers.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";

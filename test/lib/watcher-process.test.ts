@@ -1,4 +1,4 @@
-// Watchers across processes (SPEC §4.5): a write committed by one process
+// Watchers across processes (docs/compatibility.md#watchers): a write committed by one process
 // wakes a watcher in another (inotify on the -wal file, PRAGMA data_version,
 // the poll as the safety net). Child scripts: test/fixtures/watch-fixture.ts
 // and test/fixtures/queue-write-fixture.ts. No sleeps: every wait is on a

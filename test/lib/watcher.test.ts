@@ -1,4 +1,4 @@
-// QueueWatcher (consume and peek) and the watcher lifecycle (SPEC §4.5, §6.4),
+// QueueWatcher (consume and peek) and the watcher lifecycle (docs/compatibility.md#watchers),
 // driven in one process. No sleeps: every wait is on a promise that a
 // handler resolves. Move watchers and queue.watch(): watcher-move.test.ts.
 import { describe, expect, test } from "bun:test";
@@ -79,7 +79,7 @@ describe("QueueWatcher, consume mode", () => {
     await c.until(1);
     expect(c.bodies()).toEqual(["good"]);
     expect(errors).toEqual([["cannot handle bad", "bad"]]);
-    // Consumed before the handler ran: the failed message is gone (SPEC §4.5).
+    // Consumed before the handler ran: the failed message is gone, as in 3.6.1.
     expect(t.q.stats()).toMatchObject({ pending: 0, claimed: 2 });
   });
 

@@ -46,7 +46,7 @@ describeBackendContract({
 });
 
 describe("postgres backend", () => {
-  test("creates the SPEC §7.2 layout with one typed meta row", async () => {
+  test("creates the documented layout (docs/on-disk-format.md#postgres) with one typed meta row", async () => {
     const b = backend();
     await b.init();
     await b.init(); // idempotent
