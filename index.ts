@@ -10,13 +10,15 @@
  * @module
  */
 export { Queue } from "./lib/queue/queue.ts";
-export type { DeliveryGuarantee, GeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue/queue.ts";
+export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue/queue.ts";
 export { QueueWatcher, QueueMoveWatcher, watchQueue } from "./lib/watch/watcher.ts";
 export { ActivityMonitor } from "./lib/watch/activity.ts";
 export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watch/watcher.ts";
-export { Broker, openBroker } from "./lib/queue/broker.ts";
+export { Broker } from "./lib/queue/broker.ts";
+export type { DeliveryPlan } from "./lib/queue/broker.ts";
+export { openBroker } from "./lib/queue/open.ts";
 export { AsyncQueue } from "./lib/queue/async-queue.ts";
-export type { OpenBrokerOptions } from "./lib/queue/broker.ts";
+export type { OpenBrokerOptions } from "./lib/queue/open.ts";
 export { resolveConfig, resolveConfigWithWarnings } from "./lib/target/config.ts";
 export type { ConfigOverrides } from "./lib/target/config.ts";
 export { targetForDirectory, resolveBrokerTarget, redactTarget } from "./lib/target/project.ts";

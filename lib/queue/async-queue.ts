@@ -4,18 +4,18 @@
  * promises. Get one from `broker.queue(name)`.
  * @module
  */
-import type { Broker } from "./broker.ts";
-import { ArgumentError } from "../core/errors.ts";
-import type { DeliveryGuarantee, GeneratorOptions, RangeOptions } from "./queue.ts";
 import type { Message, QueueStats, Selection } from "../core/types.ts";
-import { watchMessages, type WatchOptions } from "../watch/watcher.ts";
+import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
+import { checkLimit } from "../delivery/ops.ts";
+import type { QueueHost } from "./_host.ts";
+import type { WatchOptions } from "../watch/watch-source.ts";
 
-/** A queue of an open {@link Broker}. Names may be `@aliases`. */
+/** A queue of an open `Broker` (get one from `broker.queue(name)`). Names may be `@aliases`. */
 export class AsyncQueue {
   readonly name: string;
-  readonly broker: Broker;
+  readonly broker: QueueHost;
 
-  constructor(broker: Broker, name: string) {
+  constructor(broker: QueueHost, name: string) {
     this.broker = broker;
     this.name = name;
   }
@@ -42,8 +42,8 @@ export class AsyncQueue {
   }
 
   /** Claim messages one by one (exactly-once) or in revocable batches (at-least-once). */
-  readGenerator(options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
-    return this.#generate(options, undefined);
+  async *readGenerator(options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
+    yield* this.broker.iterate(this.name, "claim", generatorLoop("claim", options, this.broker.config.generatorBatchSize));
   }
 
   async peekOne(options: { exactId?: bigint } & RangeOptions = {}): Promise<Message | null> {
@@ -53,6 +53,11 @@ export class AsyncQueue {
   peekMany(limit = 1000, options: RangeOptions & { offset?: number } = {}): Promise<Message[]> {
     checkLimit(limit);
     return this.broker.peek(this.name, { ...options, limit });
+  }
+
+  /** Page through pending messages without claiming them (pages by id). */
+  async *peekGenerator(options: PeekGeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
+    yield* this.broker.iterate(this.name, "peek", peekLoop(options));
   }
 
   /** Move the oldest pending message (or `exactId`, even a claimed one) to `destination`. */
@@ -67,8 +72,8 @@ export class AsyncQueue {
     return this.broker.move(this.name, destination, { ...options, limit });
   }
 
-  moveGenerator(destination: string, options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
-    return this.#generate(options, destination);
+  async *moveGenerator(destination: string, options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
+    yield* this.broker.iterate(this.name, "move", generatorLoop("move", options, this.broker.config.generatorBatchSize), destination);
   }
 
   /** Without an id: delete the queue's rows (true if any). With an id: claim that message. */
@@ -97,7 +102,7 @@ export class AsyncQueue {
     options.signal?.addEventListener("abort", abort, { once: true });
     if (options.signal?.aborted) stop.abort();
     try {
-      yield* watchMessages(this.broker, name, { kind: options.peek ? "peek" : "consume", after: options.after }, stop.signal);
+      yield* this.broker.watch(name, { kind: options.peek ? "peek" : "consume", after: options.after }, stop.signal);
     } finally {
       options.signal?.removeEventListener("abort", abort);
     }
@@ -106,41 +111,4 @@ export class AsyncQueue {
   toString(): string {
     return this.name;
   }
-
-  // --- internal ---
-
-  async *#generate(options: GeneratorOptions, moveTo: string | undefined): AsyncGenerator<Message, void, undefined> {
-    const base: Selection = { after: options.after, before: options.before };
-    if (options.exactId !== undefined) {
-      const m = moveTo === undefined ? await this.readOne({ exactId: options.exactId }) : await this.moveOne(moveTo, { exactId: options.exactId, requireUnclaimed: true });
-      if (m) yield m;
-      return;
-    }
-    if ((options.deliveryGuarantee ?? "exactly-once") === "exactly-once") {
-      for (;;) {
-        const [m] = moveTo === undefined ? await this.broker.read(this.name, { ...base, limit: 1 }) : await this.broker.move(this.name, moveTo, { ...base, limit: 1 });
-        if (!m) return;
-        yield m;
-      }
-    }
-    const batchSize = options.batchSize ?? this.broker.config.generatorBatchSize;
-    checkLimit(batchSize);
-    const dest = moveTo === undefined ? undefined : (await this.broker.resolvePair(this.name, moveTo))[1];
-    for (;;) {
-      const batch = await this.broker.reserve(this.name, { ...base, limit: batchSize }, dest);
-      let done = false;
-      try {
-        yield* batch.messages;
-        done = true;
-      } finally {
-        if (done) await batch.commit();
-        else await batch.rollback();
-      }
-      if (batch.messages.length < batchSize) return;
-    }
-  }
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("limit must be at least 1");
 }

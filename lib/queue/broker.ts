@@ -5,24 +5,23 @@
  * libraries use it through {@link openBroker} for cross-queue work.
  * @module
  */
-import { fs } from "../util/fs-lazy.ts";
-import { resolve } from "../util/posix-path.ts";
 import type { AsyncQueue } from "./async-queue.ts";
-import { createBackend } from "../backends/index.ts";
-import { resolveConfig } from "../target/config.ts";
+import { cleanupStore, reserveBatch, vacuumStore } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
-import { targetForDirectory } from "../target/project.ts";
 import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, QueueStats, Reservation, Selection, VacuumResult } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
+import { broadcastMatching, listQueues, type QueueFilter } from "./queue-filter.ts";
+import { deliverEach, iterateAsync, type DeliveryResult } from "../delivery/drive.ts";
+import { walk, type Loop, type WalkKind, type WalkOptions } from "../delivery/loops.ts";
+import { backendSource, checkDestination } from "../delivery/ops.ts";
+import { watchRun, type WatchMode } from "../watch/watch-source.ts";
+import type { QueueHost } from "./_host.ts";
 
-/** Options of {@link openBroker}. */
-export interface OpenBrokerOptions {
-  /** Overrides of the `BROKER_*` configuration (see `resolveConfig`). */
-  config?: Partial<BrokerConfig> | Record<string, unknown>;
-}
+/** A walk {@link Broker.deliver} runs: a queue walk, or a watch that waits for more. Names already resolved. */
+export type DeliveryPlan = (WalkOptions & { queue: string; destination?: string }) | { watch: WatchMode; queue: string };
 
 /** An open store with every cross-queue operation. Close it, or use `await using`. */
-export class Broker implements AsyncDisposable {
+export class Broker implements AsyncDisposable, QueueHost {
   readonly backend: Backend;
   readonly config: BrokerConfig;
   readonly target: BrokerTarget | undefined;
@@ -31,6 +30,11 @@ export class Broker implements AsyncDisposable {
     this.backend = backend;
     this.config = config;
     this.target = target;
+  }
+
+  /** The target as shown to users (passwords redacted). */
+  get displayTarget(): string {
+    return this.backend.displayTarget;
   }
 
   /** A handle on one queue of this broker, with promise-returning `Queue` methods. */
@@ -80,13 +84,50 @@ export class Broker implements AsyncDisposable {
   async resolvePair(source: string, target: string): Promise<[string, string]> {
     const src = await this.resolveQueue(source);
     const dst = await this.resolveQueue(target);
-    if (src === dst) throw new ArgumentError("Source and destination queues cannot be the same", { code: "INVALID_ARGUMENT" });
+    checkDestination(src, dst, { code: "INVALID_ARGUMENT" });
     return [src, dst];
   }
 
   /** Claim (or move) a batch that stays revocable until commit/rollback. */
   async reserve(queue: string, selection: Selection, moveTo?: string): Promise<Reservation> {
-    return this.backend.reserve(await this.resolveQueue(queue), selection, moveTo);
+    return reserveBatch(this.backend, await this.resolveQueue(queue), selection, moveTo);
+  }
+
+  /**
+   * The messages of a delivery loop (lib/delivery) over `queue`: claimed,
+   * peeked or moved to `destination` (names resolved here), yielded one by one.
+   */
+  async *iterate(queue: string, kind: WalkKind, loop: Loop, destination?: string): AsyncGenerator<Message, void, undefined> {
+    const [src, dst] = destination === undefined ? [await this.resolveQueue(queue)] : await this.resolvePair(queue, destination);
+    yield* iterateAsync(loop, backendSource(this.backend, src, kind, dst));
+  }
+
+  /**
+   * Walk or watch a queue, awaiting `deliver` for each message; a message
+   * that does not reach it, or is taken after `signal` aborted, is put back
+   * (see `deliverEach`).
+   */
+  async deliver(plan: DeliveryPlan, deliver: (message: Message) => Promise<void>, signal?: AbortSignal): Promise<DeliveryResult> {
+    if (!("watch" in plan)) return deliverEach(walk(plan), backendSource(this.backend, plan.queue, plan.kind, plan.destination), deliver, signal);
+    const stop = new AbortController();
+    signal?.addEventListener("abort", () => stop.abort(signal.reason), { once: true });
+    if (signal?.aborted) stop.abort(signal.reason);
+    const run = watchRun(this.backend, this.config, plan.queue, plan.watch, stop.signal);
+    try {
+      return await deliverEach(run.loop, run.source, deliver, stop.signal);
+    } finally {
+      await run.source.close();
+    }
+  }
+
+  /** Messages of `queue` (name resolved) as they arrive, until `signal` aborts or the consumer stops. */
+  async *watch(queue: string, mode: WatchMode, signal: AbortSignal): AsyncGenerator<Message, void, undefined> {
+    const run = watchRun(this.backend, this.config, queue, mode, signal);
+    try {
+      yield* iterateAsync(run.loop, run.source);
+    } finally {
+      await run.source.close();
+    }
   }
 
   /** Physically delete one queue's rows, or every queue's when `queue` is omitted. */
@@ -100,14 +141,15 @@ export class Broker implements AsyncDisposable {
     return rows.length > 0;
   }
 
-  /** Write `body` to every existing queue (matching `pattern`); returns how many. */
+  /** Write `body` to every existing queue (matching the glob `pattern`); returns how many. */
   async broadcast(body: string, pattern?: string): Promise<number> {
     validateMessageSize(body, this.config.maxMessageSize);
-    return this.backend.broadcast(body, pattern || undefined);
+    return broadcastMatching(this.backend, body, pattern);
   }
 
-  listStats(filter: { prefix?: string; pattern?: string } = {}): Promise<QueueStats[]> {
-    return this.backend.listStats(filter);
+  /** Stats of the queues with rows, filtered by a literal `prefix` or a glob `pattern`. */
+  listStats(filter: QueueFilter = {}): Promise<QueueStats[]> {
+    return listQueues(this.backend, filter);
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
@@ -133,7 +175,7 @@ export class Broker implements AsyncDisposable {
   }
 
   vacuum(compact = false): Promise<VacuumResult> {
-    return this.backend.vacuum(compact);
+    return vacuumStore(this.backend, compact);
   }
 
   generateTimestamp(): Promise<bigint> {
@@ -170,6 +212,16 @@ export class Broker implements AsyncDisposable {
     return this.backend.removeAlias(alias);
   }
 
+  /** Create or verify the store (schema, namespace). Idempotent. */
+  init(): Promise<void> {
+    return this.backend.init();
+  }
+
+  /** Remove the store itself; false when there was nothing to remove (or the backend cannot). */
+  cleanup(): Promise<boolean> {
+    return cleanupStore(this.backend);
+  }
+
   async close(): Promise<void> {
     await this.backend.close();
   }
@@ -177,35 +229,4 @@ export class Broker implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/**
- * Open a broker on a target: a directory or database path (string), a
- * resolved {@link BrokerTarget}, or nothing for the default target of the
- * current directory (SPEC §5.4, no upward search).
- */
-export async function openBroker(target?: string | BrokerTarget, options: OpenBrokerOptions = {}): Promise<Broker> {
-  const config = resolveConfig(options.config);
-  const resolved = typeof target === "object" ? target : resolveTargetArg(target, config);
-  return new Broker(await createBackend(resolved, config), config, resolved);
-}
-
-/** A string target: an existing directory → its default target, otherwise a database file path. */
-export function resolveTargetArg(target: string | undefined, config: BrokerConfig): BrokerTarget {
-  if (target === undefined || target === "") return targetForDirectory(config.defaultDbLocation || process.cwd(), config);
-  const abs = resolve(target);
-  try {
-    if (fs().statSync(abs).isDirectory()) return targetForDirectory(abs, config);
-  } catch {
-    // not there yet: a file path
-  }
-  return {
-    backendName: "sqlite",
-    target: abs,
-    backendOptions: {},
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
 }

@@ -3,20 +3,26 @@
  * SQLite. Handles are ephemeral by default (a connection per call, as
  * SimpleBroker); `persistent: true` shares one connection per database in
  * the process and enables auto-vacuum. `writeAsync` batches concurrent
- * writes into shared transactions (group commit).
+ * writes into shared transactions (group commit). Generators run the shared
+ * delivery loops (lib/delivery).
  * @module
  */
 import { resolveConfig, type ConfigOverrides } from "../target/config.ts";
-import { BackendError, ArgumentError } from "../core/errors.ts";
-import { resolveTargetArg } from "./broker.ts";
+import { BackendError } from "../core/errors.ts";
+import { resolveTargetArg } from "./open.ts";
+import { localFilesOf } from "../backends/index.ts";
 import { SqliteStore } from "../backends/sqlite/store.ts";
 import { asBackendError } from "../backends/sqlite/schema.ts";
 import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { watchQueue, type WatchOptions } from "../watch/watcher.ts";
+import { iterateSync, type SyncSource } from "../delivery/drive.ts";
+import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
+import type { Loop, WalkKind } from "../delivery/loops.ts";
+import { checkDestination, checkLimit, putBack } from "../delivery/ops.ts";
+import { acquireStore, autoVacuum, releaseStore } from "./_shared-stores.ts";
 
-/** Delivery guarantee of generators and batches (SPEC §4.3). */
-export type DeliveryGuarantee = "exactly-once" | "at-least-once";
+export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, RangeOptions } from "../delivery/generators.ts";
 
 /** Options of {@link Queue}. */
 export interface QueueOptions {
@@ -26,21 +32,6 @@ export interface QueueOptions {
   persistent?: boolean;
   /** Overrides of the `BROKER_*` configuration. */
   config?: ConfigOverrides;
-}
-
-/** Time filters of reads, peeks and moves (strict bounds). */
-export interface RangeOptions {
-  after?: bigint;
-  before?: bigint;
-}
-
-/** Options of the generators. */
-export interface GeneratorOptions extends RangeOptions {
-  exactId?: bigint;
-  /** Default `exactly-once`: one transaction per message. */
-  deliveryGuarantee?: DeliveryGuarantee;
-  /** At-least-once batch size (default `BROKER_GENERATOR_BATCH_SIZE`). */
-  batchSize?: number;
 }
 
 /** A named queue. Use `using q = new Queue("jobs")` to close it automatically. */
@@ -61,7 +52,7 @@ export class Queue implements Disposable {
     this.config = resolveConfig(options.config);
     this.persistent = options.persistent ?? false;
     const target = typeof options.dbPath === "object" ? options.dbPath : resolveTargetArg(options.dbPath, this.config);
-    if (target.backendName !== "sqlite") {
+    if (!localFilesOf(target.backendName)) {
       throw new BackendError(
         `Queue works on SQLite; the target uses '${target.backendName}'. Use openBroker() for other backends.`,
       );
@@ -133,7 +124,7 @@ export class Queue implements Disposable {
    * early (`break`, throw) rolls the whole batch back.
    */
   *readGenerator(options: GeneratorOptions = {}): Generator<Message, void, undefined> {
-    yield* this.#generate(options, undefined);
+    yield* this.#run("claim", generatorLoop("claim", options, this.config.generatorBatchSize));
   }
 
   peekOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
@@ -150,18 +141,8 @@ export class Queue implements Disposable {
   }
 
   /** Page through pending messages without claiming them. */
-  *peekGenerator(options: RangeOptions & { exactId?: bigint; pageSize?: number } = {}): Generator<Message, void, undefined> {
-    const pageSize = options.pageSize ?? 1000;
-    if (options.exactId !== undefined) {
-      const m = this.peekOne({ exactId: options.exactId });
-      if (m) yield m;
-      return;
-    }
-    for (let offset = 0; ; offset += pageSize) {
-      const page = this.#peek({ after: options.after, before: options.before, limit: pageSize, offset });
-      yield* page;
-      if (page.length < pageSize) return;
-    }
+  *peekGenerator(options: PeekGeneratorOptions = {}): Generator<Message, void, undefined> {
+    yield* this.#run("peek", peekLoop(options));
   }
 
   /** Move the oldest pending message (or `exactId`, even a claimed one unless `requireUnclaimed`). */
@@ -181,7 +162,8 @@ export class Queue implements Disposable {
   }
 
   *moveGenerator(destination: string | Queue, options: GeneratorOptions = {}): Generator<Message, void, undefined> {
-    yield* this.#generate(options, this.#destination(destination));
+    const dest = this.#destination(destination);
+    yield* this.#run("move", generatorLoop("move", options, this.config.generatorBatchSize), dest);
   }
 
   /** Without an id: delete every row of the queue (true if any). With an id: claim that pending message. */
@@ -287,7 +269,7 @@ export class Queue implements Disposable {
     validateQueueName(this.name);
     const dest = typeof destination === "string" ? destination : destination.name;
     validateQueueName(dest);
-    if (dest === this.name) throw new ArgumentError("Source and destination queues cannot be the same");
+    checkDestination(this.name, dest);
     return dest;
   }
 
@@ -296,40 +278,27 @@ export class Queue implements Disposable {
     return messages;
   }
 
-  *#generate(options: GeneratorOptions, moveTo: string | undefined): Generator<Message, void, undefined> {
+  /**
+   * Run a delivery loop on this queue. A reserved batch keeps its transaction
+   * open across yields, so it needs one connection for its whole life.
+   */
+  *#run(kind: WalkKind, loop: Loop, destination?: string): Generator<Message, void, undefined> {
     validateQueueName(this.name);
-    const base: Selection = { after: options.after, before: options.before };
-    if (options.exactId !== undefined) {
-      const m = moveTo === undefined ? this.readOne({ exactId: options.exactId }) : this.moveOne(moveTo, { exactId: options.exactId, requireUnclaimed: true });
-      if (m) yield m;
-      return;
-    }
-    if ((options.deliveryGuarantee ?? "exactly-once") === "exactly-once") {
-      for (;;) {
-        const [m] = moveTo === undefined ? this.#claim({ ...base, limit: 1 }) : this.#move(moveTo, { ...base, limit: 1 });
-        if (!m) return;
-        yield m;
-      }
-    }
-    const batchSize = options.batchSize ?? this.config.generatorBatchSize;
-    checkLimit(batchSize);
-    // The batch's transaction spans the yields, so it needs one connection for its whole life.
-    const store = this.persistent ? (this.#shared ??= acquireStore(this.#path, this.config)) : new SqliteStore(this.#path, this.config);
+    let batchStore: SqliteStore | undefined;
+    const source: SyncSource = {
+      take: (sel) => (kind === "claim" ? this.#claim(sel) : kind === "peek" ? this.#peek(sel) : this.#move(destination!, sel)),
+      reserve: (sel) => {
+        batchStore ??= this.persistent ? (this.#shared ??= acquireStore(this.#path, this.config)) : new SqliteStore(this.#path, this.config);
+        const batch = batchStore.reserve(this.name, sel, destination);
+        this.#observe(batch.messages);
+        return batch;
+      },
+      putBack: (m) => void this.#use((s) => putBack(s, this.name, m, destination)),
+    };
     try {
-      for (;;) {
-        const batch = store.reserve(this.name, { ...base, limit: batchSize }, moveTo);
-        let done = false;
-        try {
-          yield* this.#observe(batch.messages);
-          done = true;
-        } finally {
-          if (done) batch.commit();
-          else batch.rollback();
-        }
-        if (batch.messages.length < batchSize) return;
-      }
+      yield* iterateSync(loop, source);
     } finally {
-      if (!this.persistent) store.close();
+      if (batchStore && !this.persistent) batchStore.close();
     }
   }
 
@@ -353,46 +322,6 @@ export class Queue implements Disposable {
     this.#writesSinceVacuum += n;
     if (this.#writesSinceVacuum < this.config.autoVacuumInterval) return;
     this.#writesSinceVacuum = 0;
-    const store = this.#shared;
-    if (!store) return;
-    const needed = (claimed: number, total: number) =>
-      total > 0 && (claimed >= total * this.config.vacuumThreshold || claimed > 10_000);
-    // The check is monotonic in `claimed`: an index-only upper bound rules most checks out
-    // without the full-table count, which then runs only when a vacuum may be due.
-    const bound = store.claimedUpperBound();
-    if (!needed(bound.claimedAtMost, bound.total)) return;
-    const { claimed, total } = store.overallStats();
-    if (needed(claimed, total)) store.vacuum(false);
+    if (this.#shared) autoVacuum(this.#shared, this.config);
   }
 }
-
-// --- internal ---
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("limit must be at least 1");
-}
-
-const sharedStores = new Map<string, { store: SqliteStore; refs: number }>();
-
-function storeKey(path: string, config: BrokerConfig): string {
-  return `${path}\0${config.busyTimeout}\0${config.syncMode}\0${config.cacheMb}\0${config.walAutocheckpoint}`;
-}
-
-function acquireStore(path: string, config: BrokerConfig): SqliteStore {
-  const key = storeKey(path, config);
-  let entry = sharedStores.get(key);
-  if (!entry) sharedStores.set(key, (entry = { store: new SqliteStore(path, config), refs: 0 }));
-  entry.refs++;
-  return entry.store;
-}
-
-function releaseStore(store: SqliteStore): void {
-  const key = storeKey(store.path, store.config);
-  const entry = sharedStores.get(key);
-  if (!entry || entry.store !== store) return;
-  if (--entry.refs <= 0) {
-    sharedStores.delete(key);
-    store.close();
-  }
-}
-

@@ -1,0 +1,49 @@
+/**
+ * SQLite stores shared by the persistent `Queue` handles of one process: one
+ * connection per database and settings, counted, closed with the last
+ * handle; and the auto-vacuum check those handles run after writes.
+ * @module
+ */
+import { SqliteStore } from "../backends/sqlite/store.ts";
+import type { BrokerConfig } from "../core/types.ts";
+
+const sharedStores = new Map<string, { store: SqliteStore; refs: number }>();
+
+/** The shared store of `path` with these settings (opened on first use); pair with {@link releaseStore}. */
+export function acquireStore(path: string, config: BrokerConfig): SqliteStore {
+  const key = storeKey(path, config);
+  let entry = sharedStores.get(key);
+  if (!entry) sharedStores.set(key, (entry = { store: new SqliteStore(path, config), refs: 0 }));
+  entry.refs++;
+  return entry.store;
+}
+
+/** Give back a store from {@link acquireStore}; the last release closes it. */
+export function releaseStore(store: SqliteStore): void {
+  const key = storeKey(store.path, store.config);
+  const entry = sharedStores.get(key);
+  if (!entry || entry.store !== store) return;
+  if (--entry.refs <= 0) {
+    sharedStores.delete(key);
+    store.close();
+  }
+}
+
+/**
+ * Vacuum `store` when claimed rows reach `BROKER_VACUUM_THRESHOLD` of all rows
+ * (or pass 10,000). The test is monotonic in the claimed count, so an
+ * index-only upper bound rules most checks out without the full count.
+ */
+export function autoVacuum(store: SqliteStore, config: BrokerConfig): void {
+  const needed = (claimed: number, total: number) => total > 0 && (claimed >= total * config.vacuumThreshold || claimed > 10_000);
+  const bound = store.claimedUpperBound();
+  if (!needed(bound.claimedAtMost, bound.total)) return;
+  const { claimed, total } = store.overallStats();
+  if (needed(claimed, total)) store.vacuum(false);
+}
+
+// --- internal ---
+
+function storeKey(path: string, config: BrokerConfig): string {
+  return `${path}\0${config.busyTimeout}\0${config.syncMode}\0${config.cacheMb}\0${config.walAutocheckpoint}`;
+}
