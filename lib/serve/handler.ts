@@ -12,6 +12,7 @@
  */
 import type { Broker } from "../queue/broker.ts";
 import { dashboardAsset } from "./assets.ts";
+import { QueueBatcher } from "./_batch.ts";
 import { bearerMatches, errorResponse, HttpError } from "./_http.ts";
 import { ChangeFeed, eventStream } from "./events.ts";
 import * as routes from "./routes.ts";
@@ -38,6 +39,7 @@ export type BrokerHandler = ((req: Request) => Response | Promise<Response>) & {
 export function createHandler(broker: Broker, options: HandlerOptions = {}): BrokerHandler {
   const prefix = (options.prefix ?? "").replace(/\/+$/, "");
   const feed = new ChangeFeed(broker);
+  const batch = new QueueBatcher(broker);
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     let response: Response;
@@ -96,10 +98,10 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
     if (rawId !== undefined) throw notFound();
     if (sub === "messages") {
       if (m === "GET") return routes.peekMessages(broker, queue, url);
-      if (m === "POST") return routes.writeMessage(broker, queue, req);
+      if (m === "POST") return routes.writeMessage(broker, batch, queue, req);
       throw notAllowed(m);
     }
-    if (sub === "read") return only(m, "POST", () => routes.readMessage(broker, queue));
+    if (sub === "read") return only(m, "POST", () => routes.readMessage(broker, batch, queue));
     if (sub === "move") return only(m, "POST", () => routes.moveMessages(broker, queue, req));
     throw notFound();
   }

@@ -7,6 +7,7 @@
 import type { Broker } from "../queue/broker.ts";
 import { parseTimestampBound } from "../time/timestamp.ts";
 import type { Message, Selection } from "../core/types.ts";
+import type { QueueBatcher } from "./_batch.ts";
 import { formatId, HttpError, json, readBody, readJsonObject } from "./_http.ts";
 import { toCounts } from "./events.ts";
 
@@ -22,12 +23,14 @@ export async function listQueues(broker: Broker): Promise<Response> {
   return json({ queues: (await broker.listStats()).map(toCounts) });
 }
 
-/** `POST /api/queues/{queue}/messages`: the raw body is the message → 201 `{ id }`. */
-export async function writeMessage(broker: Broker, queue: string, req: Request): Promise<Response> {
+/**
+ * `POST /api/queues/{queue}/messages`: the raw body is the message → 201 `{ id }`.
+ * Concurrent writes to one queue share a transaction (see `_batch.ts`).
+ */
+export async function writeMessage(broker: Broker, batch: QueueBatcher, queue: string, req: Request): Promise<Response> {
   const name = await broker.resolveQueue(queue); // a bad name is refused before the body is read
   const body = await readBody(req, broker.config.maxMessageSize);
-  const [id] = await broker.write(name, body);
-  return json({ id: formatId(id!) }, 201);
+  return json({ id: formatId(await batch.write(name, body)) }, 201);
 }
 
 /**
@@ -44,9 +47,12 @@ export async function peekMessages(broker: Broker, queue: string, url: URL): Pro
   return json({ messages: messages.map(toJson), next: messages.length === limit && last ? formatId(last.ts) : null });
 }
 
-/** `POST /api/queues/{queue}/read`: claim the oldest pending message → 200 `{ id, body }`, or 204. */
-export async function readMessage(broker: Broker, queue: string): Promise<Response> {
-  const [m] = await broker.read(queue, { limit: 1 });
+/**
+ * `POST /api/queues/{queue}/read`: claim the oldest pending message → 200 `{ id, body }`,
+ * or 204. Concurrent claims on one queue share a transaction, each getting its own message.
+ */
+export async function readMessage(broker: Broker, batch: QueueBatcher, queue: string): Promise<Response> {
+  const m = await batch.claim(await broker.resolveQueue(queue));
   return m ? json(toJson(m)) : new Response(null, { status: 204 });
 }
 
