@@ -233,7 +233,7 @@ function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[
   if (kind === "write") {
     const [queue, message] = tokens;
     if (queue?.startsWith("-")) return ["--", ...tokens];
-    if (message !== undefined && message.startsWith("-") && message !== "-") return [queue!, "--", ...tokens.slice(1)];
+    if (message?.startsWith("-") && message !== "-") return [queue!, "--", ...tokens.slice(1)];
     return tokens;
   }
   for (let i = 0; i < tokens.length; i++) {

@@ -51,6 +51,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       const parent = { meta: { name: command === "alias" ? "simplebroker alias" : "simplebroker" } };
       const usage = await renderUsage(cmd.def, parent);
       // Colour only for a terminal: help piped into a file or a pager stays plain text.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequences being removed
       await out(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
       return EXIT.OK;
     }

@@ -21,6 +21,7 @@ describe("write", () => {
     expect(await runCli(["write", "q"], { cwd, stdin: "  spaced  \n\n" })).toEqual(OK);
     expect(await runCli(["read", "q", "--all", "--json"], { cwd })).toEqual({
       stdout: expect.stringMatching(
+        // biome-ignore lint/complexity/noAdjacentSpacesInRegex: the spaces are the message under test
         /^\{"message": "arg", "timestamp": \d{19}\}\n\{"message": "dash\\n", "timestamp": \d{19}\}\n\{"message": "line1\\nline2", "timestamp": \d{19}\}\n\{"message": "  spaced  \\n\\n", "timestamp": \d{19}\}\n$/,
       ),
       stderr: "",

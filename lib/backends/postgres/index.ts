@@ -113,7 +113,7 @@ export class PostgresBackend implements Backend {
     const st = moveTo === undefined ? claimSql(this.#s, queue, sel) : moveSql(this.#s, queue, moveTo, sel, this.channel);
     return this.#run(async (db) => {
       const conn = await db.reserve();
-      let rows;
+      let rows: Parameters<typeof toMessages>[0];
       try {
         await conn.unsafe("BEGIN");
         rows = await conn.unsafe(st.text, st.params);

@@ -60,6 +60,7 @@ export class RedisConnection {
   }
 
   /** Run one command. */
+  // biome-ignore lint/suspicious/noExplicitAny: a RESP reply's shape depends on the command; callers narrow it
   async send(command: string, args: string[]): Promise<any> {
     const client = this.client;
     try {
@@ -70,6 +71,7 @@ export class RedisConnection {
   }
 
   /** Run a script of scripts.ts by name; `args` follow the key prefix (ARGV[1]). */
+  // biome-ignore lint/suspicious/noExplicitAny: a script's reply shape depends on the script; callers narrow it
   async run(name: ScriptName, prefix: string, args: string[]): Promise<any> {
     const s = script(name);
     const client = this.client;

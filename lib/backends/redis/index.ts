@@ -233,6 +233,7 @@ class RedisStore implements RedisBackend {
 
   // --- internal ---
 
+  // biome-ignore lint/suspicious/noExplicitAny: a script's reply shape depends on the script; callers narrow it
   #run(name: Parameters<RedisConnection["run"]>[0], args: string[]): Promise<any> {
     return this.#conn.run(name, this.prefix, args);
   }

@@ -12,7 +12,7 @@
  * @module
  */
 
-export const PRELUDE = String.raw`
+export const PRELUDE = `
 local P = ARGV[1]
 local META, BODIES, QUEUES = P .. 'meta', P .. 'bodies', P .. 'queues'
 local function qk(q, kind) return P .. 'q:' .. q .. ':' .. kind end

@@ -6,6 +6,7 @@
  * @module
  */
 import { Database } from "bun:sqlite";
+import type { Stats } from "node:fs";
 import { fs } from "../../util/fs-lazy.ts";
 import { BackendError } from "../../core/errors.ts";
 import { messageOf } from "./_retry.ts";
@@ -109,7 +110,7 @@ export function checkVersion(value: unknown): void {
  * the 3.6.1 texts; never modifies the file.
  */
 export function validateDatabaseFile(path: string, verifyMagic: boolean): void {
-  let st;
+  let st: Stats;
   try {
     st = fs().statSync(path);
   } catch {
