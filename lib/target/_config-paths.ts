@@ -13,9 +13,7 @@ import type { BrokerConfig } from "../core/types.ts";
 /** Post-parse rules of 3.6.1: WAL checkpoint floor and the path settings. Mutates `config`. */
 export function finishConfig(config: BrokerConfig, warnings: string[]): void {
   if (config.walAutocheckpoint < 0) {
-    warnings.push(
-      `Invalid BROKER_WAL_AUTOCHECKPOINT '${config.walAutocheckpoint}', must be >= 0. Using default of 1000.`,
-    );
+    warnings.push(`Invalid BROKER_WAL_AUTOCHECKPOINT '${config.walAutocheckpoint}', must be >= 0. Using default of 1000.`);
     config.walAutocheckpoint = 1000;
   }
 
