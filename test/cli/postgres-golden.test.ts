@@ -6,8 +6,9 @@ import { SQL } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, goldenCheck, tempDir } from "../helpers.ts";
+import { postgresUrl } from "../services.ts";
 
-const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const URL = await postgresUrl();
 
 /** Scenarios that are about files, not about the store; each runs the SQLite path or checks file discovery. */
 const EXCLUDED: Record<string, string> = {

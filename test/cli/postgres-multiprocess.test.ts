@@ -6,8 +6,9 @@ import { resolve } from "node:path";
 import { PostgresBackend } from "../../lib/backends/postgres/index.ts";
 import { resolveConfig } from "../../lib/target/config.ts";
 import { CLI, uniqueName, childEnv } from "../helpers.ts";
+import { postgresUrl } from "../services.ts";
 
-const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const URL = await postgresUrl();
 const FIXTURE = resolve(import.meta.dir, "../fixtures/pg-consumer-fixture.ts");
 const TOTAL = 5_000;
 const schema = uniqueName("sbmulti");

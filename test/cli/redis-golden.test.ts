@@ -9,8 +9,9 @@ import { RedisClient } from "bun";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, goldenCheck, tempDir } from "../helpers.ts";
+import { redisUrl } from "../services.ts";
 
-const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const URL = await redisUrl();
 
 /** Scenarios left out, each with why it cannot hold on a Redis target. */
 const SKIPPED: Record<string, string> = {

@@ -11,8 +11,9 @@ import { join, resolve } from "node:path";
 import { createRedisBackend } from "../../lib/backends/redis/index.ts";
 import { resolveConfig } from "../../lib/target/config.ts";
 import { CLI, tempDir, uniqueName, childEnv } from "../helpers.ts";
+import { redisUrl } from "../services.ts";
 
-const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const URL = await redisUrl();
 const FIXTURE = resolve(import.meta.dir, "../fixtures/redis-consumer-fixture.ts");
 const TOTAL = 5000;
 const namespace = uniqueName("test_redis_mp");

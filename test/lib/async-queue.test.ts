@@ -6,10 +6,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openBroker, type Broker, type BrokerTarget } from "../../index.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
+import { postgresUrl, redisUrl } from "../services.ts";
 
 const dir = tempDir("sb-aq-");
-const PG = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const REDIS = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const PG = await postgresUrl();
+const REDIS = await redisUrl();
 
 function target(backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget {
   return { backendName, target: url, backendOptions, projectRoot: null, configPath: null, usedProjectScope: false, legacySqlitePathMode: false };
