@@ -69,7 +69,9 @@ export async function runLoad(url: string, clients: number, requests: number, qu
     }
   };
   const start = performance.now();
-  await Promise.all(Array.from({ length: clients }, (_, c) => client(c, Math.floor(requests / clients) + (c < requests % clients ? 1 : 0))));
+  await Promise.all(
+    Array.from({ length: clients }, (_, c) => client(c, Math.floor(requests / clients) + (c < requests % clients ? 1 : 0))),
+  );
   const seconds = (performance.now() - start) / 1000;
   while (await claim()); // drain what is left
   let duplicates = 0;
@@ -102,7 +104,11 @@ export function exactlyOnce(r: LoadResult): boolean {
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { clients: { type: "string", default: "100" }, requests: { type: "string", default: "10000" }, backend: { type: "string", default: "sqlite" } },
+    options: {
+      clients: { type: "string", default: "100" },
+      requests: { type: "string", default: "10000" },
+      backend: { type: "string", default: "sqlite" },
+    },
   });
   const places: Record<string, () => Place> = { sqlite: sqlitePlace, postgres: postgresPlace, redis: redisPlace };
   const makePlace = places[values.backend];
@@ -115,8 +121,12 @@ if (import.meta.main) {
   const requests = Number(values.requests);
   const r = await runLoad(server.url, clients, requests);
   const ms = (n: number) => `${n.toFixed(2)} ms`;
-  console.log(`broker serve on ${place.label}, 127.0.0.1: ${clients} clients, ${r.requests} requests in ${r.seconds.toFixed(2)} s (${Math.round(r.requests / r.seconds)} req/s)`);
-  console.log(`  written ${r.written}, read ${r.read} (duplicates ${r.duplicates}, missing ${r.missing}, wrong bodies ${r.wrongBodies}), errors ${r.errors.length}`);
+  console.log(
+    `broker serve on ${place.label}, 127.0.0.1: ${clients} clients, ${r.requests} requests in ${r.seconds.toFixed(2)} s (${Math.round(r.requests / r.seconds)} req/s)`,
+  );
+  console.log(
+    `  written ${r.written}, read ${r.read} (duplicates ${r.duplicates}, missing ${r.missing}, wrong bodies ${r.wrongBodies}), errors ${r.errors.length}`,
+  );
   console.log(`  latency p50 ${ms(r.latency.p50)}, p95 ${ms(r.latency.p95)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)}`);
   for (const e of r.errors.slice(0, 5)) console.log(`  error: ${e}`);
   const ok = exactlyOnce(r);

@@ -5,11 +5,19 @@ import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";
 
 export const serve = command(
-  { name: "serve", description: "Serve the HTTP API, live events and dashboard (SIGINT/SIGTERM stop it)" },
+  {
+    name: "serve",
+    description: "Serve the HTTP API, live events and dashboard (SIGINT/SIGTERM stop it)",
+    examples: ["serve", "serve --port 0 --read-only"],
+  },
   {
     host: { type: "string", description: "Address to bind (default 127.0.0.1; others need a token)", valueHint: "HOST" },
     port: { type: "string", description: `TCP port (default ${DEFAULT_PORT}; 0 picks a free one)`, valueHint: "PORT" },
-    token: { type: "string", description: "Require 'Authorization: Bearer TOKEN' (default: $BROKER_SERVE_TOKEN)", valueHint: "TOKEN" },
+    token: {
+      type: "string",
+      description: "Require 'Authorization: Bearer TOKEN' (default: $BROKER_SERVE_TOKEN)",
+      valueHint: "TOKEN",
+    },
     "read-only": { type: "boolean", description: "Refuse every change with 403" },
     cors: { type: "string", description: "Allow cross-origin requests from this origin", valueHint: "ORIGIN" },
   },
@@ -27,7 +35,9 @@ export const serve = command(
       readOnly: args["read-only"] === true,
       cors: args.cors as string | undefined,
     });
-    log.info(`Serving ${broker.backend.displayTarget} at ${server.url.href}${token ? " (token required)" : ""}${args["read-only"] ? " (read-only)" : ""}`);
+    log.info(
+      `Serving ${broker.backend.displayTarget} at ${server.url.href}${token ? " (token required)" : ""}${args["read-only"] ? " (read-only)" : ""}`,
+    );
     const { promise, resolve } = Promise.withResolvers<void>();
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -50,7 +50,8 @@ export function errorResponse(error: unknown): Response {
       return json({ code: "MESSAGE_TOO_LARGE", message: e.message }, 413);
     }
     if (e.code === "INVALID_TIMESTAMP" || e.code === "INVALID_MESSAGE_ID") return json({ code: e.code, message: e.message }, 400);
-    if (e.name === "ArgumentError" || e.name === "MessageError") return json({ code: "INVALID_ARGUMENT", message: e.message }, 400);
+    if (e.name === "ArgumentError" || e.name === "MessageError")
+      return json({ code: "INVALID_ARGUMENT", message: e.message }, 400);
   }
   return json({ code: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) }, 500);
 }

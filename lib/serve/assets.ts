@@ -13,7 +13,8 @@ import script from "./assets/dashboard.js" with { type: "text" };
  * origin. With this policy even a body that slipped into markup could not
  * run a script (the page never puts bodies into markup in the first place).
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const FILES: Record<string, { text: string; type: string }> = {
   "/": { text: html as unknown as string, type: "text/html; charset=utf-8" },

@@ -59,20 +59,25 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
 
   async function route(req: Request, url: URL, path: string): Promise<Response> {
     // The page uses relative URLs, so it must be served at "<prefix>/".
-    if (path === "" && req.method === "GET") return new Response(null, { status: 308, headers: { location: `${url.pathname}/${url.search}` } });
+    if (path === "" && req.method === "GET")
+      return new Response(null, { status: 308, headers: { location: `${url.pathname}/${url.search}` } });
     const asset = path.startsWith("/api/") ? undefined : dashboardAsset(path);
     if (asset) {
       // The page shell holds no data, so it loads without the token; it asks for the token itself.
-      if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} is not allowed here`);
+      if (req.method !== "GET" && req.method !== "HEAD")
+        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} is not allowed here`);
       return asset();
     }
     if (!path.startsWith("/api/")) throw notFound();
     if (req.method === "OPTIONS" && options.cors !== undefined) return preflight();
     if (options.token !== undefined && !bearerMatches(req.headers.get("authorization"), options.token)) {
-      return new Response(JSON.stringify({ code: "UNAUTHORIZED", message: "A valid 'Authorization: Bearer <token>' header is required" }), {
-        status: 401,
-        headers: { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="broker"' },
-      });
+      return new Response(
+        JSON.stringify({ code: "UNAUTHORIZED", message: "A valid 'Authorization: Bearer <token>' header is required" }),
+        {
+          status: 401,
+          headers: { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="broker"' },
+        },
+      );
     }
     if (options.readOnly && req.method !== "GET" && req.method !== "HEAD") {
       throw new HttpError(403, "READ_ONLY", "This server is read-only");
@@ -94,7 +99,8 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
     }
     const queue = decodeSegment(rawQueue);
     if (sub === undefined) return only(m, "DELETE", () => routes.deleteQueue(broker, queue));
-    if (sub === "messages" && rawId !== undefined) return only(m, "DELETE", () => routes.deleteMessage(broker, queue, decodeSegment(rawId)));
+    if (sub === "messages" && rawId !== undefined)
+      return only(m, "DELETE", () => routes.deleteMessage(broker, queue, decodeSegment(rawId)));
     if (rawId !== undefined) throw notFound();
     if (sub === "messages") {
       if (m === "GET") return routes.peekMessages(broker, queue, url);

@@ -64,7 +64,8 @@ export async function readMessage(broker: Broker, batch: QueueBatcher, queue: st
 export async function moveMessages(broker: Broker, queue: string, req: Request): Promise<Response> {
   const args = await readJsonObject(req, broker.config.maxMessageSize);
   const to = args.to;
-  if (typeof to !== "string" || to === "") throw new HttpError(400, "INVALID_ARGUMENT", "'to' (the destination queue) is required");
+  if (typeof to !== "string" || to === "")
+    throw new HttpError(400, "INVALID_ARGUMENT", "'to' (the destination queue) is required");
   const id = args.id === undefined ? undefined : parseId(args.id);
   const all = args.all === true;
   const after = stringArg(args, "after");
@@ -77,7 +78,11 @@ export async function moveMessages(broker: Broker, queue: string, req: Request):
   const sel: Selection =
     id !== undefined
       ? { exactId: id, requireUnclaimed: false }
-      : { after: after === undefined ? undefined : parseTimestampBound(after), before: before === undefined ? undefined : parseTimestampBound(before), limit: all ? MOVE_ALL_LIMIT : 1 };
+      : {
+          after: after === undefined ? undefined : parseTimestampBound(after),
+          before: before === undefined ? undefined : parseTimestampBound(before),
+          limit: all ? MOVE_ALL_LIMIT : 1,
+        };
   const moved = await broker.backend.move(src, dst, sel);
   return moved.length > 0 ? json({ messages: moved.map(toJson) }) : new Response(null, { status: 204 });
 }

@@ -29,7 +29,9 @@ export interface BrokerServer {
 export function serveBroker(broker: Broker, options: ServeOptions = {}): BrokerServer {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopback(host) && !options.token) {
-    throw new ArgumentError(`Refusing to listen on ${host} without a token: pass --token or set BROKER_SERVE_TOKEN (or bind 127.0.0.1)`);
+    throw new ArgumentError(
+      `Refusing to listen on ${host} without a token: pass --token or set BROKER_SERVE_TOKEN (or bind 127.0.0.1)`,
+    );
   }
   const handler = createHandler(broker, options);
   let server: Server<undefined>;
@@ -37,7 +39,9 @@ export function serveBroker(broker: Broker, options: ServeOptions = {}): BrokerS
     // Event streams stay open for long; they send a keep-alive every few seconds, so idle clients still time out.
     server = Bun.serve({ hostname: host, port: options.port ?? DEFAULT_PORT, fetch: handler, idleTimeout: 30 });
   } catch (error) {
-    throw new ArgumentError(`Cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${(error as Error).message}`, { cause: error });
+    throw new ArgumentError(`Cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     url: server.url,

@@ -1,8 +1,8 @@
 // The HTTP API suite, run over a real `broker serve` subprocess against each
-// backend (sqlite.test.ts, postgres.test.ts, redis.test.ts): every route,
+// backend (api-sqlite, api-postgres, api-redis .test.ts): every route,
 // the error codes, the event stream seen from another process, and the
 // clean exit on SIGINT/SIGTERM.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cli, type Place, type Served, startServe } from "./_server.ts";
 
 const ID = /^\d{19}$/;
@@ -35,7 +35,13 @@ export function apiSuite(makePlace: () => Place): void {
     expect(list).toEqual({ queues: [{ name: "jobs", pending: 2, claimed: 0, total: 2 }] });
 
     const peek = await (await fetch(`${base}api/queues/jobs/messages`)).json();
-    expect(peek).toEqual({ messages: [{ id: id1, body: "first" }, { id: id2, body: "second\nline" }], next: null });
+    expect(peek).toEqual({
+      messages: [
+        { id: id1, body: "first" },
+        { id: id2, body: "second\nline" },
+      ],
+      next: null,
+    });
 
     const r1 = await post("api/queues/jobs/read");
     expect(r1.status).toBe(200);
@@ -44,15 +50,22 @@ export function apiSuite(makePlace: () => Place): void {
     const r3 = await post("api/queues/jobs/read");
     expect(r3.status).toBe(204);
     expect(await r3.text()).toBe("");
-    expect(await (await fetch(`${base}api/queues`)).json()).toEqual({ queues: [{ name: "jobs", pending: 0, claimed: 2, total: 2 }] });
+    expect(await (await fetch(`${base}api/queues`)).json()).toEqual({
+      queues: [{ name: "jobs", pending: 0, claimed: 2, total: 2 }],
+    });
     // The CLI in another process sees the same store.
     expect(await cli(place, ["stats", "jobs"])).toEqual({ stdout: "jobs: 0 (2 total, 2 claimed)\n", exitCode: 0 });
   });
 
   test("peek pages by id with limit, after and before", async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(((await (await post("api/queues/pages/messages", `m${i}`)).json()) as { id: string }).id);
-    const page = async (q: string) => (await fetch(`${base}api/queues/pages/messages?${q}`)).json() as Promise<{ messages: { id: string }[]; next: string | null }>;
+    for (let i = 0; i < 5; i++)
+      ids.push(((await (await post("api/queues/pages/messages", `m${i}`)).json()) as { id: string }).id);
+    const page = async (q: string) =>
+      (await fetch(`${base}api/queues/pages/messages?${q}`)).json() as Promise<{
+        messages: { id: string }[];
+        next: string | null;
+      }>;
     const p1 = await page("limit=2");
     expect(p1.messages.map((m) => m.id)).toEqual(ids.slice(0, 2));
     expect(p1.next).toBe(ids[1]!);
@@ -71,11 +84,18 @@ export function apiSuite(makePlace: () => Place): void {
 
   test("move: the oldest, one by id, all; 204 when nothing matched; conflicting selections are 400", async () => {
     const ids: string[] = [];
-    for (const b of ["a", "b", "c", "d"]) ids.push(((await (await post("api/queues/src/messages", b)).json()) as { id: string }).id);
-    const move = (body: unknown) => post("api/queues/src/move", JSON.stringify(body), { headers: { "content-type": "application/json" } });
+    for (const b of ["a", "b", "c", "d"])
+      ids.push(((await (await post("api/queues/src/messages", b)).json()) as { id: string }).id);
+    const move = (body: unknown) =>
+      post("api/queues/src/move", JSON.stringify(body), { headers: { "content-type": "application/json" } });
     expect(await (await move({ to: "dst" })).json()).toEqual({ messages: [{ id: ids[0], body: "a" }] });
     expect(await (await move({ to: "dst", id: ids[2] })).json()).toEqual({ messages: [{ id: ids[2], body: "c" }] });
-    expect(await (await move({ to: "dst", all: true })).json()).toEqual({ messages: [{ id: ids[1], body: "b" }, { id: ids[3], body: "d" }] });
+    expect(await (await move({ to: "dst", all: true })).json()).toEqual({
+      messages: [
+        { id: ids[1], body: "b" },
+        { id: ids[3], body: "d" },
+      ],
+    });
     expect((await move({ to: "dst" })).status).toBe(204);
     expect((await cli(place, ["peek", "--all", "dst"])).stdout).toBe("a\nb\nc\nd\n");
     for (const [body, code] of [
@@ -125,7 +145,9 @@ export function apiSuite(makePlace: () => Place): void {
 
   test("413 comes before the body is read in full: from Content-Length, and while counting a chunked body", async () => {
     // A declared size over the limit with no body sent at all: answered at once.
-    expect(await rawStatus(base, "POST /api/queues/big/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")).toBe(413);
+    expect(await rawStatus(base, "POST /api/queues/big/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")).toBe(
+      413,
+    );
     // A chunked body that never ends: the server must stop counting at the limit and answer.
     const chunk = "x".repeat(1500);
     const head = "POST /api/queues/big/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -140,15 +162,21 @@ export function apiSuite(makePlace: () => Place): void {
       expect(first.event).toBe("queues");
       expect((first.data as { queues: { name: string }[] }).queues.map((q) => q.name)).toContain("live");
       expect((await cli(place, ["write", "live", "from the CLI"])).exitCode).toBe(0);
-      expect(await events.until((e) => e.event === "queue" && (e.data as { name: string; pending: number }).pending === 2)).toMatchObject({
+      expect(
+        await events.until((e) => e.event === "queue" && (e.data as { name: string; pending: number }).pending === 2),
+      ).toMatchObject({
         data: { name: "live", pending: 2, claimed: 0, total: 2 },
       });
       expect((await cli(place, ["read", "live"])).stdout).toBe("before\n");
-      expect(await events.until((e) => e.event === "queue" && (e.data as { name: string; claimed: number }).claimed === 1)).toMatchObject({
+      expect(
+        await events.until((e) => e.event === "queue" && (e.data as { name: string; claimed: number }).claimed === 1),
+      ).toMatchObject({
         data: { name: "live", pending: 1, claimed: 1 },
       });
       expect((await cli(place, ["write", "brand-new", "x"])).exitCode).toBe(0);
-      expect(await events.until((e) => (e.data as { name?: string }).name === "brand-new")).toMatchObject({ data: { pending: 1 } });
+      expect(await events.until((e) => (e.data as { name?: string }).name === "brand-new")).toMatchObject({
+        data: { pending: 1 },
+      });
     } finally {
       events.close();
     }
@@ -206,7 +234,8 @@ export function openEvents(url: string, headers: Record<string, string> = {}) {
   void (async () => {
     try {
       const res = await fetch(url, { headers, signal: abort.signal });
-      if (res.headers.get("content-type") !== "text/event-stream; charset=utf-8") throw new Error(`not an event stream: ${res.status}`);
+      if (res.headers.get("content-type") !== "text/event-stream; charset=utf-8")
+        throw new Error(`not an event stream: ${res.status}`);
       const decoder = new TextDecoder();
       let buffer = "";
       for await (const chunk of res.body!) {

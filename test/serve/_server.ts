@@ -31,7 +31,12 @@ export function postgresPlace(): Place {
     dir: dir.path,
     env,
     [Symbol.asyncDispose]: async () => {
-      await Bun.spawn([process.execPath, CLI, "--cleanup"], { cwd: dir.path, env: childEnv(env), stdout: "ignore", stderr: "ignore" }).exited;
+      await Bun.spawn([process.execPath, CLI, "--cleanup"], {
+        cwd: dir.path,
+        env: childEnv(env),
+        stdout: "ignore",
+        stderr: "ignore",
+      }).exited;
       dir[Symbol.dispose]();
     },
   };
@@ -41,14 +46,22 @@ export function postgresPlace(): Place {
 export function redisPlace(): Place {
   const dir = tempDir("sb-serve-redis-");
   const namespace = uniqueName("serve");
-  writeFileSync(join(dir.path, ".broker.toml"), `version = 1\nbackend = "redis"\ntarget = "${REDIS_URL}"\n\n[backend_options]\nnamespace = "${namespace}"\n`);
+  writeFileSync(
+    join(dir.path, ".broker.toml"),
+    `version = 1\nbackend = "redis"\ntarget = "${REDIS_URL}"\n\n[backend_options]\nnamespace = "${namespace}"\n`,
+  );
   const env = { BROKER_PROJECT_SCOPE: "1" };
   return {
     label: "redis",
     dir: dir.path,
     env,
     [Symbol.asyncDispose]: async () => {
-      await Bun.spawn([process.execPath, CLI, "--cleanup"], { cwd: dir.path, env: childEnv(env), stdout: "ignore", stderr: "ignore" }).exited;
+      await Bun.spawn([process.execPath, CLI, "--cleanup"], {
+        cwd: dir.path,
+        env: childEnv(env),
+        stdout: "ignore",
+        stderr: "ignore",
+      }).exited;
       dir[Symbol.dispose]();
     },
   };
@@ -93,7 +106,12 @@ export async function startServe(place: Place, args: string[] = [], env: Record<
 
 /** Run the CLI in `place` (for writes from another process). */
 export async function cli(place: Place, args: string[]): Promise<{ stdout: string; exitCode: number }> {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: place.dir, env: childEnv(place.env), stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, CLI, ...args], {
+    cwd: place.dir,
+    env: childEnv(place.env),
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   return { stdout, exitCode };
 }

@@ -30,8 +30,14 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
       ],
     });
   }, TIMEOUT);
@@ -65,68 +71,84 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
 
   const row = (page: Page, queue: string) => page.locator(`#queues tbody tr[data-queue="${queue}"]`);
 
-  test("a message written by the CLI appears live; hostile bodies stay text; move and delete ask first", async () => {
-    expect((await cli(place, ["write", "jobs", "already there"])).exitCode).toBe(0);
-    await using server = await startServe(place);
-    const { page, errors, dialogs, requests, navigations } = await open(server.url, ["archive", true, false, true]);
-    await expect(row(page, "jobs").locator("td").nth(1).textContent()).resolves.toBe("1");
+  test(
+    "a message written by the CLI appears live; hostile bodies stay text; move and delete ask first",
+    async () => {
+      expect((await cli(place, ["write", "jobs", "already there"])).exitCode).toBe(0);
+      await using server = await startServe(place);
+      const { page, errors, dialogs, requests, navigations } = await open(server.url, ["archive", true, false, true]);
+      await expect(row(page, "jobs").locator("td").nth(1).textContent()).resolves.toBe("1");
 
-    // Written by another process after the page loaded: it shows up without a reload.
-    expect((await cli(place, ["write", "live", "hello from the CLI"])).exitCode).toBe(0);
-    await row(page, "live").waitFor();
-    expect(await row(page, "live").locator("td").nth(1).textContent()).toBe("1");
-    expect((await cli(place, ["write", "live", "second"])).exitCode).toBe(0);
-    await page.waitForFunction(() => document.querySelector('#queues tr[data-queue="live"] td:nth-child(2)')?.textContent === "2");
-    expect(navigations()).toBe(1);
+      // Written by another process after the page loaded: it shows up without a reload.
+      expect((await cli(place, ["write", "live", "hello from the CLI"])).exitCode).toBe(0);
+      await row(page, "live").waitFor();
+      expect(await row(page, "live").locator("td").nth(1).textContent()).toBe("1");
+      expect((await cli(place, ["write", "live", "second"])).exitCode).toBe(0);
+      await page.waitForFunction(
+        () => document.querySelector('#queues tr[data-queue="live"] td:nth-child(2)')?.textContent === "2",
+      );
+      expect(navigations()).toBe(1);
 
-    // Bodies that would run as markup are shown as text.
-    const hostile = ["<script>window.__pwned = 'script'</script>", `"><img src=x onerror="window.__pwned = 'img'">`, "<b>bold</b> & <i>more</i>"];
-    for (const body of hostile) expect((await cli(place, ["write", "xss", body])).exitCode).toBe(0);
-    await row(page, "xss").waitFor();
-    await row(page, "xss").getByRole("button", { name: "Browse" }).click();
-    await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 3);
-    expect(await page.locator("#messages td.body pre").allTextContents()).toEqual(hostile);
-    expect(await page.locator("#messages img, #messages script, #messages b, #messages i").count()).toBe(0);
-    expect(await page.evaluate(() => (window as { __pwned?: string }).__pwned)).toBeUndefined();
-    expect(requests.filter((u) => u.endsWith("/x"))).toEqual([]);
+      // Bodies that would run as markup are shown as text.
+      const hostile = [
+        "<script>window.__pwned = 'script'</script>",
+        `"><img src=x onerror="window.__pwned = 'img'">`,
+        "<b>bold</b> & <i>more</i>",
+      ];
+      for (const body of hostile) expect((await cli(place, ["write", "xss", body])).exitCode).toBe(0);
+      await row(page, "xss").waitFor();
+      await row(page, "xss").getByRole("button", { name: "Browse" }).click();
+      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 3);
+      expect(await page.locator("#messages td.body pre").allTextContents()).toEqual(hostile);
+      expect(await page.locator("#messages img, #messages script, #messages b, #messages i").count()).toBe(0);
+      expect(await page.evaluate(() => (window as { __pwned?: string }).__pwned)).toBeUndefined();
+      expect(requests.filter((u) => u.endsWith("/x"))).toEqual([]);
 
-    // Move one message: the destination is asked for, then confirmed.
-    const ids = await page.locator("#messages td.id").allTextContents();
-    expect(ids.every((id) => /^\d{19}$/.test(id))).toBe(true);
-    await page.locator(`#messages tr[data-id="${ids[0]}"]`).getByRole("button", { name: "Move…" }).click();
-    await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 2);
-    expect((await cli(place, ["peek", "archive"])).stdout).toBe(`${hostile[0]}\n`);
-    // Delete: dismissing the confirmation keeps the message; accepting removes it.
-    const target = page.locator(`#messages tr[data-id="${ids[1]}"]`).getByRole("button", { name: "Delete…" });
-    await target.click();
-    expect(await page.locator("#messages tbody tr").count()).toBe(2);
-    await target.click();
-    await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 1);
-    expect((await cli(place, ["peek", "--all", "xss"])).stdout).toBe(`${hostile[2]}\n`);
-    expect(dialogs).toEqual([
-      "prompt: Move message " + ids[0] + " from 'xss' to which queue?",
-      `confirm: Move message ${ids[0]} from 'xss' to 'archive'?`,
-      `confirm: Delete message ${ids[1]} from 'xss'?`,
-      `confirm: Delete message ${ids[1]} from 'xss'?`,
-    ]);
+      // Move one message: the destination is asked for, then confirmed.
+      const ids = await page.locator("#messages td.id").allTextContents();
+      expect(ids.every((id) => /^\d{19}$/.test(id))).toBe(true);
+      await page.locator(`#messages tr[data-id="${ids[0]}"]`).getByRole("button", { name: "Move…" }).click();
+      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 2);
+      expect((await cli(place, ["peek", "archive"])).stdout).toBe(`${hostile[0]}\n`);
+      // Delete: dismissing the confirmation keeps the message; accepting removes it.
+      const target = page.locator(`#messages tr[data-id="${ids[1]}"]`).getByRole("button", { name: "Delete…" });
+      await target.click();
+      expect(await page.locator("#messages tbody tr").count()).toBe(2);
+      await target.click();
+      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 1);
+      expect((await cli(place, ["peek", "--all", "xss"])).stdout).toBe(`${hostile[2]}\n`);
+      expect(dialogs).toEqual([
+        "prompt: Move message " + ids[0] + " from 'xss' to which queue?",
+        `confirm: Move message ${ids[0]} from 'xss' to 'archive'?`,
+        `confirm: Delete message ${ids[1]} from 'xss'?`,
+        `confirm: Delete message ${ids[1]} from 'xss'?`,
+      ]);
 
-    // The chart samples every 2 s: a depth line is drawn for each queue.
-    await page.waitForFunction(() => (document.querySelector('#queues tr[data-queue="live"] polyline')?.getAttribute("points") ?? "") !== "");
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
-    expect(errors).toEqual([]);
-    await page.close();
-  }, TIMEOUT);
+      // The chart samples every 2 s: a depth line is drawn for each queue.
+      await page.waitForFunction(
+        () => (document.querySelector('#queues tr[data-queue="live"] polyline')?.getAttribute("points") ?? "") !== "",
+      );
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    TIMEOUT,
+  );
 
-  test("with --token the page asks for the token once and keeps it in the tab, not in the URL", async () => {
-    await using server = await startServe(place, ["--token", "tab-secret"]);
-    const { page, errors, dialogs, requests } = await open(server.url, ["tab-secret"]);
-    expect(dialogs).toEqual(["prompt: Access token for this broker (kept in this tab only):"]);
-    await row(page, "jobs").waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem("broker-token"))).toBe("tab-secret");
-    expect(requests.some((u) => u.includes("tab-secret"))).toBe(false);
-    expect(page.url()).not.toContain("tab-secret");
-    expect(errors).toEqual([]);
-    await page.close();
-  }, TIMEOUT);
+  test(
+    "with --token the page asks for the token once and keeps it in the tab, not in the URL",
+    async () => {
+      await using server = await startServe(place, ["--token", "tab-secret"]);
+      const { page, errors, dialogs, requests } = await open(server.url, ["tab-secret"]);
+      expect(dialogs).toEqual(["prompt: Access token for this broker (kept in this tab only):"]);
+      await row(page, "jobs").waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem("broker-token"))).toBe("tab-secret");
+      expect(requests.some((u) => u.includes("tab-secret"))).toBe(false);
+      expect(page.url()).not.toContain("tab-secret");
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    TIMEOUT,
+  );
 });

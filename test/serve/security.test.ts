@@ -22,8 +22,17 @@ describe("binding", () => {
 
   test.concurrent("any other address without a token is refused with exit 1, before listening", async () => {
     for (const host of ["0.0.0.0", "::"]) {
-      const proc = Bun.spawn([process.execPath, CLI, "serve", "--host", host, "--port", "0"], { cwd: place.dir, env: childEnv(), stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const proc = Bun.spawn([process.execPath, CLI, "serve", "--host", host, "--port", "0"], {
+        cwd: place.dir,
+        env: childEnv(),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr, exitCode] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
       expect({ stdout, stderr, exitCode }).toEqual({
         stdout: "",
         stderr: `simplebroker: error: Refusing to listen on ${host} without a token: pass --token or set BROKER_SERVE_TOKEN (or bind 127.0.0.1)\n`,
@@ -43,14 +52,26 @@ describe("binding", () => {
 describe("--token", () => {
   test.concurrent("every API request needs the exact bearer token; the page shell loads without it", async () => {
     await using s = await startServe(place, ["--token", "s3cret"]);
-    for (const authorization of [undefined, "Bearer wrong", "Bearer s3cre", "Bearer s3cret2", "Basic s3cret", "s3cret", "Bearer  s3cret"]) {
+    for (const authorization of [
+      undefined,
+      "Bearer wrong",
+      "Bearer s3cre",
+      "Bearer s3cret2",
+      "Basic s3cret",
+      "s3cret",
+      "Bearer  s3cret",
+    ]) {
       const res = await fetch(`${s.url}api/queues`, { headers: authorization ? { authorization } : {} });
       expect(await code(res)).toEqual({ status: 401, code: "UNAUTHORIZED" });
     }
     const post = await fetch(`${s.url}api/queues/private-q/messages`, { method: "POST", body: "x" });
     expect(post.status).toBe(401);
     expect((await fetch(`${s.url}api/events`)).status).toBe(401);
-    const ok = await fetch(`${s.url}api/queues/private-q/messages`, { method: "POST", body: "x", headers: { authorization: "Bearer s3cret" } });
+    const ok = await fetch(`${s.url}api/queues/private-q/messages`, {
+      method: "POST",
+      body: "x",
+      headers: { authorization: "Bearer s3cret" },
+    });
     expect(ok.status).toBe(201);
     const events = openEvents(`${s.url}api/events`, { authorization: "Bearer s3cret" });
     expect((await events.next()).event).toBe("queues");

@@ -1,7 +1,7 @@
 // The broker dashboard: plain browser JavaScript, no build step, no
 // dependencies. Every message body and queue name is shown with textContent
 // (never as markup), so a body such as "<script>…" is only ever text.
-"use strict";
+// Loaded as a module: strict, deferred, and nothing leaks into the page's globals.
 
 const TOKEN_KEY = "broker-token";
 const SAMPLE_MS = 2000; // chart resolution
@@ -206,7 +206,8 @@ function draw(q) {
   let d = "";
   q.samples.forEach((s, i) => {
     const h = (s.rate / maxRate) * 34;
-    if (h > 0) d += `M${(x0 + i * step).toFixed(1)} 39h${(step * 0.8).toFixed(2)}v${(-h).toFixed(1)}h${(-step * 0.8).toFixed(2)}z`;
+    if (h > 0)
+      d += `M${(x0 + i * step).toFixed(1)} 39h${(step * 0.8).toFixed(2)}v${(-h).toFixed(1)}h${(-step * 0.8).toFixed(2)}z`;
   });
   bars.setAttribute("d", d);
   const title = document.createElementNS(SVG, "title");
