@@ -5,11 +5,10 @@
  */
 import { fs } from "../lib/util/fs-lazy.ts";
 import { Broker } from "../lib/queue/broker.ts";
-import { createBackend } from "../lib/backends/index.ts";
+import { createBackend, localFilesOf } from "../lib/backends/index.ts";
 import { openCurrentDatabase, openEmptyDatabase, openedFilePath, validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
 import { resolveCliTarget } from "./target.ts";
 import { ArgumentError, BackendError, MessageError } from "../lib/core/errors.ts";
-import { isValidSimpleBrokerDb } from "../lib/target/project.ts";
 import { utf8Length } from "../lib/core/validate.ts";
 import type { BrokerConfig, BrokerTarget } from "../lib/core/types.ts";
 import type { Database } from "bun:sqlite";
@@ -63,25 +62,26 @@ export class CliContext {
     const target = this.target();
     const opened = this.#opened;
     this.#opened = undefined;
-    if (opened && target.backendName === "sqlite" && target.target === opened.path) {
+    if (opened && target.legacySqlitePathMode && target.target === opened.path) {
       // Validated by opening it: an existing SQLite file with the current schema, so the header check before reading commands holds.
       const { createSqliteBackend } = await import("../lib/backends/sqlite/index.ts");
       this.#broker = new Broker(createSqliteBackend(opened.path, this.config, opened.db), this.config, target);
       return this.#broker;
     }
     opened?.db.close();
+    const files = localFilesOf(target.backendName);
     if (
-      target.backendName === "sqlite" &&
+      files &&
       !target.legacySqlitePathMode &&
       this.command !== undefined &&
       !["init", "write", "broadcast"].includes(this.command) &&
-      !isValidSimpleBrokerDb(target.target)
+      !files.isStore(target.target)
     ) {
       throw new BackendError(`Database file does not exist or is not initialized: ${target.target}`);
     }
     // An existing file is validated (without magic) before these commands open it (docs/compatibility.md#safe-paths).
+    // A plain -d/-f path is always a SQLite file.
     if (
-      target.backendName === "sqlite" &&
       target.legacySqlitePathMode &&
       ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "")
     ) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { fs } from "../lib/util/fs-lazy.ts";
-import { validateDatabaseFile } from "../lib/backends/sqlite/schema.ts";
+import { localFilesOf } from "../lib/backends/index.ts";
 import { BackendError } from "../lib/core/errors.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
@@ -12,32 +12,33 @@ import { log, out } from "./output.ts";
 
 export async function cleanup(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
-  if (target.backendName === "sqlite") {
+  const files = localFilesOf(target.backendName);
+  if (files) {
     const path = target.target;
     if (!fs().existsSync(path)) {
       log.info(`Database not found, nothing to clean up: ${path}`);
       return EXIT.OK;
     }
-    validateDatabaseFile(path, true);
+    files.check(path, true);
   }
   const broker = await ctx.broker();
   let existed: boolean;
   try {
-    existed = (await broker.backend.cleanup?.()) ?? false;
+    existed = await broker.cleanup();
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "EACCES" || code === "EPERM") throw new BackendError(`Permission denied: ${target.target}`);
     throw error;
   }
-  const shown = broker.backend.displayTarget;
-  if (target.backendName === "sqlite") log.info(existed ? `Database cleaned up: ${shown}` : `Database not found, nothing to clean up: ${shown}`);
+  const shown = broker.displayTarget;
+  if (files) log.info(existed ? `Database cleaned up: ${shown}` : `Database not found, nothing to clean up: ${shown}`);
   else log.info(existed ? `Cleaned up SimpleBroker target: ${shown}` : `SimpleBroker target not found, nothing to clean up: ${shown}`);
   return EXIT.OK;
 }
 
 export async function vacuum(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
-  if (target.backendName === "sqlite" && !fs().existsSync(target.target)) {
+  if (localFilesOf(target.backendName) && !fs().existsSync(target.target)) {
     log.info(`Database not found: ${target.target}`);
     return EXIT.OK;
   }
@@ -62,7 +63,7 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
 export async function status(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
   // --status never creates a database: a missing SQLite file reads as empty, size 0 (docs/compatibility.md).
-  const missing = target.backendName === "sqlite" && !fs().existsSync(target.target);
+  const missing = localFilesOf(target.backendName) !== undefined && !fs().existsSync(target.target);
   const s = missing ? { totalMessages: 0, lastTimestamp: 0n, dbSize: 0 } : await (await ctx.broker()).status();
   await out(
     ctx.globals.statusJson

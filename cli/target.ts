@@ -4,11 +4,12 @@
  * @module
  */
 import { fs } from "../lib/util/fs-lazy.ts";
-import { dirname, isAbsolute, join, resolve } from "../lib/util/posix-path.ts";
+import { dirname, isAbsolute, join, resolve, sep } from "../lib/util/path.ts";
 import { resolveConfig } from "../lib/target/config.ts";
 import { ArgumentError, BackendError } from "../lib/core/errors.ts";
 import { pythonPathStr, resolveLoose, validateSafePath } from "../lib/target/paths.ts";
 import { envBackendTarget, resolveBrokerTarget } from "../lib/target/project.ts";
+import { DEFAULT_BACKEND, localFilesOf } from "../lib/backends/index.ts";
 import type { BrokerConfig, BrokerTarget } from "../lib/core/types.ts";
 
 /** What the CLI parsed, plus the process working directory. */
@@ -56,7 +57,7 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
   const { command, cwd } = opts;
   const dirArg = opts.dirExplicit
     ? pythonPathStr(opts.dir)
-    : config.defaultDbLocation && config.backend === "sqlite"
+    : config.defaultDbLocation && localFilesOf(config.backend)
       ? pythonPathStr(config.defaultDbLocation)
       : cwd;
   const fileArg = opts.fileExplicit ? opts.file : config.defaultDbName;
@@ -87,8 +88,8 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
     if (found) return finish(found, paths, validate);
   }
 
-  // 3. A non-sqlite BROKER_BACKEND.
-  if (config.backend !== "sqlite") return envBackendTarget(config, resolveLoose(dirAbs));
+  // 3. A BROKER_BACKEND whose store is not a local file.
+  if (!localFilesOf(config.backend)) return envBackendTarget(config, resolveLoose(dirAbs));
 
   // 4. init always creates in the cwd (ignores -d, -f and BROKER_DEFAULT_DB_LOCATION).
   if (command === "init") {
@@ -121,7 +122,7 @@ interface PathArgs {
 
 function pathTarget(path: string, usedProjectScope: boolean, projectRoot: string | null): BrokerTarget {
   return {
-    backendName: "sqlite",
+    backendName: DEFAULT_BACKEND,
     target: path,
     backendOptions: {},
     projectRoot,
@@ -132,7 +133,7 @@ function pathTarget(path: string, usedProjectScope: boolean, projectRoot: string
 }
 
 function finish(target: BrokerTarget, paths: PathArgs, validate: boolean): BrokerTarget {
-  if (validate && target.backendName === "sqlite" && target.legacySqlitePathMode) {
+  if (validate && target.legacySqlitePathMode) {
     validateSqlitePath(target.target, target.usedProjectScope, paths);
   }
   return target;
@@ -163,7 +164,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   const resolvedDb = resolveLoose(dbPath);
   if (!usedProjectScope && !isAbsolute(fileArg)) {
     const resolvedDir = resolveLoose(dirAbs);
-    const inside = resolvedDb === resolvedDir || resolvedDb.startsWith(resolvedDir.endsWith("/") ? resolvedDir : `${resolvedDir}/`);
+    const inside = resolvedDb === resolvedDir || resolvedDb.startsWith(resolvedDir.endsWith(sep) ? resolvedDir : `${resolvedDir}${sep}`);
     if (!inside) throw new BackendError("Database file must be within the working directory");
   }
 

@@ -1,5 +1,5 @@
 /**
- * The in-process hand-over (lib/watch/activity.ts IdleConsumer) under load: three
+ * The in-process hand-over (the offerIdle capability, lib/backends/sqlite/local.ts) under load: three
  * consuming watchers and a peeking one in this process, a writer here that
  * mixes single writes (hand-over candidates), small batches and writeAsync
  * bursts with and without pauses, and a reader in another process claiming

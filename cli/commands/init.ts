@@ -1,5 +1,5 @@
 import { fs } from "../../lib/util/fs-lazy.ts";
-import { isValidSimpleBrokerDb } from "../../lib/target/project.ts";
+import { localFilesOf } from "../../lib/backends/index.ts";
 import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";
@@ -9,7 +9,8 @@ export const init = command(
   { force: { type: "boolean", description: "Accepted for compatibility; has no effect" } },
   async (_args, ctx) => {
     const target = ctx.target();
-    if (target.backendName !== "sqlite") {
+    const files = localFilesOf(target.backendName);
+    if (!files) {
       const broker = await ctx.broker();
       await broker.backend.init();
       log.info(`Initialized SimpleBroker target: ${broker.backend.displayTarget}`);
@@ -17,7 +18,7 @@ export const init = command(
     }
     const path = target.target;
     if (fs().existsSync(path) && fs().statSync(path).size > 0) {
-      if (isValidSimpleBrokerDb(path)) {
+      if (files.isStore(path)) {
         log.info(`SimpleBroker database already exists: ${path}`);
         return EXIT.OK;
       }

@@ -64,12 +64,14 @@ export interface VacuumResult {
 }
 
 /**
- * The storage contract. SQLite, PostgreSQL and Redis implement it; the queue
- * core, the CLI and the watchers only ever talk to this interface.
- * Every method may throw a {@link import("./errors.ts").BrokerError}.
+ * The storage contract: a required core every backend implements, plus
+ * optional capabilities that shared code detects by their presence and falls
+ * back from when absent (see docs/backend-contract.md). Shared code never
+ * asks which backend it has, only what it can do. Every method may throw a
+ * {@link import("./errors.ts").BrokerError}.
  */
-export interface Backend {
-  /** Backend name: `sqlite`, `postgres` or `redis`. */
+export interface Backend extends BackendCapabilities {
+  /** Backend name, as shown to users (`sqlite`, `postgres`, `redis`, or an outside backend's own). */
   readonly name: string;
   /** The target as shown to users (passwords redacted). */
   readonly displayTarget: string;
@@ -86,8 +88,6 @@ export interface Backend {
   peek(queue: string, selection: Selection): Promise<Message[]>;
   /** Move matching messages to `target` (pending there), committed before returning. */
   move(source: string, target: string, selection: Selection): Promise<Message[]>;
-  /** Claim or move a batch but keep it revocable until commit/rollback (at-least-once). */
-  reserve(queue: string, selection: Selection, moveTo?: string): Promise<Reservation>;
   /** Physically delete every row of one queue, or of all queues when `queue` is undefined. */
   deleteQueue(queue?: string): Promise<number>;
   /** Write `body` once to every queue that has rows (optionally matching an fnmatch pattern). */
@@ -115,29 +115,101 @@ export interface Backend {
   addAlias(alias: string, target: string): Promise<void>;
   /** Remove an alias; false when it did not exist. */
   removeAlias(alias: string): Promise<boolean>;
-
-  /** Delete claimed rows; `compact` also reclaims space. */
-  vacuum(compact?: boolean): Promise<VacuumResult>;
-  /** Remove the store itself (file, schema or namespace). False when nothing existed. */
-  cleanup?(): Promise<boolean>;
-
-  /**
-   * Optional: resolve when something may have changed for these queues, or
-   * after `timeoutMs`. A hint only; callers re-check. Without it, callers poll.
-   */
-  waitForActivity?(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
-  /** Optional: a counter that changes whenever another connection commits (SQLite data_version). */
-  dataVersion?(): Promise<bigint>;
 }
 
-/** Synchronous SQLite fast path: used by {@link import("../queue/queue.ts").Queue}. */
-export type SyncBackend = {
-  [K in keyof Omit<Backend, "name" | "displayTarget" | "waitForActivity" | "reserve">]-?: Backend[K] extends (
-    ...args: infer A
-  ) => Promise<infer R>
-    ? (...args: A) => R
-    : never;
-} & { readonly name: string; readonly displayTarget: string };
+/** The optional part of {@link Backend}: each member is a capability, detected by its presence. */
+export interface BackendCapabilities {
+  /**
+   * Reservations: claim or move a batch but keep it revocable until
+   * commit/rollback (at-least-once batches). Without it the batch is claimed
+   * at once and a rollback puts each message back by id.
+   */
+  reserve?(queue: string, selection: Selection, moveTo?: string): Promise<Reservation>;
+  /** Maintenance: delete claimed rows; `compact` also reclaims space. Without it `--vacuum` does nothing. */
+  vacuum?(compact?: boolean): Promise<VacuumResult>;
+  /** Cleanup: remove the store itself (file, schema or namespace). False when nothing existed. */
+  cleanup?(): Promise<boolean>;
+  /**
+   * Native wake-ups: resolve true when something may have changed for these
+   * queues, false after `timeoutMs` or on abort. Watchers then poll slowly
+   * as a safety net only. Without it (and without {@link onActivity}) they poll.
+   */
+  waitForActivity?(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Activity hints: call `listener` with a queue name (`*` = any) whenever
+   * something may have changed, until the returned function is called. Hints
+   * may come early or be missed, so watchers keep their quick poll.
+   */
+  onActivity?(listener: (queue: string) => void): () => void;
+  /** Data version: a counter that changes whenever another connection commits (SQLite `data_version`). */
+  dataVersion?(): Promise<bigint>;
+  /**
+   * In-process hand-over: offer an idle watcher to writers of this process;
+   * a single-message write to `queue` may hand its message straight to it
+   * (see {@link IdleConsumer}). Returns the function that withdraws the offer.
+   */
+  offerIdle?(queue: string, consumer: IdleConsumer): () => void;
+  /** Local file: the store is this file on this machine (absolute path). */
+  readonly localFile?: string;
+}
+
+/**
+ * A watcher of this process waiting on a queue with nothing left for it. A
+ * single-message write to that queue through any connection of this process
+ * hands the message over directly, decided inside the write's transaction when
+ * nothing older is pending for the watcher (like a Redis BLPOP client served
+ * by the push itself): a consuming watcher gets it inserted already claimed,
+ * saving its claim transaction and fsync; a peeking watcher gets a copy,
+ * saving the re-read of the pages the write changed.
+ */
+export interface IdleConsumer {
+  /** Only messages with a greater id are handed over (the watch's `after`, or the last id a peek saw). */
+  readonly after: bigint | undefined;
+  /** True for a consuming watcher: the message is inserted claimed for it. */
+  readonly claims: boolean;
+  /** Receive the message after the commit. Called at most once: the offer ends with it. */
+  accept(message: Message): void;
+}
+
+/**
+ * How a backend is defined: by name, a factory, and how its target is
+ * written. Built-in backends and modules named by `BROKER_BACKEND` or
+ * `backend = "<module>"` in `.broker.toml` export one (see `defineBackend`).
+ */
+export interface BackendDefinition {
+  /** The name users see in messages. */
+  readonly name: string;
+  /** Create the backend for a resolved target. Connect lazily (on first use), close idempotently. */
+  create(target: BrokerTarget, config: BrokerConfig): Backend | Promise<Backend>;
+  /**
+   * The target and options of this backend from the configuration: `target`
+   * is `.broker.toml`'s `target` (or "" when the target comes from
+   * `BROKER_BACKEND_TARGET` and its parts), `options` its `backend_options`.
+   * Default: the target as written (else `BROKER_BACKEND_TARGET`), options as written.
+   */
+  resolveTarget?(input: { config: BrokerConfig; target: string; options: Record<string, unknown> }): {
+    target: string;
+    backendOptions: Record<string, unknown>;
+  };
+}
+
+/**
+ * A built-in backend whose target is a local file (SQLite): `-d`/`-f`, the
+ * default database name and location, and a relative `.broker.toml` target
+ * (taken from the file's folder) apply, and the CLI checks an existing file
+ * before use. Backends from outside are addressed by a target string instead.
+ */
+export interface FileBackendDefinition extends BackendDefinition {
+  readonly files: LocalFiles;
+}
+
+/** What the CLI asks of a backend whose target is a local file. */
+export interface LocalFiles {
+  /** True when `path` holds an initialised store of this backend. Never throws. */
+  isStore(path: string): boolean;
+  /** Throw a BackendError when the existing file at `path` cannot be opened as a store (`strict`: also require its marker). */
+  check(path: string, strict: boolean): void;
+}
 
 /** Journal synchronisation mode (`BROKER_SYNC_MODE`). */
 export type SyncMode = "FULL" | "NORMAL" | "OFF";

@@ -5,9 +5,10 @@
  * and are re-exported here.
  * @module
  */
-import { Database } from "bun:sqlite";
 import { fs } from "../util/fs-lazy.ts";
-import { dirname, isAbsolute, join, resolve } from "../util/posix-path.ts";
+import { dirname, isAbsolute, join, resolve } from "../util/path.ts";
+import { backendId, DEFAULT_BACKEND, localFilesOf } from "../backends/index.ts";
+import { isValidSimpleBrokerDb } from "../backends/sqlite/definition.ts";
 import { envBackendTarget, initBackend, requireKnownBackend } from "./backend-target.ts";
 import { resolveConfig } from "./config.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -23,16 +24,16 @@ export {
   redactTarget,
   requireKnownBackend,
 } from "./backend-target.ts";
+export { isValidSimpleBrokerDb, SIMPLEBROKER_MAGIC } from "../backends/sqlite/definition.ts";
 
 /** Directory levels searched upward before giving up (3.6.1: 100). */
 export const MAX_PROJECT_DEPTH = 100;
-/** Value of `meta.magic` in every SimpleBroker SQLite database. */
-export const SIMPLEBROKER_MAGIC = "simplebroker-v1";
 
 /** A validated `.broker.toml` (docs/compatibility.md#broker-toml). */
 export interface ProjectConfig {
+  /** A backend name or module specifier, as written. */
   backend: string;
-  /** SQLite: absolute path (relative targets are taken from the file's directory). Others: as written. */
+  /** A local-file backend (SQLite): absolute path (relative targets are taken from the file's directory). Others: as written. */
   target: string;
   backendOptions: Record<string, unknown>;
   /** Absolute path of the file read. */
@@ -100,21 +101,22 @@ export function loadProjectConfig(file: string): ProjectConfig {
     throw new ConfigError(".broker.toml requires a non-empty string 'target'");
   }
   const backendOptions = validOptions(data.backend_options ?? {});
-  const resolvedTarget =
-    backend === "sqlite" ? resolveLoose(resolve(dirname(configPath), expandUser(target))) : target;
+  const resolvedTarget = localFilesOf(backend)
+    ? resolveLoose(resolve(dirname(configPath), expandUser(target)))
+    : target;
   return { backend, target: resolvedTarget, backendOptions, configPath };
 }
 
 /** The target a `.broker.toml` describes: the file owns backend, target and options; env adds secrets. */
 export function projectConfigTarget(file: string, config: BrokerConfig = resolveConfig()): BrokerTarget {
   const project = loadProjectConfig(file);
-  requireKnownBackend(project.backend);
-  const { target, backendOptions } =
-    project.backend === "sqlite"
-      ? { target: project.target, backendOptions: project.backendOptions }
-      : initBackend(project.backend, config, project.target, project.backendOptions);
+  const base = dirname(project.configPath);
+  requireKnownBackend(project.backend, base);
+  const { target, backendOptions } = localFilesOf(project.backend)
+    ? { target: project.target, backendOptions: project.backendOptions }
+    : initBackend(project.backend, config, project.target, project.backendOptions, base);
   return {
-    backendName: project.backend,
+    backendName: backendId(project.backend, base),
     target,
     backendOptions,
     projectRoot: dirname(project.configPath),
@@ -122,38 +124,6 @@ export function projectConfigTarget(file: string, config: BrokerConfig = resolve
     usedProjectScope: true,
     legacySqlitePathMode: false,
   };
-}
-
-/**
- * True when `path` is a SimpleBroker SQLite database: a readable and writable
- * regular file in a writable directory, with the SQLite header, that opens
- * read-only and has `meta.magic = 'simplebroker-v1'`. Never throws.
- */
-export function isValidSimpleBrokerDb(path: string): boolean {
-  try {
-    if (!fs().statSync(path).isFile()) return false;
-    fs().accessSync(dirname(path), fs().constants.R_OK | fs().constants.W_OK);
-    fs().accessSync(path, fs().constants.R_OK | fs().constants.W_OK);
-    const header = Buffer.alloc(16);
-    const fd = fs().openSync(path, "r");
-    let read: number;
-    try {
-      read = fs().readSync(fd, header, 0, 16, 0);
-    } finally {
-      fs().closeSync(fd);
-    }
-    if (read < 16 || header.toString("latin1") !== "SQLite format 3\0") return false;
-    const db = new Database(path, { readonly: true });
-    try {
-      db.run("PRAGMA busy_timeout = 5000"); // as Python's sqlite3.connect: wait out a concurrent checkpoint
-      const row = db.query("SELECT value FROM meta WHERE key = 'magic'").get() as { value: unknown } | null;
-      return row?.value === SIMPLEBROKER_MAGIC;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -178,7 +148,8 @@ export function findProjectDatabase(start: string, config: BrokerConfig = resolv
 
 /**
  * Upward discovery from `start` (default: cwd): project config file, then a
- * legacy database, then a non-sqlite `BROKER_BACKEND`; null when none applies.
+ * legacy database, then a `BROKER_BACKEND` whose store is not a local file;
+ * null when none applies.
  */
 export function resolveBrokerTarget(
   start: string = process.cwd(),
@@ -191,29 +162,29 @@ export function resolveBrokerTarget(
   if (db) {
     let root = db;
     for (const _ of pathParts(config.defaultDbName)) root = dirname(root);
-    return sqliteTarget(db, root, true);
+    return fileTarget(DEFAULT_BACKEND, db, root, true);
   }
-  return config.backend === "sqlite" ? null : envBackendTarget(config, startDir);
+  return localFilesOf(config.backend) ? null : envBackendTarget(config, startDir);
 }
 
 /**
  * Library resolution for an explicit directory (docs/compatibility.md#target-resolution), no upward search:
- * the project config exactly in `dir`, else a non-sqlite `BROKER_BACKEND`,
+ * the project config exactly in `dir`, else a `BROKER_BACKEND` whose store is not a local file,
  * else `<dir>/<BROKER_DEFAULT_DB_NAME>`.
  */
 export function targetForDirectory(dir: string, config: BrokerConfig = resolveConfig()): BrokerTarget {
   const root = resolveLoose(dir);
   const configFile = projectConfigPathForDirectory(root, config);
   if (isFile(configFile)) return projectConfigTarget(configFile, config);
-  if (config.backend !== "sqlite") return envBackendTarget(config, root);
-  return sqliteTarget(resolveLoose(join(root, config.defaultDbName)), root, false);
+  if (!localFilesOf(config.backend)) return envBackendTarget(config, root);
+  return fileTarget(backendId(config.backend), resolveLoose(join(root, config.defaultDbName)), root, false);
 }
 
 // --- internal ---
 
-function sqliteTarget(path: string, root: string | null, usedProjectScope: boolean): BrokerTarget {
+function fileTarget(backendName: string, path: string, root: string | null, usedProjectScope: boolean): BrokerTarget {
   return {
-    backendName: "sqlite",
+    backendName,
     target: path,
     backendOptions: {},
     projectRoot: root,

@@ -1,125 +1,18 @@
 /**
- * Wake-ups. In-process: a write, move or broadcast in this process wakes this
- * process's watchers of that store at once, without waiting for a poll.
- * {@link ActivityMonitor} decides when a watcher looks again, combining that
- * with inotify on the -wal file, `PRAGMA data_version` polling, or a
- * backend's native notifications.
+ * Wake-ups: {@link ActivityMonitor} decides when a watcher looks again, from
+ * what its backend can do. Native wake-ups (`waitForActivity`) with a slow
+ * safety poll; activity hints (`onActivity`: on SQLite a write in this
+ * process or a change of the `-wal` file) and a changed `dataVersion`, with
+ * SimpleBroker's burst-then-backoff poll; or that poll alone.
  * @module
  */
-import { fs } from "../util/fs-lazy.ts";
-import type { FSWatcher } from "node:fs";
-import { basename, dirname } from "../util/posix-path.ts";
-import type { Backend, BrokerConfig, Message } from "../core/types.ts";
-
-type Listener = (queue: string) => void;
-const listeners = new Map<string, Set<Listener>>();
+import type { Backend, BrokerConfig } from "../core/types.ts";
 
 /**
- * A watcher of this process waiting on a queue with nothing left for it. A
- * single-message write to that queue through any connection of this process
- * hands the message over directly, decided inside the write's transaction when
- * nothing older is pending for the watcher (like a Redis BLPOP client served
- * by the push itself): a consuming watcher gets it inserted already claimed,
- * saving its claim transaction and fsync; a peeking watcher gets a copy,
- * saving the re-read of the pages the write changed.
- */
-export interface IdleConsumer {
-  /** Only messages with a greater id are handed over (the watch's `after`, or the last id a peek saw). */
-  readonly after: bigint | undefined;
-  /** True for a consuming watcher: the message is inserted claimed for it. */
-  readonly claims: boolean;
-  /** Receive the message after the commit. Called at most once: the offer ends with it. */
-  accept(message: Message): void;
-}
-
-const idleConsumers = new Map<string, IdleConsumer[]>();
-const NONE: IdleConsumer[] = [];
-const idleKey = (store: string, queue: string) => `${store}\0${queue}`;
-
-/** Offer `consumer` for hand-overs on `queue` of `store` until the returned function is called or it accepts one. */
-export function offerIdleConsumer(store: string, queue: string, consumer: IdleConsumer): () => void {
-  const key = idleKey(store, queue);
-  let list = idleConsumers.get(key);
-  if (!list) idleConsumers.set(key, (list = []));
-  list.push(consumer);
-  return () => withdraw(key, consumer);
-}
-
-/** The consumers waiting on `queue` of `store` that may take a message with id `ts`, oldest offer first. */
-export function idleConsumersFor(store: string, queue: string, ts: bigint): IdleConsumer[] {
-  if (idleConsumers.size === 0) return NONE;
-  const list = idleConsumers.get(idleKey(store, queue));
-  if (!list) return NONE;
-  const out: IdleConsumer[] = [];
-  for (const c of list) if (c.after === undefined || ts > c.after) out.push(c);
-  return out;
-}
-
-/** Hand a committed message to `consumer` (claimed for it when it claims), which stops being offered. */
-export function handOver(store: string, queue: string, consumer: IdleConsumer, message: Message): void {
-  withdraw(idleKey(store, queue), consumer);
-  consumer.accept(message);
-}
-
-function withdraw(key: string, consumer: IdleConsumer): void {
-  const list = idleConsumers.get(key);
-  if (!list) return;
-  const i = list.indexOf(consumer);
-  if (i !== -1) list.splice(i, 1);
-  if (list.length === 0) idleConsumers.delete(key);
-}
-
-/** Tell this process's watchers of `store` that `queue` changed (`*` = any queue). */
-export function notifyActivity(store: string, queue: string): void {
-  const set = listeners.get(store);
-  if (set) for (const fn of set) fn(queue);
-}
-
-/** Listen for activity on `store`; returns the function that stops listening. */
-export function onActivity(store: string, fn: Listener): () => void {
-  let set = listeners.get(store);
-  if (!set) listeners.set(store, (set = new Set()));
-  set.add(fn);
-  return () => {
-    set.delete(fn);
-    if (set.size === 0) listeners.delete(store);
-  };
-}
-
-/**
- * Resolve true when activity on one of `queues` of `store` is notified, or
- * false after `timeoutMs` or when `signal` aborts.
- */
-export function waitForLocalActivity(
-  store: string,
-  queues: string[],
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const wanted = new Set(queues);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (value: boolean) => {
-      off();
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(false);
-    const off = onActivity(store, (queue) => {
-      if (queue === "*" || wanted.has(queue)) finish(true);
-    });
-    timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/**
- * When to look again: immediately after activity; on SQLite on an in-process
- * notification, a `-wal` change or a `data_version` change, else a burst of
- * `initialChecks` quick checks and a backoff to `maxInterval` (with jitter);
- * on backends with native wake-ups, their notification or a slow fallback poll.
+ * When to look again: immediately after activity; on an activity hint or a
+ * `dataVersion` change, else a burst of `initialChecks` quick checks and a
+ * backoff to `maxInterval` (with jitter); on backends with native wake-ups,
+ * their notification or a slow fallback poll.
  */
 export class ActivityMonitor {
   readonly #backend: Backend;
@@ -135,15 +28,10 @@ export class ActivityMonitor {
   constructor(backend: Backend, queues: string[], config: BrokerConfig) {
     this.#backend = backend;
     this.#config = config;
-    this.#native = backend.name !== "sqlite" && backend.waitForActivity !== undefined;
+    this.#native = backend.waitForActivity !== undefined;
     const wanted = new Set(queues);
-    if (backend.name === "sqlite") {
-      const path = backend.displayTarget;
-      this.#closers.push(onActivity(path, (q) => (q === "*" || wanted.has(q)) && this.poke()));
-      this.#closers.push(watchWal(path, () => this.poke()));
-    } else if (this.#native) {
-      void this.#nativeLoop(queues);
-    }
+    if (this.#native) void this.#nativeLoop(queues);
+    else if (backend.onActivity) this.#closers.push(backend.onActivity((q) => (q === "*" || wanted.has(q)) && this.poke()));
   }
 
   /** Something was just processed: look again without waiting. */
@@ -278,19 +166,4 @@ let sleepCell: Int32Array | null | undefined;
 function getSleepCell(): Int32Array | null {
   if (sleepCell === undefined) sleepCell = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : null;
   return sleepCell;
-}
-
-/** inotify on the database's folder, filtered to its -wal file: another process committed. */
-function watchWal(dbPath: string, onChange: () => void): () => void {
-  const wal = `${basename(dbPath)}-wal`;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = fs().watch(dirname(dbPath), { persistent: false }, (_event, file) => {
-      if (file === wal) onChange();
-    });
-    watcher.on("error", () => {});
-  } catch {
-    return () => {};
-  }
-  return () => watcher?.close();
 }

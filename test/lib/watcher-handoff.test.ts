@@ -1,4 +1,4 @@
-// Direct hand-over (lib/watch/activity.ts IdleConsumer): a write in this process to a
+// Direct hand-over (the offerIdle capability, lib/backends/sqlite/local.ts): a write in this process to a
 // queue that a watcher of this process is idly waiting on gives the message to
 // that watcher inside the write's transaction. Consume: inserted claimed (one
 // transaction instead of two); peek: a copy. Never out of order, never twice,
@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Queue, QueueWatcher, type Message } from "../../index.ts";
-import { idleConsumersFor } from "../../lib/watch/activity.ts";
+import { idleConsumersFor } from "../../lib/backends/sqlite/local.ts";
 import { tempDir } from "../helpers.ts";
 
 const ANY_ID = (1n << 62n) - 1n;

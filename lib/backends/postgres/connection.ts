@@ -7,7 +7,7 @@
 // Type-only: the value comes from the Bun global, so the compiled CLI does not load the SQL client at start-up.
 import type { SQL } from "bun";
 import { BackendError, isBrokerError } from "../../core/errors.ts";
-import { redactTarget } from "../../target/project.ts";
+import { redactTarget } from "../redact.ts";
 
 /** SQLSTATEs and driver codes worth retrying: lock conflicts and dropped connections. */
 const RETRYABLE_STATES = new Set(["40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"]);

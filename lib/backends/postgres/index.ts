@@ -8,7 +8,7 @@
  * @module
  */
 import type { SQL } from "bun";
-import { DEFAULT_PG_SCHEMA } from "../../target/backend-target.ts";
+import { DEFAULT_PG_SCHEMA } from "./target.ts";
 import { ArgumentError } from "../../core/errors.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {

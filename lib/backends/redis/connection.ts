@@ -8,7 +8,7 @@
 // Type-only: the value comes from the Bun global, so the compiled CLI does not load the client at start-up.
 import type { RedisClient, RedisOptions } from "bun";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
-import { redactTarget } from "../../target/project.ts";
+import { redactTarget } from "../redact.ts";
 import { script, type ScriptName } from "./scripts.ts";
 
 /** Client settings: fail within a few seconds when the server is unreachable. */

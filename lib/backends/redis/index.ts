@@ -38,11 +38,12 @@ export interface RedisBackendOptions {
 }
 
 /** The Redis implementation of {@link Backend}, with its namespace. */
-export interface RedisBackend extends Backend {
-  readonly namespace: string;
-  /** The key prefix `simplebroker:<namespace>:`. */
-  readonly prefix: string;
-}
+export type RedisBackend = Backend &
+  Required<Pick<Backend, "reserve" | "vacuum" | "cleanup" | "waitForActivity">> & {
+    readonly namespace: string;
+    /** The key prefix `simplebroker:<namespace>:`. */
+    readonly prefix: string;
+  };
 
 /** Create a Redis backend; it connects on first use. */
 export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {

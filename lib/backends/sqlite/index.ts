@@ -5,17 +5,18 @@
  * @module
  */
 import type { Database } from "bun:sqlite";
-import { waitForLocalActivity } from "../../watch/activity.ts";
 import type { Backend, BrokerConfig } from "../../core/types.ts";
 import { asBackendError } from "./schema.ts";
+import { offerIdleConsumer, onStoreActivity } from "./local.ts";
 import { SqliteStore } from "./store.ts";
 
 export { SqliteStore } from "./store.ts";
 
 /** The SQLite implementation of {@link Backend}, with its synchronous store. */
-export interface SqliteBackend extends Backend {
-  readonly store: SqliteStore;
-}
+export type SqliteBackend = Backend &
+  Required<Pick<Backend, "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">> & {
+    readonly store: SqliteStore;
+  };
 
 /**
  * Create a SQLite backend for the database file at `path`, opened lazily, or
@@ -27,6 +28,7 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
   const backend: SqliteBackend = {
     name: "sqlite",
     displayTarget: path,
+    localFile: path,
     store,
     init: () => settle(() => void store.db),
     close: () => settle(() => store.close()),
@@ -54,8 +56,9 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     vacuum: (compact) => settle(() => store.vacuum(compact)),
     cleanup: () => settle(() => store.cleanup()),
     dataVersion: () => settle(() => store.dataVersion()),
-    // In-process wake-ups only; watchers add PRAGMA data_version polling for other processes.
-    waitForActivity: (queues, timeoutMs, signal) => waitForLocalActivity(path, queues, timeoutMs, signal),
+    // Hints only (in-process writes, -wal changes): watchers keep polling data_version for other processes.
+    onActivity: (listener) => onStoreActivity(path, listener),
+    offerIdle: (queue, consumer) => offerIdleConsumer(path, queue, consumer),
   };
   return backend;
 }

@@ -6,7 +6,8 @@
  */
 import type { Database, Statement } from "bun:sqlite";
 import { fs } from "../../util/fs-lazy.ts";
-import { handOver, idleConsumersFor, notifyActivity, type IdleConsumer } from "../../watch/activity.ts";
+import { handOver, idleConsumersFor, notifyActivity } from "./local.ts";
+import type { IdleConsumer } from "../../core/types.ts";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { withSuffix } from "../../target/paths.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";

@@ -10,7 +10,7 @@ import { BackendError } from "../../../lib/core/errors.ts";
 import type { Message } from "../../../lib/core/types.ts";
 import { QueueWatcher } from "../../../lib/watch/watcher.ts";
 import { uniqueName } from "../../helpers.ts";
-import { describeBackendContract } from "./contract.ts";
+import { describeBackendContract } from "../../../lib/testing.ts";
 
 const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const config = resolveConfig();

@@ -15,7 +15,7 @@ import { fnmatch } from "../../../lib/core/validate.ts";
 import { watchQueue } from "../../../lib/watch/watcher.ts";
 import type { BrokerTarget } from "../../../lib/core/types.ts";
 import { uniqueName } from "../../helpers.ts";
-import { describeBackendContract } from "./contract.ts";
+import { describeBackendContract } from "../../../lib/testing.ts";
 
 const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const RUN = uniqueName("test_redis");

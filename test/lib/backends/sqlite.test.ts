@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createSqliteBackend } from "../../../lib/backends/sqlite/index.ts";
 import { resolveConfig } from "../../../lib/target/config.ts";
 import { tempDir } from "../../helpers.ts";
-import { describeBackendContract } from "./contract.ts";
+import { describeBackendContract } from "../../../lib/testing.ts";
 import { afterAll } from "bun:test";
 
 const dir = tempDir("sb-contract-");
