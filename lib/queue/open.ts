@@ -4,7 +4,7 @@
  * @module
  */
 import { fs } from "../util/fs-lazy.ts";
-import { resolve } from "../util/posix-path.ts";
+import { resolve } from "../util/path.ts";
 import { createBackend } from "../backends/index.ts";
 import { resolveConfig } from "../target/config.ts";
 import { targetForDirectory } from "../target/project.ts";

@@ -5,7 +5,7 @@
  * (relative, at most one directory level, safe characters).
  * @module
  */
-import { isAbsolute } from "../util/posix-path.ts";
+import { isAbsolute } from "../util/path.ts";
 import { ArgumentError, ConfigError } from "../core/errors.ts";
 import { pathParts, validateSafePath } from "./paths.ts";
 import type { BrokerConfig } from "../core/types.ts";

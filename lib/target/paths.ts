@@ -5,31 +5,44 @@
  * @module
  */
 import { fs } from "../util/fs-lazy.ts";
-import { basename, dirname, isAbsolute, join, resolve } from "../util/posix-path.ts";
+import { basename, dirname, isAbsolute, IS_WINDOWS, join, resolve } from "../util/path.ts";
 import { ArgumentError } from "../core/errors.ts";
 
 /** Characters rejected anywhere in a path (3.6.1's POSIX set: control characters and shell metacharacters). */
 const DANGEROUS_CHARS = "\0\r\n\t\x7f|&;$`\"'<>(){}[]*?~^!#";
 
+/** Characters rejected anywhere in a Windows path (a drive letter's colon excepted). */
+const WINDOWS_DANGEROUS_CHARS = "\0\r\n\t\x7f:*?\"<>|";
+/** Names Windows reserves for devices, in any case and with any extension. */
+const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$/i;
+
 /** Longest accepted path, in characters (POSIX). */
 const MAX_PATH_CHARS = 1024;
+/** Longest accepted path, in characters (Windows). */
+const MAX_WINDOWS_PATH_CHARS = 260;
 /** Longest accepted path component, in characters. */
 const MAX_COMPONENT_CHARS = 255;
 
 /**
- * Reject paths that could confuse a shell or escape a directory (docs/compatibility.md#safe-paths,
- * POSIX rules). Throws {@link ArgumentError} with the exact 3.6.1 texts, where
- * `context` names the value, e.g. `Database filename`.
+ * Reject paths that could confuse a shell or escape a directory (docs/compatibility.md#safe-paths).
+ * Throws {@link ArgumentError} with the exact 3.6.1 texts, where `context`
+ * names the value, e.g. `Database filename`. `windows` (default: the
+ * platform's) selects Windows' character set, reserved device names and
+ * 260-character limit; `..`, `.` and the component rules are the same on
+ * both, with `\` and `/` both separating.
  */
-export function validateSafePath(path: string, context: string): void {
+export function validateSafePath(path: string, context: string, windows: boolean = IS_WINDOWS): void {
   if (typeof path !== "string" || path === "") {
     throw new ArgumentError(`${context} must be a non-empty string`);
   }
   // Char-code loops rather than a regex, Array.from and filter: this runs on every CLI call, and
   // the first use of each of those costs a compile of ~0.1-0.7 ms in a fresh process.
-  for (let i = 0; i < path.length; i++) {
+  const dangerous = windows ? WINDOWS_DANGEROUS_CHARS : DANGEROUS_CHARS;
+  // A drive letter's colon (`C:`) is the one colon Windows allows.
+  const first = windows && /^[A-Za-z]:/.test(path) ? 2 : 0;
+  for (let i = first; i < path.length; i++) {
     const c = path.charCodeAt(i);
-    if (c < 128 && DANGEROUS_CHARS.indexOf(path[i]!) !== -1) {
+    if (c < 128 && dangerous.indexOf(path[i]!) !== -1) {
       throw new ArgumentError(
         `${context} contains dangerous character '${path[i]}': ${path}. ` +
           "Path components must not contain shell metacharacters or control characters.",
@@ -41,6 +54,9 @@ export function validateSafePath(path: string, context: string): void {
   for (const part of pathParts(normalized)) {
     if (part === "..") {
       throw new ArgumentError(`${context} must not contain parent directory references: ${path}`);
+    }
+    if (windows && WINDOWS_RESERVED.test(part)) {
+      throw new ArgumentError(`${context} contains reserved name '${part}': ${path}`);
     }
     if (part.startsWith(" ") || part.endsWith(" ")) {
       throw new ArgumentError(`${context} component cannot start or end with spaces: '${part}' in ${path}`);
@@ -55,9 +71,10 @@ export function validateSafePath(path: string, context: string): void {
     throw new ArgumentError(`${context} must not contain current directory references: ${path}`);
   }
   const count = codePointCount(path);
-  if (count > MAX_PATH_CHARS) {
+  const max = windows ? MAX_WINDOWS_PATH_CHARS : MAX_PATH_CHARS;
+  if (count > max) {
     throw new ArgumentError(
-      `${context} too long (max ${MAX_PATH_CHARS} chars): ${count} chars in ${Array.from(path).slice(0, 50).join("")}...`,
+      `${context} too long (max ${max} chars): ${count} chars in ${Array.from(path).slice(0, 50).join("")}...`,
     );
   }
 }
@@ -84,13 +101,14 @@ function codePointCount(text: string): number {
  * character) or append `suffix` when there is none.
  * `withSuffix("/x/.broker.db", ".setup.lock")` → `/x/.broker.setup.lock`.
  */
-export function withSuffix(path: string, suffix: string): string {
-  if (suffix !== "" && (!suffix.startsWith(".") || suffix === "." || suffix.includes("/"))) {
+export function withSuffix(path: string, suffix: string, windows: boolean = IS_WINDOWS): string {
+  if (suffix !== "" && (!suffix.startsWith(".") || suffix === "." || suffix.includes("/") || (windows && suffix.includes("\\")))) {
     throw new ArgumentError(`Invalid suffix '${suffix}'`);
   }
+  const isSep = (text: string) => text.endsWith("/") || (windows && text.endsWith("\\"));
   let trimmed = path;
-  while (trimmed.length > 1 && trimmed.endsWith("/")) trimmed = trimmed.slice(0, -1);
-  const slash = trimmed.lastIndexOf("/");
+  while (trimmed.length > 1 && isSep(trimmed)) trimmed = trimmed.slice(0, -1);
+  const slash = windows ? Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\")) : trimmed.lastIndexOf("/");
   const head = trimmed.slice(0, slash + 1);
   const name = trimmed.slice(slash + 1);
   if (name === "" || name === ".") throw new ArgumentError(`${path} has an empty name`);

@@ -6,7 +6,7 @@
  * @module
  */
 import { fs } from "../util/fs-lazy.ts";
-import { dirname } from "../util/posix-path.ts";
+import { dirname } from "../util/path.ts";
 import { ConfigError } from "../core/errors.ts";
 
 const WORLD_WRITABLE = 0o002;

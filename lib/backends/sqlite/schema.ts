@@ -13,7 +13,7 @@
  */
 import { Database } from "bun:sqlite";
 import { fs } from "../../util/fs-lazy.ts";
-import { dirname } from "../../util/posix-path.ts";
+import { dirname } from "../../util/path.ts";
 import { BackendError } from "../../core/errors.ts";
 import type { BrokerConfig } from "../../core/types.ts";
 import { identifyFile } from "./_identify.ts";
