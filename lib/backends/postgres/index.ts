@@ -8,7 +8,6 @@
  * @module
  */
 import type { SQL } from "bun";
-import { DEFAULT_PG_SCHEMA } from "./target.ts";
 import { ArgumentError } from "../../core/errors.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
@@ -16,7 +15,7 @@ import type {
 } from "../../core/types.ts";
 import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
 import { parseTarget, wrapError } from "./connection.ts";
-import { channelFor } from "./keys.ts";
+import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
 import { addAlias, removeAlias, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
 import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";

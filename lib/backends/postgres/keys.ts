@@ -4,6 +4,9 @@
  * parts joined by `\x1f`, read as a signed big-endian integer).
  * @module
  */
+/** Postgres schema used when neither the env nor `.broker.toml` names one. */
+export const DEFAULT_PG_SCHEMA = "simplebroker_pg_v1";
+
 /** `simplebroker_` + the first 24 hex digits of md5(schema). */
 export function channelFor(schema: string): string {
   return `simplebroker_${new Bun.CryptoHasher("md5").update(schema, "utf8").digest("hex").slice(0, 24)}`;

@@ -6,9 +6,9 @@
  */
 import { ConfigError } from "../../core/errors.ts";
 import type { BackendDefinition, BrokerConfig } from "../../core/types.ts";
+import { DEFAULT_PG_SCHEMA } from "./keys.ts";
 
-/** Postgres schema used when neither the env nor `.broker.toml` names one. */
-export const DEFAULT_PG_SCHEMA = "simplebroker_pg_v1";
+export { DEFAULT_PG_SCHEMA } from "./keys.ts";
 
 /** The built-in `postgres` backend (also accepted as `postgresql`). */
 export const postgresDefinition: BackendDefinition = {
