@@ -1,6 +1,6 @@
 /**
  * Input rules shared by every backend and the CLI: queue names (docs/compatibility.md#input-limits),
- * message sizes, and the fnmatch patterns of `list --pattern` / `broadcast`.
+ * queue-name prefixes and message sizes. Globs live in lib/util/glob.ts.
  * @module
  */
 import { ArgumentError, MessageError, QueueNameError } from "./errors.ts";
@@ -47,67 +47,4 @@ export function validateMessageSize(body: string, maxBytes: number): void {
       `Message size (${size} bytes) exceeds maximum allowed size (${maxBytes} bytes). Adjust BROKER_MAX_MESSAGE_SIZE if needed.`,
     );
   }
-}
-
-/** The literal text of an fnmatch pattern before its first wildcard. */
-export function patternPrefix(pattern: string): string {
-  const i = pattern.search(/[*?[]/);
-  return i === -1 ? pattern : pattern.slice(0, i);
-}
-
-const patternCache = new Map<string, RegExp>();
-
-/** Case-sensitive fnmatch (`*`, `?`, `[seq]`, `[!seq]`), as Python's `fnmatch.fnmatchcase`. */
-export function fnmatch(name: string, pattern: string): boolean {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${translatePattern(pattern)}$`, "s");
-    patternCache.set(pattern, re);
-  }
-  return re.test(name);
-}
-
-/** One piece of an fnmatch pattern: `*`, `?`, a `[set]` / `[!set]`, or a literal character. */
-export type FnmatchToken =
-  | { kind: "any" }
-  | { kind: "one" }
-  | { kind: "set"; negate: boolean; body: string }
-  | { kind: "char"; char: string };
-
-/** Split an fnmatch pattern as Python's `fnmatch.translate` does (an unclosed `[` is a literal). */
-export function* fnmatchTokens(pattern: string): Generator<FnmatchToken> {
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*") yield { kind: "any" };
-    else if (c === "?") yield { kind: "one" };
-    else if (c === "[") {
-      let j = i + 1;
-      if (pattern[j] === "!") j++;
-      if (pattern[j] === "]") j++;
-      while (j < pattern.length && pattern[j] !== "]") j++;
-      if (j >= pattern.length) {
-        yield { kind: "char", char: "[" };
-        continue;
-      }
-      const raw = pattern.slice(i + 1, j);
-      const negate = raw.startsWith("!");
-      yield { kind: "set", negate, body: negate ? raw.slice(1) : raw };
-      i = j;
-    } else yield { kind: "char", char: c };
-  }
-}
-
-// --- internal ---
-
-function translatePattern(pattern: string): string {
-  let out = "";
-  for (const t of fnmatchTokens(pattern)) {
-    if (t.kind === "any") out += ".*";
-    else if (t.kind === "one") out += ".";
-    else if (t.kind === "set") {
-      const body = t.body.replace(/\\/g, "\\\\");
-      out += `[${t.negate ? "^" : body.startsWith("^") ? "\\" : ""}${body}]`;
-    } else out += t.char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  }
-  return out;
 }

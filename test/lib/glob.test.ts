@@ -72,7 +72,7 @@ describe("globMatch", () => {
       ["", "*"], ["", "?"], ["abc", "a**c"],
     ];
     const expected = await pythonAnswers(cases);
-    expect(cases.map(([n, p]) => (globMatch(n, p) ? "1" : "0"))).toEqual(expected);
+    expect(cases.map(([n, p]): string => (globMatch(n, p) ? "1" : "0"))).toEqual(expected);
   }, 30_000);
 
   test("patterns that make backtracking matchers explode finish on 512-character names", () => {

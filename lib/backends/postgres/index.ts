@@ -8,18 +8,18 @@
  * @module
  */
 import type { SQL } from "bun";
-import { ArgumentError } from "../../core/errors.ts";
+import { DEFAULT_PG_SCHEMA } from "./target.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
-  Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
+  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
 } from "../../core/types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
+import { broadcastQueues } from "../_broadcast.ts";
 import { parseTarget, wrapError } from "./connection.ts";
-import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
-import { addAlias, removeAlias, vacuumSchema } from "./maintenance.ts";
+import { channelFor } from "./keys.ts";
+import { addAlias, dropOwnSchema, removeAlias, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
 import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
-import { dropSchema, quoteIdent, validateSchemaName } from "./schema.ts";
+import { quoteIdent, validateSchemaName } from "./schema.ts";
 import { PgSession } from "./session.ts";
 
 /** Options of the PostgreSQL backend. */
@@ -146,14 +146,19 @@ export class PostgresBackend implements Backend {
     return res.count;
   }
 
-  /** One message per queue with rows, atomically: `meta` locked, then the table in SHARE ROW EXCLUSIVE mode. */
-  async broadcast(body: string, pattern?: string): Promise<number> {
+  /**
+   * One message per chosen queue with rows (see `BroadcastTargets`), atomically:
+   * `meta` locked, then the table in SHARE ROW EXCLUSIVE mode. Names were chosen
+   * before: under the locks there are only set lookups.
+   */
+  async broadcast(body: string, targets?: BroadcastTargets): Promise<number> {
     return this.#run((db) =>
       db.begin(async (tx) => {
         const [meta] = await tx.unsafe(lockMetaSql(this.#s));
         await tx.unsafe(`LOCK TABLE ${this.#s}.messages IN SHARE ROW EXCLUSIVE MODE`);
         const rows = await tx.unsafe(`SELECT queue FROM ${this.#s}.messages GROUP BY queue ORDER BY queue COLLATE "C"`);
-        const names = (rows as { queue: string }[]).map((r) => r.queue).filter((q) => !pattern || fnmatch(q, pattern));
+        const names = broadcastQueues((rows as { queue: string }[]).map((r) => r.queue), targets);
+        if (names === null) return -1;
         if (names.length === 0) return 0;
         const st = insertSql(this.#s, names, names.map(() => body), this.#allocate(meta.last_ts, names.length), this.channel);
         await tx.unsafe(st.text, st.params);
@@ -162,15 +167,11 @@ export class PostgresBackend implements Backend {
     );
   }
 
-  async listStats(filter: { prefix?: string; pattern?: string } = {}): Promise<QueueStats[]> {
-    if (filter.prefix !== undefined && filter.pattern !== undefined) {
-      throw new ArgumentError("prefix and pattern cannot be used together");
-    }
-    const prefix = filter.prefix ?? (filter.pattern !== undefined ? patternPrefix(filter.pattern) : "");
-    if (filter.prefix !== undefined || filter.pattern !== undefined) validateQueuePrefix(prefix);
-    const st = statsSql(this.#s, prefix);
+  /** Stats of every queue with rows, sorted by name; a `prefix` narrows the scan. */
+  async listStats(filter: { prefix?: string } = {}): Promise<QueueStats[]> {
+    const st = statsSql(this.#s, filter.prefix ?? "");
     const rows: StatRow[] = await this.#run((db) => db.unsafe(st.text, st.params));
-    return rows.filter((r) => filter.pattern === undefined || fnmatch(r.queue, filter.pattern)).map(toStats);
+    return rows.map(toStats);
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
@@ -242,11 +243,11 @@ export class PostgresBackend implements Backend {
     return this.#session.run((db) => vacuumSchema(db, this.schema, this.#config.vacuumBatchSize, compact));
   }
 
-  /** Drop the schema if it is recognisably ours; false when nothing of ours existed. */
+  /** Drop our objects and the schema, refusing when it holds (or something depends on) anything else; false when nothing of ours existed. */
   async cleanup(): Promise<boolean> {
     this.#session.forget();
     try {
-      return await this.#session.run((db) => dropSchema(db, this.schema), false);
+      return await this.#session.run((db) => dropOwnSchema(db, this.schema), false);
     } finally {
       this.#session.forget();
     }

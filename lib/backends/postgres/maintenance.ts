@@ -1,14 +1,15 @@
 /**
  * The PostgreSQL backend's less frequent operations: vacuum under a session
- * advisory lock, and alias mutations under a transaction advisory lock.
+ * advisory lock, alias mutations under a transaction advisory lock, and
+ * cleanup, which drops only what SimpleBroker created.
  * @module
  */
 import type { SQL } from "bun";
-import { ArgumentError } from "../../core/errors.ts";
+import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
 import type { VacuumResult } from "../../core/types.ts";
 import { advisoryKey } from "./keys.ts";
-import { quoteIdent } from "./schema.ts";
+import { classifySchema, OWN_RELATIONS, quoteIdent } from "./schema.ts";
 
 /**
  * Delete claimed rows in batches of `batch` (one autocommit statement each)
@@ -46,6 +47,64 @@ export async function vacuumSchema(db: SQL, schema: string, batch: number, compa
   } finally {
     await conn.release();
   }
+}
+
+/** Constraints SimpleBroker creates (NOT NULL constraints, which newer servers list too, are always ours). */
+const OWN_CONSTRAINTS = ["messages_pkey", "meta_pkey", "aliases_pkey", "meta_singleton_check"];
+
+/**
+ * Everything that would go with our tables or our schema but is not ours:
+ * objects placed in the schema, and objects anywhere (a view, a foreign key,
+ * a trigger, an index, …) that depend on one of our relations.
+ */
+const FOREIGN_OBJECTS_SQL = `
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
+own AS (SELECT c.oid FROM pg_class c JOIN ns ON c.relnamespace = ns.oid WHERE c.relname = ANY($2::text[])),
+deps AS (
+  SELECT d.classid, d.objid, d.deptype FROM pg_depend d JOIN ns ON d.refobjid = ns.oid
+   WHERE d.refclassid = 'pg_namespace'::regclass
+  UNION
+  SELECT d.classid, d.objid, d.deptype FROM pg_depend d
+   WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM own)
+)
+SELECT DISTINCT CASE WHEN classid = 'pg_rewrite'::regclass
+         THEN pg_describe_object('pg_class'::regclass, (SELECT ev_class FROM pg_rewrite r WHERE r.oid = objid), 0)
+         ELSE pg_describe_object(classid, objid, 0) END AS what
+  FROM deps
+ WHERE deptype <> 'i'
+   AND NOT (classid = 'pg_class'::regclass AND objid IN (SELECT oid FROM own))
+   AND NOT (classid = 'pg_attrdef'::regclass AND objid IN (SELECT a.oid FROM pg_attrdef a WHERE a.adrelid IN (SELECT oid FROM own)))
+   AND NOT (classid = 'pg_constraint'::regclass AND objid IN (
+     SELECT c.oid FROM pg_constraint c WHERE c.conrelid IN (SELECT oid FROM own) AND (c.contype = 'n' OR c.conname = ANY($3::text[]))))
+ ORDER BY 1`;
+
+/**
+ * `--cleanup`: drop our tables and then the schema, only when the schema is
+ * ours (magic) and nothing else lives in it or depends on our tables; else
+ * one line naming what else is there. False when there was nothing of ours.
+ * The drops use RESTRICT, so a dependency missed here fails instead of cascading.
+ */
+export async function dropOwnSchema(sql: SQL, schema: string): Promise<boolean> {
+  const s = quoteIdent(schema);
+  return sql.begin(async (tx) => {
+    await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [advisoryKey("init", schema)]);
+    const state = await classifySchema(tx, schema);
+    if (state === "absent" || state === "empty") return false;
+    if (state !== "owned") {
+      throw new BackendError(`PostgreSQL schema '${schema}' is not a SimpleBroker schema; refusing to drop it`);
+    }
+    const rows: { what: string }[] = await tx.unsafe(FOREIGN_OBJECTS_SQL, [schema, [...OWN_RELATIONS], OWN_CONSTRAINTS]);
+    if (rows.length > 0) {
+      const shown = rows.slice(0, 5).map((r) => r.what);
+      const more = rows.length > 5 ? ` and ${rows.length - 5} more` : "";
+      throw new BackendError(
+        `PostgreSQL schema '${schema}' also holds or feeds objects SimpleBroker did not create (${shown.join(", ")}${more}); refusing to drop it`,
+      );
+    }
+    await tx.unsafe(`DROP TABLE IF EXISTS ${s}.messages, ${s}.meta, ${s}.aliases RESTRICT`);
+    await tx.unsafe(`DROP SCHEMA ${s} RESTRICT`);
+    return true;
+  });
 }
 
 /**

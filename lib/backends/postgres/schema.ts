@@ -1,7 +1,8 @@
 /**
  * The dedicated schema of the PostgreSQL backend (docs/on-disk-format.md#postgres, schema version
  * 5): name rules, the DDL, recognition (absent / empty / owned / partial /
- * foreign), idempotent creation under an advisory lock, and cleanup.
+ * foreign) and idempotent creation under an advisory lock. Cleanup is in
+ * maintenance.ts.
  * @module
  */
 import type { SQL } from "bun";
@@ -40,7 +41,7 @@ export function quoteIdent(name: string): string {
 }
 
 /** Relations SimpleBroker creates (tables, their sequence and indexes). */
-const OWN_RELATIONS = new Set([
+export const OWN_RELATIONS = new Set([
   "messages", "messages_pkey", "messages_order_id_seq", "meta", "meta_pkey", "aliases", "aliases_pkey",
   "idx_messages_queue_order", "idx_messages_unclaimed", "idx_messages_queue_ts_order_unclaimed",
   "idx_messages_ts_unique", "idx_aliases_target",
@@ -138,22 +139,5 @@ export async function setUpSchema(sql: SQL, schema: string): Promise<void> {
     if (meta.schema_version < PG_SCHEMA_VERSION) {
       await tx.unsafe(`UPDATE ${s}.meta SET schema_version = $1 WHERE singleton`, [PG_SCHEMA_VERSION]);
     }
-  });
-}
-
-/**
- * Drop the schema when it is recognisably ours; false when there was nothing
- * of ours. Throws for a schema holding someone else's objects.
- */
-export async function dropSchema(sql: SQL, schema: string): Promise<boolean> {
-  return sql.begin(async (tx) => {
-    await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [advisoryKey("init", schema)]);
-    const state = await classifySchema(tx, schema);
-    if (state === "absent" || state === "empty") return false;
-    if (state !== "owned") {
-      throw new BackendError(`PostgreSQL schema '${schema}' is not a SimpleBroker schema; refusing to drop it`);
-    }
-    await tx.unsafe(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
-    return true;
   });
 }

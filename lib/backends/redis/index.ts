@@ -7,16 +7,15 @@
  * sampling) over the namespace's keys, found with SCAN.
  * @module
  */
-import { ArgumentError, BackendError } from "../../core/errors.ts";
+import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
-import type { Backend, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
+import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
 import { RedisConnection } from "./connection.ts";
 import {
   afterArg,
   beforeArg,
   escapeGlob,
-  fnmatchToLua,
+  isOwnKey,
   idMember,
   isPossibleId,
   keyPrefix,
@@ -134,20 +133,19 @@ class RedisStore implements RedisBackend {
     return Number(await this.#run("delete", [queue ?? "", queue === undefined ? "1" : "0"]));
   }
 
-  async broadcast(body: string, pattern?: string): Promise<number> {
-    return Number(await this.#run("broadcast", [body, String(wallClockNs()), pattern ? fnmatchToLua(pattern) : ""]));
+  /** One message per chosen queue with rows (see `BroadcastTargets`), in one script; the names come from the client. */
+  async broadcast(body: string, targets?: BroadcastTargets): Promise<number> {
+    const head = [body, String(wallClockNs())];
+    const args = !targets
+      ? [...head, ""]
+      : [...head, targets.listed ? "ql" : "q", String(targets.queues.length), ...targets.queues, ...(targets.listed ?? [])];
+    return Number(await this.#run("broadcast", args));
   }
 
-  async listStats(filter: { prefix?: string; pattern?: string } = {}): Promise<QueueStats[]> {
-    if (filter.prefix !== undefined && filter.pattern !== undefined) {
-      throw new ArgumentError("prefix and pattern cannot be used together");
-    }
-    const prefix = filter.prefix ?? (filter.pattern !== undefined ? patternPrefix(filter.pattern) : "");
-    if (filter.prefix !== undefined || filter.pattern !== undefined) validateQueuePrefix(prefix);
+  /** Stats of every queue with rows, sorted by name (the whole set: `prefix` is only a hint). */
+  async listStats(_filter: { prefix?: string } = {}): Promise<QueueStats[]> {
     const all = toStats(await this.#run("stats", [""]));
-    return all
-      .filter((s) => s.queue.startsWith(prefix) && (filter.pattern === undefined || fnmatch(s.queue, filter.pattern)))
-      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+    return all.sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
@@ -211,7 +209,11 @@ class RedisStore implements RedisBackend {
     }
   }
 
-  /** Delete every key of the namespace (SCAN + UNLINK); refuses keys that are not ours. */
+  /**
+   * Delete the namespace's keys (SCAN + UNLINK), only when it is ours (magic)
+   * and every key under the prefix is one of our layout; else one line naming
+   * the keys that are not ours, and nothing deleted.
+   */
   async cleanup(): Promise<boolean> {
     this.#subscriber?.close();
     this.#subscriber = undefined;
@@ -221,6 +223,13 @@ class RedisStore implements RedisBackend {
     if (magic !== MAGIC) {
       throw new BackendError(
         `Redis namespace '${this.namespace}' is not a SimpleBroker namespace (${magic === null ? "no metadata" : `magic '${magic}'`}); refusing to delete it`,
+      );
+    }
+    const foreign = keys.filter((k) => !isOwnKey(this.prefix, k)).sort();
+    if (foreign.length > 0) {
+      const more = foreign.length > 5 ? ` and ${foreign.length - 5} more` : "";
+      throw new BackendError(
+        `Redis namespace '${this.namespace}' also holds keys SimpleBroker did not create (${foreign.slice(0, 5).join(", ")}${more}); refusing to delete it`,
       );
     }
     for (let i = 0; i < keys.length; i += 500) await this.#conn.send("UNLINK", keys.slice(i, i + 500));

@@ -1,7 +1,6 @@
 /**
  * Names and encodings of the Redis backend (docs/on-disk-format.md#redis): the namespace key
- * prefix, the 19-digit member form of ids, the Lua translation of fnmatch
- * patterns, and the backend options.
+ * prefix, the 19-digit member form of ids, and the backend options.
  *
  * Layout under `simplebroker:<namespace>:`
  *
@@ -20,7 +19,6 @@
  * @module
  */
 import { ConfigError } from "../../core/errors.ts";
-import { fnmatchTokens } from "../../core/validate.ts";
 
 /** `meta.magic` of every SimpleBroker namespace. */
 export const MAGIC = "simplebroker-v1";
@@ -93,23 +91,10 @@ export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
-/**
- * An fnmatch pattern (`*`, `?`, `[seq]`, `[!seq]`, Python `fnmatchcase`
- * rules) as an anchored Lua pattern, for broadcast's selection inside its
- * script. Queue names are ASCII, so Lua's byte-wise matching agrees.
- */
-export function fnmatchToLua(pattern: string): string {
-  let out = "^";
-  for (const t of fnmatchTokens(pattern)) {
-    if (t.kind === "any") out += ".*";
-    else if (t.kind === "one") out += ".";
-    else if (t.kind === "set") {
-      const body = t.body.replaceAll("%", "%%");
-      out += `[${t.negate ? "^" : body.startsWith("^") ? "%" : ""}${body}]`;
-    } else {
-      const c = t.char;
-      out += /[A-Za-z0-9]/.test(c) ? c : c.charCodeAt(0) < 128 ? `%${c}` : c;
-    }
-  }
-  return out + "$";
+const OWN_KEY =
+  /^(?:meta|queues|aliases|bodies|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches)|batches:[0-9a-f-]{36}:(?:ids|meta))$/;
+
+/** Whether `key` (a key under `prefix`) is one of the keys of the layout above. */
+export function isOwnKey(prefix: string, key: string): boolean {
+  return key.startsWith(prefix) && OWN_KEY.test(key.slice(prefix.length));
 }

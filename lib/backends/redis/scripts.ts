@@ -101,12 +101,25 @@ redis.call('DEL', BODIES, QUEUES)
 redis.call('PUBLISH', P .. 'activity:all', '*')
 return n`,
 
-  /** body, now_ns, lua pattern ('' = all) → queues written */
+  /**
+   * body, now_ns, mode ('' = every queue, 'q' = the n queues given, 'ql' = the same but -1 when a
+   * queue outside the listed names has rows), n, queue…, listed… → queues written (or -1).
+   * Names were chosen by the client: set lookups only, no pattern matching in here.
+   */
   broadcast: `guard(true)
-local names, pat, targets = redis.call('SMEMBERS', QUEUES), ARGV[4], {}
-table.sort(names)
-for _, q in ipairs(names) do
-  if pat == '' or string.find(q, pat) then targets[#targets + 1] = q end
+local names, mode, targets = redis.call('SMEMBERS', QUEUES), ARGV[4], {}
+if mode == '' then
+  table.sort(names)
+  targets = names
+else
+  local n, have = tonumber(ARGV[5]), {}
+  if mode == 'ql' then
+    local listed = {}
+    for i = 6 + n, #ARGV do listed[ARGV[i]] = true end
+    for _, q in ipairs(names) do if not listed[q] then return -1 end end
+  end
+  for _, q in ipairs(names) do have[q] = true end
+  for i = 6, 5 + n do if have[ARGV[i]] then targets[#targets + 1] = ARGV[i] end end
 end
 if #targets == 0 then return 0 end
 local gen = idgen(ARGV[3])

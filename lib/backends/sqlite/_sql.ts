@@ -1,9 +1,8 @@
 /**
  * Helpers of the SQLite store: the WHERE clause of a selection (docs/on-disk-format.md#transactions),
- * row mapping, error wrapping and the vacuum lock file (docs/on-disk-format.md#vacuum).
+ * row mapping and error wrapping. The vacuum lock file is in _vacuum-lock.ts.
  * @module
  */
-import { fs } from "../../util/fs-lazy.ts";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import type { Message, QueueStats, Selection } from "../../core/types.ts";
 import { isBusyError } from "./schema.ts";
@@ -60,25 +59,4 @@ export function wrapDbError(error: unknown, busyTimeout?: number): Error {
   }
   const text = error instanceof Error ? error.message : String(error);
   return new BackendError(`Database error: ${text}`, { cause: error, retryable: isBusyError(error) });
-}
-
-/** O_EXCL lock file holding our pid; a stale one (older than `staleSeconds`) is replaced with a warning. */
-export function acquireLockFile(path: string, staleSeconds: number): boolean {
-  try {
-    const age = (Date.now() - fs().statSync(path).mtimeMs) / 1000;
-    if (age > staleSeconds) {
-      fs().unlinkSync(path);
-      process.emitWarning(`Removed stale vacuum lock file: ${path} (age ${age.toFixed(1)}s exceeded timeout)`);
-    }
-  } catch {
-    // no lock file
-  }
-  try {
-    const fd = fs().openSync(path, "wx", 0o600);
-    fs().writeSync(fd, `${process.pid}\n`);
-    fs().closeSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
 }

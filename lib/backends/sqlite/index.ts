@@ -42,7 +42,7 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
         return { messages: r.messages, commit: () => settle(() => r.commit()), rollback: () => settle(() => r.rollback()) };
       }),
     deleteQueue: (queue) => settle(() => store.deleteQueue(queue)),
-    broadcast: (body, pattern) => settle(() => store.broadcast(body, pattern)),
+    broadcast: (body, targets) => settle(() => store.broadcast(body, targets)),
     listStats: (filter) => settle(() => store.listStats(filter)),
     queueStats: (queue) => settle(() => store.queueStats(queue)),
     hasPending: (queue, after) => settle(() => store.hasPending(queue, after)),
@@ -53,7 +53,7 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     resolveAlias: (alias) => settle(() => store.resolveAlias(alias)),
     addAlias: (alias, target) => settle(() => store.addAlias(alias, target)),
     removeAlias: (alias) => settle(() => store.removeAlias(alias)),
-    vacuum: (compact) => settle(() => store.vacuum(compact)),
+    vacuum: (compact) => store.vacuumAsync(compact).catch((error) => Promise.reject(asBackendError(error))),
     cleanup: () => settle(() => store.cleanup()),
     dataVersion: () => settle(() => store.dataVersion()),
     // Hints only (in-process writes, -wal changes): watchers keep polling data_version for other processes.

@@ -11,10 +11,12 @@ import type { IdleConsumer } from "../../core/types.ts";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { withSuffix } from "../../target/paths.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
-import type { BrokerConfig, BrokerStatus, Message, QueueStats, Selection, VacuumResult } from "../../core/types.ts";
-import { fnmatch, patternPrefix, validateQueuePrefix } from "../../core/validate.ts";
-import { acquireLockFile, prefixEnd, selectionWhere, sortRows, toMessage, toStats, wrapDbError, type Row, type StatRow } from "./_sql.ts";
-import { forgetVerified, isBusyError, openDatabase, withBusyRetry } from "./schema.ts";
+import type { BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Selection, VacuumResult } from "../../core/types.ts";
+import { broadcastQueues } from "../_broadcast.ts";
+import { acquireVacuumLock } from "./_vacuum-lock.ts";
+import { prefixEnd, selectionWhere, sortRows, toMessage, toStats, wrapDbError, type Row, type StatRow } from "./_sql.ts";
+import { forgetVerified, isBusyError, openDatabase, validateDatabaseFile, withBusyRetry } from "./schema.ts";
+import { removeStoreFiles } from "./_files.ts";
 
 /** Rows per multi-row INSERT of a batch write (768 bound values, far below SQLite's limit). */
 const INSERT_ROWS_MAX = 256;
@@ -123,7 +125,11 @@ export class SqliteStore {
 
   peek(queue: string, sel: Selection = {}): Message[] {
     const { where, params } = selectionWhere(queue, sel, true);
-    const rows = this.#stmt(`SELECT id, body, ts FROM messages WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`).all(
+    // Pages of a walk start after the last id seen: in id order the (queue, ts) index range would be
+    // sorted again for every page; in ts order it is read once. Both orders agree, as ids are
+    // allocated inside the write transaction.
+    const order = sel.after !== undefined && sel.exactId === undefined ? "ts" : "id";
+    const rows = this.#stmt(`SELECT id, body, ts FROM messages WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
       ...params,
       sel.limit ?? 1,
       sel.offset ?? 0,
@@ -173,12 +179,13 @@ export class SqliteStore {
     );
   }
 
-  broadcast(body: string, pattern?: string): number {
+  /** One message per chosen queue with rows (see `BroadcastTargets`), ids ascending, in one write transaction. */
+  broadcast(body: string, targets?: BroadcastTargets): number {
     this.#guard("broadcast");
     const queues = this.#writeTx(() => {
-      const names = (this.#stmt("SELECT DISTINCT queue FROM messages ORDER BY queue").all() as { queue: string }[])
-        .map((r) => r.queue)
-        .filter((q) => !pattern || fnmatch(q, pattern));
+      const present = (this.#stmt("SELECT DISTINCT queue FROM messages ORDER BY queue").all() as { queue: string }[]).map((r) => r.queue);
+      const names = broadcastQueues(present, targets);
+      if (names === null) return null;
       let last = this.#lastTs();
       const insert = this.#stmt("INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?)");
       for (const q of names) {
@@ -188,25 +195,21 @@ export class SqliteStore {
       if (names.length) this.#advance(last);
       return names;
     }, true);
+    if (queues === null) return -1;
     for (const q of queues) notifyActivity(this.path, q);
     return queues.length;
   }
 
-  listStats(filter: { prefix?: string; pattern?: string } = {}): QueueStats[] {
-    if (filter.prefix !== undefined && filter.pattern !== undefined) {
-      throw new ArgumentError("prefix and pattern cannot be used together");
-    }
-    const prefix = filter.prefix ?? (filter.pattern !== undefined ? patternPrefix(filter.pattern) : "");
-    if (filter.prefix !== undefined || filter.pattern !== undefined) validateQueuePrefix(prefix);
+  /** Stats of every queue with rows, sorted by name; a `prefix` narrows the scan to a name range. */
+  listStats(filter: { prefix?: string } = {}): QueueStats[] {
+    const prefix = filter.prefix ?? "";
     const head = "SELECT queue, SUM(CASE WHEN claimed = 0 THEN 1 ELSE 0 END) AS pending, COUNT(*) AS total FROM messages";
     const rows = (
       prefix
         ? this.#stmt(`${head} WHERE queue >= ? AND queue < ? GROUP BY queue ORDER BY queue`).all(prefix, prefixEnd(prefix))
         : this.#stmt(`${head} GROUP BY queue ORDER BY queue`).all()
     ) as StatRow[];
-    return rows
-      .filter((r) => r.queue.startsWith(prefix) && (filter.pattern === undefined || fnmatch(r.queue, filter.pattern)))
-      .map(toStats);
+    return rows.map(toStats);
   }
 
   queueStats(queue: string): QueueStats {
@@ -323,9 +326,49 @@ export class SqliteStore {
 
   /** Delete claimed rows in batches under the vacuum lock file (docs/on-disk-format.md#vacuum). */
   vacuum(compact = false): VacuumResult {
+    const steps = this.#vacuumSteps(compact);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return step.value;
+  }
+
+  /** {@link vacuum}, pausing 1 ms between batches (as 3.6.1 does): a stop signal is handled between two batches. */
+  async vacuumAsync(compact = false): Promise<VacuumResult> {
+    const steps = this.#vacuumSteps(compact);
+    let step = steps.next();
+    while (!step.done) {
+      await Bun.sleep(1);
+      step = steps.next();
+    }
+    return step.value;
+  }
+
+  /** `PRAGMA data_version`: changes whenever another connection commits. */
+  dataVersion(): bigint {
+    return (this.#stmt("PRAGMA data_version").get() as { data_version: bigint }).data_version;
+  }
+
+  /**
+   * `--cleanup`: delete the database with its `-wal`, `-shm` and `-journal`
+   * files and our lock files; refuses (read-only check first) a file that is
+   * not a SimpleBroker database. False when there was no database.
+   */
+  cleanup(): boolean {
+    this.close();
+    forgetVerified(this.path);
+    if (!fs().existsSync(this.path)) return false;
+    validateDatabaseFile(this.path, true);
+    removeStoreFiles(this.path);
+    return true;
+  }
+
+  // --- internal ---
+
+  /** The vacuum, one batch per step; the lock is released when it ends, fails or is stopped by a signal. */
+  *#vacuumSteps(compact: boolean): Generator<void, VacuumResult> {
     this.#guard("vacuum");
-    const lock = withSuffix(this.path, ".vacuum.lock");
-    if (!acquireLockFile(lock, this.config.vacuumLockTimeout)) return { vacuumed: 0, ran: false };
+    const lock = acquireVacuumLock(withSuffix(this.path, ".vacuum.lock"), this.config.vacuumLockTimeout);
+    if (!lock) return { vacuumed: 0, ran: false };
     try {
       let vacuumed = 0;
       const batch = Math.max(1, this.config.vacuumBatchSize);
@@ -338,6 +381,8 @@ export class SqliteStore {
         );
         vacuumed += n;
         if (n < batch) break;
+        yield;
+        if (lock.interrupted) return { vacuumed, ran: true };
       }
       if (compact) {
         this.db.run("PRAGMA auto_vacuum = 2");
@@ -352,29 +397,9 @@ export class SqliteStore {
       }
       return { vacuumed, ran: true };
     } finally {
-      try {
-        fs().unlinkSync(lock);
-      } catch {
-        // already gone
-      }
+      lock.release();
     }
   }
-
-  /** `PRAGMA data_version`: changes whenever another connection commits. */
-  dataVersion(): bigint {
-    return (this.#stmt("PRAGMA data_version").get() as { data_version: bigint }).data_version;
-  }
-
-  /** Delete the database file itself (not -wal/-shm), as `--cleanup` does. */
-  cleanup(): boolean {
-    this.close();
-    forgetVerified(this.path);
-    if (!fs().existsSync(this.path)) return false;
-    fs().unlinkSync(this.path);
-    return true;
-  }
-
-  // --- internal ---
 
   #stmt(sql: string): Statement {
     let stmt = this.#statements.get(sql);

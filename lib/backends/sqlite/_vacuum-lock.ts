@@ -1,0 +1,140 @@
+/**
+ * The vacuum lock file `<db>.vacuum.lock`: created with O_EXCL, mode 0600,
+ * first line the owner's pid (what 3.6.1 writes and reads by age only), then
+ * the owner's process start time and host name. A lock whose owner process is
+ * gone (no such pid on this host, or the pid now belongs to a process started
+ * later) is taken over at once; any lock older than `BROKER_VACUUM_LOCK_TIMEOUT`
+ * is removed, as in 3.6.1. While the lock is held, SIGINT, SIGTERM and SIGHUP
+ * release it before the signal has its usual effect.
+ * @module
+ */
+import { hostname } from "node:os";
+import { fs } from "../../util/fs-lazy.ts";
+
+/** A held vacuum lock. */
+export interface VacuumLock {
+  /** True once SIGINT, SIGTERM or SIGHUP arrived (the lock is released then): stop the vacuum. */
+  readonly interrupted: boolean;
+  /** Remove the lock file (if it is still ours) and the signal handlers. Idempotent. */
+  release(): void;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** Take the vacuum lock at `path`, or null when a live process holds it. */
+export function acquireVacuumLock(path: string, staleSeconds: number): VacuumLock | null {
+  removeStaleLock(path, staleSeconds);
+  const owner = `${process.pid}\n${startTime(process.pid) ?? ""}\n${hostname()}\n`;
+  // Handlers first: a signal between creating the file and installing them would kill us holding it.
+  const lock = hold(path, owner);
+  let fd: number;
+  try {
+    fd = fs().openSync(path, "wx", 0o600);
+  } catch {
+    lock.release();
+    return null;
+  }
+  try {
+    fs().writeSync(fd, owner);
+  } finally {
+    fs().closeSync(fd);
+  }
+  return lock;
+}
+
+/** Whether the owner recorded in a lock file's text is known to be gone (only judged on this host). */
+export function ownerGone(text: string): boolean {
+  const [pidText = "", start = "", host = ""] = text.split("\n");
+  const pid = Number(pidText.trim());
+  if (!/^\d+$/.test(pidText.trim()) || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (host && host !== hostname()) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as { code?: string }).code === "ESRCH";
+  }
+  // Alive: the same owner only if it started when the lock says (pids are reused).
+  const now = start ? startTime(pid) : undefined;
+  return now !== undefined && now !== start;
+}
+
+// --- internal ---
+
+function hold(path: string, owner: string): VacuumLock {
+  let held = true;
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    release();
+    // Nobody else handles it: give the signal its default effect (exit) now that the lock is gone.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const onExit = () => release();
+  function release(): void {
+    if (!held) return;
+    held = false;
+    try {
+      if (fs().readFileSync(path, "utf8") === owner) fs().unlinkSync(path);
+    } catch {
+      // already gone (or never created)
+    }
+    // Handlers last, so that no signal can end the process between the two steps.
+    for (const s of SIGNALS) process.off(s, onSignal);
+    process.off("exit", onExit);
+  }
+  for (const s of SIGNALS) process.on(s, onSignal);
+  process.on("exit", onExit);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    release,
+  };
+}
+
+/**
+ * Remove the lock when its owner is gone or it is older than `staleSeconds`.
+ * The file is first renamed aside, so that of two processes judging the same
+ * stale lock only one removes it, and a fresh lock that replaced it in between
+ * is put back.
+ */
+function removeStaleLock(path: string, staleSeconds: number): void {
+  let text: string;
+  let age: number;
+  try {
+    text = fs().readFileSync(path, "utf8");
+    age = (Date.now() - fs().statSync(path).mtimeMs) / 1000;
+  } catch {
+    return;
+  }
+  const gone = ownerGone(text);
+  if (!gone && age <= staleSeconds) return;
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    fs().renameSync(path, aside);
+  } catch {
+    return; // another process got there first
+  }
+  let judged = false;
+  try {
+    judged = fs().readFileSync(aside, "utf8") === text;
+    if (!judged) fs().linkSync(aside, path);
+  } catch {
+    // the fresh lock could not be put back: a third process holds the name now
+  } finally {
+    fs().rmSync(aside, { force: true });
+  }
+  if (!judged) return;
+  const why = gone ? `owner process ${Number(text.split("\n")[0])} is gone` : `age ${age.toFixed(1)}s exceeded timeout`;
+  process.emitWarning(`Removed stale vacuum lock file: ${path} (${why})`);
+}
+
+/** A process's start time (clock ticks after boot, from /proc), or undefined where /proc is not available. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs().readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
