@@ -8,14 +8,13 @@
  * @module
  */
 import type { SQL } from "bun";
-import { DEFAULT_PG_SCHEMA } from "./target.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
   Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
 } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { parseTarget, wrapError } from "./connection.ts";
-import { channelFor } from "./keys.ts";
+import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
 import { addAlias, dropOwnSchema, removeAlias, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
 import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
