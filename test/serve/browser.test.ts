@@ -69,6 +69,21 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     return { page, errors, dialogs, requests, navigations: () => navigations };
   }
 
+  /** The few page globals the checks use (this project's types have no DOM library). */
+  interface PageGlobals {
+    document: {
+      querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+      querySelectorAll(selector: string): { length: number };
+    };
+    sessionStorage: { getItem(key: string): string | null };
+    __pwned?: string;
+  }
+  // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
+  const rows = (page: Page, n: number) =>
+    page.waitForFunction(
+      (n) => (globalThis as unknown as PageGlobals).document.querySelectorAll("#messages tbody tr").length === n,
+      n,
+    );
   const row = (page: Page, queue: string) => page.locator(`#queues tbody tr[data-queue="${queue}"]`);
 
   test(
@@ -85,7 +100,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       expect(await row(page, "live").locator("td").nth(1).textContent()).toBe("1");
       expect((await cli(place, ["write", "live", "second"])).exitCode).toBe(0);
       await page.waitForFunction(
-        () => document.querySelector('#queues tr[data-queue="live"] td:nth-child(2)')?.textContent === "2",
+        () =>
+          (globalThis as unknown as PageGlobals).document.querySelector('#queues tr[data-queue="live"] td:nth-child(2)')
+            ?.textContent === "2",
       );
       expect(navigations()).toBe(1);
 
@@ -98,24 +115,24 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       for (const body of hostile) expect((await cli(place, ["write", "xss", body])).exitCode).toBe(0);
       await row(page, "xss").waitFor();
       await row(page, "xss").getByRole("button", { name: "Browse" }).click();
-      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 3);
+      await rows(page, 3);
       expect(await page.locator("#messages td.body pre").allTextContents()).toEqual(hostile);
       expect(await page.locator("#messages img, #messages script, #messages b, #messages i").count()).toBe(0);
-      expect(await page.evaluate(() => (window as { __pwned?: string }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__pwned)).toBeUndefined();
       expect(requests.filter((u) => u.endsWith("/x"))).toEqual([]);
 
       // Move one message: the destination is asked for, then confirmed.
       const ids = await page.locator("#messages td.id").allTextContents();
       expect(ids.every((id) => /^\d{19}$/.test(id))).toBe(true);
       await page.locator(`#messages tr[data-id="${ids[0]}"]`).getByRole("button", { name: "Move…" }).click();
-      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 2);
+      await rows(page, 2);
       expect((await cli(place, ["peek", "archive"])).stdout).toBe(`${hostile[0]}\n`);
       // Delete: dismissing the confirmation keeps the message; accepting removes it.
       const target = page.locator(`#messages tr[data-id="${ids[1]}"]`).getByRole("button", { name: "Delete…" });
       await target.click();
       expect(await page.locator("#messages tbody tr").count()).toBe(2);
       await target.click();
-      await page.waitForFunction(() => document.querySelectorAll("#messages tbody tr").length === 1);
+      await rows(page, 1);
       expect((await cli(place, ["peek", "--all", "xss"])).stdout).toBe(`${hostile[2]}\n`);
       expect(dialogs).toEqual([
         "prompt: Move message " + ids[0] + " from 'xss' to which queue?",
@@ -126,7 +143,10 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
 
       // The chart samples every 2 s: a depth line is drawn for each queue.
       await page.waitForFunction(
-        () => (document.querySelector('#queues tr[data-queue="live"] polyline')?.getAttribute("points") ?? "") !== "",
+        () =>
+          ((globalThis as unknown as PageGlobals).document
+            .querySelector('#queues tr[data-queue="live"] polyline')
+            ?.getAttribute("points") ?? "") !== "",
       );
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
@@ -143,7 +163,9 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
       const { page, errors, dialogs, requests } = await open(server.url, ["tab-secret"]);
       expect(dialogs).toEqual(["prompt: Access token for this broker (kept in this tab only):"]);
       await row(page, "jobs").waitFor();
-      expect(await page.evaluate(() => sessionStorage.getItem("broker-token"))).toBe("tab-secret");
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem("broker-token"))).toBe(
+        "tab-secret",
+      );
       expect(requests.some((u) => u.includes("tab-secret"))).toBe(false);
       expect(page.url()).not.toContain("tab-secret");
       expect(errors).toEqual([]);
