@@ -9,6 +9,7 @@ import { BackendError } from "../lib/core/errors.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { log, out } from "./output.ts";
+import { startProgress } from "./progress.ts";
 
 export async function cleanup(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
@@ -50,7 +51,13 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
     return EXIT.OK;
   }
   const started = performance.now();
-  const result = await broker.vacuum(compact);
+  const progress = startProgress("vacuum", ctx.globals.quiet);
+  let result: Awaited<ReturnType<typeof broker.vacuum>>;
+  try {
+    result = await broker.vacuum(compact);
+  } finally {
+    progress.done();
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (!result.ran) log.info("Vacuum skipped: another process holds the vacuum lock");
   else {
