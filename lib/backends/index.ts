@@ -19,8 +19,24 @@ export const DEFAULT_BACKEND = "sqlite";
 
 /** Methods every backend has; the rest of {@link Backend} are optional capabilities. */
 export const REQUIRED_METHODS = [
-  "init", "close", "write", "claim", "peek", "move", "deleteQueue", "broadcast", "listStats", "queueStats",
-  "hasPending", "status", "generateTimestamp", "lastTimestamp", "listAliases", "resolveAlias", "addAlias", "removeAlias",
+  "init",
+  "close",
+  "write",
+  "claim",
+  "peek",
+  "move",
+  "deleteQueue",
+  "broadcast",
+  "listStats",
+  "queueStats",
+  "hasPending",
+  "status",
+  "generateTimestamp",
+  "lastTimestamp",
+  "listAliases",
+  "resolveAlias",
+  "addAlias",
+  "removeAlias",
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

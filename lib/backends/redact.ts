@@ -5,19 +5,18 @@
  * @module
  */
 
-/** A target for display: `scheme://user:***@host…` and `password=***`. */
+/**
+ * A target for display: `scheme://user:***@host…`, `?password=***` in a URL
+ * query, `password=***` in a libpq `key=value` string. The userinfo is taken
+ * to end at the last `@`, so a password holding `/`, `?`, `#`, `@`, `:` or
+ * `%` unencoded is hidden whole (at worst, more than the password is hidden).
+ */
 export function redactTarget(target: string): string {
-  let out = target;
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(out);
-  if (scheme) {
-    const rest = out.slice(scheme[0].length);
-    const end = rest.search(/[/?#]/);
-    const authority = end === -1 ? rest : rest.slice(0, end);
-    const at = authority.lastIndexOf("@");
-    const colon = authority.indexOf(":");
-    if (at !== -1 && colon !== -1 && colon < at) {
-      out = scheme[0] + authority.slice(0, colon) + ":***" + authority.slice(at) + rest.slice(authority.length);
-    }
-  }
-  return out.replace(/\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s&]*)/gi, "password=***");
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(target);
+  if (!scheme) return target.replace(/\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)/gi, "password=***");
+  let rest = target.slice(scheme[0].length);
+  const at = rest.lastIndexOf("@");
+  const colon = rest.indexOf(":");
+  if (at !== -1 && colon !== -1 && colon < at) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`;
+  return scheme[0] + rest.replace(/([?&;]password=)[^&#]*/gi, "$1***");
 }

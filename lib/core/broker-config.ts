@@ -71,4 +71,6 @@ export interface BrokerConfig {
   backendSchema: string;
   /** Full DSN; wins over the parts (`BROKER_BACKEND_TARGET`). */
   backendTarget: string;
+  /** Seconds a network backend may take to connect and answer its first command (`BROKER_BACKEND_CONNECT_TIMEOUT`, 5). */
+  backendConnectTimeout: number;
 }

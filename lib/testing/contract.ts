@@ -76,7 +76,10 @@ export function describeBackendContract(opts: ContractOptions): void {
 
     it("claim with a limit takes the oldest in order, once", async () => {
       const b = await fresh();
-      await b.write("q", Array.from({ length: 10 }, (_, i) => `m${i}`));
+      await b.write(
+        "q",
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
       expect((await b.claim("q", { limit: 3 })).map((m) => m.body)).toEqual(["m0", "m1", "m2"]);
       expect((await b.claim("q", { limit: 100 })).map((m) => m.body)).toEqual(["m3", "m4", "m5", "m6", "m7", "m8", "m9"]);
       const s = await b.queueStats("q");
@@ -200,7 +203,10 @@ export function describeBackendContract(opts: ContractOptions): void {
       await b.addAlias("y", "real");
       expect(await b.resolveAlias("x")).toBe("real");
       expect(await b.resolveAlias("nope")).toBeUndefined();
-      expect(await b.listAliases()).toEqual([["x", "real"], ["y", "real"]]);
+      expect(await b.listAliases()).toEqual([
+        ["x", "real"],
+        ["y", "real"],
+      ]);
       await expect(b.addAlias("x", "other")).rejects.toThrow("Alias 'x' already exists");
       await expect(b.addAlias("z", "x")).rejects.toThrow("Cannot target another alias");
       await b.addAlias("real", "final");
@@ -247,7 +253,10 @@ export function describeBackendContract(opts: ContractOptions): void {
     it("concurrent claimers never receive the same message", async () => {
       const b = await fresh();
       const total = 400;
-      await b.write("q", Array.from({ length: total }, (_, i) => String(i)));
+      await b.write(
+        "q",
+        Array.from({ length: total }, (_, i) => String(i)),
+      );
       const peers = opts.connectSame ? await Promise.all([1, 2, 3].map(() => opts.connectSame!(b))) : [b, b, b];
       opened.push(...peers.filter((p) => p !== b));
       const seen: string[] = [];

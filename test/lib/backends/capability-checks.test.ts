@@ -21,7 +21,10 @@ const CHECKS = [
 /** Lines of `source` (comments blanked) that compare a backend name. */
 function nameChecks(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " ")).replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
-  return code.split("\n").filter((line) => CHECKS.some((re) => re.test(line))).map((line) => line.trim());
+  return code
+    .split("\n")
+    .filter((line) => CHECKS.some((re) => re.test(line)))
+    .map((line) => line.trim());
 }
 
 test("the scan finds each form of name check, and ignores comments and assignments", () => {

@@ -26,8 +26,17 @@ describeBackendContract({
 
 /** Run the CLI in `cwd` with `env` added to a clean environment. */
 async function cli(args: string[], cwd: string, env: Record<string, string>) {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd, env: { ...childEnv(), ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([process.execPath, CLI, ...args], {
+    cwd,
+    env: { ...childEnv(), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -66,7 +75,8 @@ describe("BROKER_BACKEND names a backend module", () => {
     const bad = await cli(["write", "q", "x"], dir.path, { BROKER_BACKEND: "./nothing.ts" });
     expect(bad).toEqual({
       stdout: "",
-      stderr: "simplebroker: error: Backend module './nothing.ts' exports no backend: expected 'export const backend = defineBackend({ name, create })' or a default export\n",
+      stderr:
+        "simplebroker: error: Backend module './nothing.ts' exports no backend: expected 'export const backend = defineBackend({ name, create })' or a default export\n",
       code: 1,
     });
   });
