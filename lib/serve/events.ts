@@ -26,6 +26,9 @@ export interface QueueCounts {
 
 type Listener = (changed: QueueCounts[]) => void;
 
+/** Shortest time between two reads of the counts (ms): live enough for people, cheap for the store. */
+const MIN_LOOK_MS = 100;
+
 /** Turns wake-ups into lists of changed queues; runs only while someone listens. */
 export class ChangeFeed {
   readonly #broker: Broker;
@@ -81,7 +84,11 @@ export class ChangeFeed {
     signal.addEventListener("abort", () => monitor?.close(), { once: true });
     while (!signal.aborted) {
       try {
-        if (await this.#worthLooking()) this.#publish(await this.snapshot());
+        if (await this.#worthLooking()) {
+          this.#publish(await this.snapshot());
+          // Counting every queue is a scan: under a stream of commits, look at most every MIN_LOOK_MS.
+          await abortableSleep(MIN_LOOK_MS, signal);
+        }
         // Native wake-ups are per queue: follow the queues that exist now.
         const key = [...this.#snapshot.keys()].join("\0");
         if (!monitor || key !== monitored) {
@@ -131,6 +138,18 @@ export class ChangeFeed {
     this.#snapshot = next;
     if (changed.length > 0) for (const fn of [...this.#listeners]) fn(changed);
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The counts sent for one queue. */

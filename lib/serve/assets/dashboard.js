@@ -106,7 +106,7 @@ function onEvent(event, data) {
     for (const q of data.queues) update(q);
   } else if (event === "queue") {
     update(data);
-    if (data.name === selected) void loadMessages(true);
+    if (data.name === selected) refreshSoon();
   }
 }
 
@@ -231,6 +231,19 @@ let loading = Promise.resolve();
 function loadMessages(fresh) {
   loading = loading.then(() => fetchPage(fresh)).catch(showError);
   return loading;
+}
+
+/** Reload the open page once for any number of changes that arrive while a load is running. */
+let refreshQueued = false;
+function refreshSoon() {
+  if (refreshQueued) return;
+  refreshQueued = true;
+  loading = loading
+    .then(() => {
+      refreshQueued = false;
+      return fetchPage(true);
+    })
+    .catch(showError);
 }
 
 async function fetchPage(fresh) {
