@@ -112,7 +112,7 @@ export async function readJsonObject(req: Request, maxBytes: number): Promise<Re
  * the token's length nor its prefix.
  */
 export function bearerMatches(header: string | null, token: string): boolean {
-  const given = header?.startsWith("Bearer ") ? header.slice(7) : "";
+  const given = header !== null && /^bearer /i.test(header) ? header.slice(7) : ""; // the scheme is case-insensitive
   const a = createHash("sha256").update(given).digest();
   const b = createHash("sha256").update(token).digest();
   return timingSafeEqual(a, b) && header !== null;

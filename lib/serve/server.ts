@@ -37,7 +37,14 @@ export function serveBroker(broker: Broker, options: ServeOptions = {}): BrokerS
   let server: Server<undefined>;
   try {
     // Event streams stay open for long; they send a keep-alive every few seconds, so idle clients still time out.
-    server = Bun.serve({ hostname: host, port: options.port ?? DEFAULT_PORT, fetch: handler, idleTimeout: 30 });
+    server = Bun.serve({
+      hostname: host,
+      port: options.port ?? DEFAULT_PORT,
+      fetch: handler,
+      idleTimeout: 30,
+      // Bun's own limit (128 MiB) answers before the handler, without a JSON body: keep it above ours.
+      maxRequestBodySize: Math.max(128 * 1024 * 1024, broker.config.maxMessageSize + 65536),
+    });
   } catch (error) {
     throw new ArgumentError(`Cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${(error as Error).message}`, {
       cause: error,
