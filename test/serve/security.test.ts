@@ -84,9 +84,9 @@ describe("--token", () => {
       expect(post.status).toBe(401);
       expect((await fetch(`${s.url}api/events`)).status).toBe(401);
       // The scheme is case-insensitive (RFC 9110); the token is not.
-    expect((await fetch(`${s.url}api/queues`, { headers: { authorization: "bearer s3cret" } })).status).toBe(200);
-    expect((await fetch(`${s.url}api/queues`, { headers: { authorization: "Bearer S3CRET" } })).status).toBe(401);
-    const ok = await fetch(`${s.url}api/queues/private-q/messages`, {
+      expect((await fetch(`${s.url}api/queues`, { headers: { authorization: "bearer s3cret" } })).status).toBe(200);
+      expect((await fetch(`${s.url}api/queues`, { headers: { authorization: "Bearer S3CRET" } })).status).toBe(401);
+      const ok = await fetch(`${s.url}api/queues/private-q/messages`, {
         method: "POST",
         body: "x",
         headers: { authorization: "Bearer s3cret" },
