@@ -6,8 +6,12 @@
 import { parseMessageId } from "../lib/time/timestamp.ts";
 import { parseTimestampBound } from "../lib/time/timestamp.ts";
 import type { Message } from "../lib/core/types.ts";
+import type { Broker, DeliveryPlan } from "../lib/queue/broker.ts";
 import type { ParsedValues } from "./argv.ts";
-import { err, formatMessage, out, type RecordFormat } from "./output.ts";
+import type { ExitCode } from "./exit.ts";
+import { ClosedStdoutError, err, formatMessage, out, type RecordFormat } from "./output.ts";
+import { exitAfterSignal, withStopSignals } from "./signals.ts";
+import { NO_PROGRESS, type Progress } from "./progress.ts";
 
 const NEWLINE_WARNING =
   "simplebroker: warning: Message contains newline characters which may break shell pipelines. Consider using --json for safe handling of special characters.\n";
@@ -18,6 +22,8 @@ export class RecordPrinter {
   readonly shared: boolean;
   #warned = false;
   count = 0;
+  /** Told about every printed record (`read --all`, `move --all`); see cli/progress.ts. */
+  progress: Progress = NO_PROGRESS;
 
   constructor(args: ParsedValues, shared: boolean) {
     this.format = { json: args.json === true, timestamps: args.timestamps === true };
@@ -32,6 +38,7 @@ export class RecordPrinter {
     }
     await out(formatMessage(m, this.format));
     this.count++;
+    this.progress.tick();
   }
 }
 
@@ -49,4 +56,54 @@ export function parseFilters(args: ParsedValues): Filters {
   if (typeof args.before === "string") f.before = parseTimestampBound(args.before);
   if (typeof args.message === "string") f.exactId = parseMessageId(args.message);
   return f;
+}
+
+/** How {@link printWalk} ended. */
+export interface WalkEnd {
+  /** Messages taken and handed to the printer (for `move`, also those not printed after stdout closed). */
+  delivered: number;
+  /** The reader of stdout went away. */
+  closed: boolean;
+  /** Set when a stop signal ended the walk: the exit status to return. */
+  exit?: ExitCode;
+}
+
+/**
+ * Print every message of a walk or watch through `printer`. A message taken
+ * but not printed (stdout closed, or a stop signal arrived first) is put back
+ * by the delivery core. With `keepMoving` (`move`), a closed stdout only stops
+ * the printing: the move goes on to the end, as in SimpleBroker 3.6.1.
+ * `signals`: stop on SIGINT/SIGTERM/SIGHUP, ending as `walk` or `watch` commands do.
+ */
+export async function printWalk(
+  broker: Broker,
+  plan: DeliveryPlan,
+  printer: RecordPrinter,
+  options: { signals?: "walk" | "watch"; keepMoving?: boolean } = {},
+): Promise<WalkEnd> {
+  let closed = false;
+  const deliver = async (m: Message) => {
+    if (closed) return;
+    try {
+      await printer.print(m);
+    } catch (error) {
+      if (!(error instanceof ClosedStdoutError) || !options.keepMoving) throw error;
+      closed = true;
+    }
+  };
+  const run = async (signal?: AbortSignal): Promise<WalkEnd> => {
+    try {
+      const { delivered, stopped } = await broker.deliver(plan, deliver, signal);
+      if (stopped !== undefined && options.signals) return { delivered, closed, exit: exitAfterSignal(stopped, options.signals) };
+      return { delivered, closed };
+    } catch (error) {
+      if (!(error instanceof ClosedStdoutError)) throw error;
+      return { delivered: printer.count, closed: true };
+    }
+  };
+  try {
+    return await (options.signals ? withStopSignals(run) : run());
+  } finally {
+    printer.progress.done();
+  }
 }

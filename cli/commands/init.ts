@@ -5,15 +5,15 @@ import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";
 
 export const init = command(
-  { name: "init", description: "Create the broker database (or target) if it does not exist" },
+  { name: "init", description: "Create the broker database (or target) if it does not exist", examples: ["init", "-d /var/lib/queues init"] },
   { force: { type: "boolean", description: "Accepted for compatibility; has no effect" } },
   async (_args, ctx) => {
     const target = ctx.target();
     const files = localFilesOf(target.backendName);
     if (!files) {
       const broker = await ctx.broker();
-      await broker.backend.init();
-      log.info(`Initialized SimpleBroker target: ${broker.backend.displayTarget}`);
+      await broker.init();
+      log.info(`Initialized SimpleBroker target: ${broker.displayTarget}`);
       return EXIT.OK;
     }
     const path = target.target;
@@ -27,7 +27,7 @@ export const init = command(
     }
     const broker = await ctx.broker();
     try {
-      await broker.backend.init();
+      await broker.init();
     } catch (error) {
       log.error(`Error initializing database: ${(error as Error).message}`);
       return EXIT.ERROR;

@@ -2,14 +2,15 @@ import { ArgumentError } from "../../lib/core/errors.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";
-import { ClosedStdoutError } from "../output.ts";
-import { parseFilters, RecordPrinter } from "../print.ts";
+import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
+import { startProgress } from "../progress.ts";
 
-/** `move --all` moves at most this many messages in one transaction (as 3.6.1). */
+/** `move --all` moves at most this many messages (as 3.6.1), this many per transaction. */
 const MOVE_ALL_LIMIT = 1_000_000;
+const MOVE_PAGE = 1000;
 
 export const move = command(
-  { name: "move", description: "Move messages from one queue to another" },
+  { name: "move", description: "Move messages from one queue to another", examples: ["move failed jobs", "move failed jobs --all"] },
   {
     source: { type: "positional", description: "Source queue or @alias" },
     destination: { type: "positional", description: "Destination queue or @alias" },
@@ -23,17 +24,13 @@ export const move = command(
     const f = parseFilters(args);
     const broker = await ctx.broker();
     const [src, dst] = await broker.resolvePair(args.source as string, args.destination as string);
-    const sel =
-      f.exactId !== undefined
-        ? { exactId: f.exactId, requireUnclaimed: false }
-        : { after: f.after, before: f.before, limit: args.all ? MOVE_ALL_LIMIT : 1 };
-    const moved = await broker.backend.move(src, dst, sel);
+    const selection = f.exactId !== undefined ? { exactId: f.exactId, requireUnclaimed: false } : { after: f.after, before: f.before };
+    // --all moves a page per transaction and prints it; a closed stdout stops only the printing.
+    const plan = { queue: src, destination: dst, kind: "move" as const, selection, once: !args.all, pageSize: args.all ? MOVE_PAGE : 1, max: MOVE_ALL_LIMIT };
     const printer = new RecordPrinter(args, true);
-    try {
-      for (const m of moved) await printer.print(m);
-    } catch (error) {
-      if (!(error instanceof ClosedStdoutError)) throw error;
-    }
-    return moved.length > 0 ? EXIT.OK : EXIT.EMPTY;
+    if (args.all) printer.progress = startProgress("move", ctx.globals.quiet);
+    const end = await printWalk(broker, plan, printer, { signals: "walk", keepMoving: true });
+    if (end.exit !== undefined) return end.exit;
+    return end.delivered > 0 ? EXIT.OK : EXIT.EMPTY;
   },
 );

@@ -1,9 +1,8 @@
 import { ArgumentError } from "../../lib/core/errors.ts";
-import type { Message } from "../../lib/core/types.ts";
 import { ARGS, command, type BrokerCommand } from "../command.ts";
 import { EXIT } from "../exit.ts";
-import { ClosedStdoutError } from "../output.ts";
-import { parseFilters, RecordPrinter } from "../print.ts";
+import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
+import { startProgress } from "../progress.ts";
 
 const PEEK_PAGE = 1000;
 
@@ -12,6 +11,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
     {
       name: mode,
       description: mode === "read" ? "Read and remove messages from a queue" : "Show messages without removing them",
+      examples: [`${mode} jobs`, `${mode} jobs --all --json`, `${mode} jobs --after 2024-06-01T00:00:00Z -t`],
     },
     { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS },
     async (args, ctx) => {
@@ -21,44 +21,18 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const f = parseFilters(args);
       const broker = await ctx.broker();
       const queue = await broker.resolveQueue(args.queue as string);
-      const backend = broker.backend;
       const filtered = f.after !== undefined || f.before !== undefined;
       const printer = new RecordPrinter(args, args.all === true || filtered);
-      const sel = { after: f.after, before: f.before };
-      /** Print a claimed message; if nobody can receive it, put it back where it was (docs/compatibility.md#q8-closed-stdout). */
-      const deliver = async (m: Message) => {
-        try {
-          await printer.print(m);
-        } catch (error) {
-          if (mode === "read" && error instanceof ClosedStdoutError) await backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
-          throw error;
-        }
-      };
-      try {
-        if (f.exactId !== undefined) {
-          const rows = mode === "read" ? await backend.claim(queue, { exactId: f.exactId }) : await backend.peek(queue, { exactId: f.exactId });
-          for (const m of rows) await deliver(m);
-        } else if (!args.all) {
-          const rows = mode === "read" ? await backend.claim(queue, sel) : await backend.peek(queue, sel);
-          for (const m of rows) await deliver(m);
-        } else if (mode === "peek") {
-          for (let offset = 0; ; offset += PEEK_PAGE) {
-            const page = await backend.peek(queue, { ...sel, limit: PEEK_PAGE, offset });
-            for (const m of page) await printer.print(m);
-            if (page.length < PEEK_PAGE) break;
-          }
-        } else {
-          // Each message is claimed and committed before it is printed (exactly-once).
-          for (;;) {
-            const [m] = await backend.claim(queue, sel);
-            if (!m) break;
-            await deliver(m);
-          }
-        }
-      } catch (error) {
-        if (!(error instanceof ClosedStdoutError)) throw error;
-        return EXIT.OK; // a reader that went away is not an error (see above)
-      }
+      if (args.all && mode === "read") printer.progress = startProgress("read", ctx.globals.quiet);
+      const kind = mode === "read" ? "claim" : "peek";
+      const selection = f.exactId !== undefined ? { exactId: f.exactId } : { after: f.after, before: f.before };
+      // read --all claims, commits and prints one message at a time (exactly-once); peek --all pages by id.
+      const pageSize = kind === "peek" && args.all ? PEEK_PAGE : 1;
+      const end = await printWalk(broker, { queue, kind, selection, once: !args.all, pageSize }, printer, {
+        signals: kind === "claim" ? "walk" : undefined,
+      });
+      if (end.exit !== undefined) return end.exit;
+      if (end.closed) return EXIT.OK; // a reader that went away is not an error
       return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
     },
   );

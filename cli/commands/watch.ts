@@ -1,13 +1,13 @@
 import { ArgumentError } from "../../lib/core/errors.ts";
-import { watchMessages, type WatchMode } from "../../lib/watch/watcher.ts";
+import type { WatchMode } from "../../lib/watch/watcher.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";
-import { ClosedStdoutError, log } from "../output.ts";
-import { parseFilters, RecordPrinter } from "../print.ts";
+import { log } from "../output.ts";
+import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
 
 export const watch = command(
-  { name: "watch", description: "Watch a queue and print messages as they arrive (SIGINT/SIGTERM stop it)" },
+  { name: "watch", description: "Watch a queue and print messages as they arrive (SIGINT/SIGTERM stop it)", examples: ["watch jobs", "watch jobs --peek --json", "watch inbox --move archive"] },
   {
     queue: { type: "positional", description: "Queue name or @alias" },
     peek: { type: "boolean", description: "Print without consuming" },
@@ -28,27 +28,8 @@ export const watch = command(
     const mode: WatchMode = dest !== undefined ? { kind: "move", destination: dest } : { kind: args.peek ? "peek" : "consume", after };
     log.info(`Watching queue '${queue}' (${dest !== undefined ? `move to ${dest}` : args.peek ? "peek" : "consume"} mode)...`);
     if (dest === queue) throw new ArgumentError("Cannot move messages to the same queue");
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    const printer = new RecordPrinter(args, true);
-    try {
-      for await (const m of watchMessages(broker, queue, mode, stop.signal)) {
-        try {
-          await printer.print(m);
-        } catch (error) {
-          // The reader went away: a consumed message nobody saw goes back (docs/compatibility.md#q8-closed-stdout).
-          if (error instanceof ClosedStdoutError && mode.kind === "consume") {
-            await broker.backend.move(queue, queue, { exactId: m.ts, requireUnclaimed: false });
-          }
-          throw error;
-        }
-      }
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    const end = await printWalk(broker, { queue, watch: mode }, new RecordPrinter(args, true), { signals: "watch" });
+    if (end.exit !== undefined) return end.exit;
     return EXIT.OK;
   },
 );

@@ -104,8 +104,15 @@ export async function deliverEach(
 ): Promise<DeliveryResult> {
   const messages = iterateAsync(loop, source);
   let delivered = 0;
+  let turn = performance.now();
   try {
     for (let r = await messages.next(); !r.done; ) {
+      // A walk on a local store can run on promise jobs alone, never reaching the event loop,
+      // where a stop request (a signal handler) would run: give it a turn every few ms.
+      if (signal && performance.now() - turn > TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
       try {
         if (signal?.aborted) throw new StopRequest();
         await (signal ? withGrace(deliver(r.value), signal, graceMs) : deliver(r.value));
@@ -125,6 +132,9 @@ export async function deliverEach(
 }
 
 // --- internal ---
+
+/** How long {@link deliverEach} may run without letting the event loop turn. */
+const TURN_MS = 5;
 
 class StopRequest extends Error {
   override name = "StopRequest";
