@@ -9,11 +9,11 @@
 import type { RedisClient, RedisOptions } from "bun";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { redactTarget } from "../redact.ts";
-import { connectTimeoutSeconds } from "../connect-timeout.ts";
 import { script, type ScriptName } from "./scripts.ts";
 
-/** Client settings; the connection timeout is set per connection from BROKER_BACKEND_CONNECT_TIMEOUT. */
+/** Client settings: fail within a few seconds when the server is unreachable. */
 const CLIENT_OPTIONS: RedisOptions = {
+  connectionTimeout: 5000,
   autoReconnect: true,
   maxRetries: 6,
   enableOfflineQueue: true,
@@ -39,13 +39,9 @@ export class RedisConnection {
   readonly display: string;
   readonly #url: string;
   readonly #secrets: string[];
-  readonly #connectTimeout: number;
   #client: RedisClient | undefined;
-  #connecting: { client: RedisClient; promise: Promise<void> } | undefined;
 
-  /** `connectTimeout`: seconds the first connection may take, answer included (BROKER_BACKEND_CONNECT_TIMEOUT). */
-  constructor(url: string, password: string, connectTimeout = 5) {
-    this.#connectTimeout = connectTimeoutSeconds(connectTimeout);
+  constructor(url: string, password: string) {
     this.#url = urlWithPassword(url, password);
     this.display = redactTarget(url);
     const secrets = [password];
@@ -62,9 +58,7 @@ export class RedisConnection {
   get client(): RedisClient {
     if (!this.#client) {
       try {
-        // Bun's own timeout a little later than ours, so a silent server gets our message.
-        const connectionTimeout = Math.ceil(this.#connectTimeout * 1000) + 1000;
-        this.#client = new Bun.RedisClient(this.#url, { ...CLIENT_OPTIONS, connectionTimeout });
+        this.#client = new Bun.RedisClient(this.#url, CLIENT_OPTIONS);
       } catch (error) {
         // The client's own text ("Invalid URL format") names neither the target nor the fix.
         throw new BackendError(`Invalid Redis target: ${this.display}`, { cause: error });
@@ -78,7 +72,6 @@ export class RedisConnection {
   async send(command: string, args: string[]): Promise<any> {
     const client = this.client;
     try {
-      if (!client.connected) await this.#connect(client);
       return await client.send(command, args);
     } catch (error) {
       throw this.#wrap(error, client);
@@ -91,7 +84,6 @@ export class RedisConnection {
     const s = script(name);
     const client = this.client;
     try {
-      if (!client.connected) await this.#connect(client);
       try {
         return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
       } catch (error) {
@@ -107,7 +99,6 @@ export class RedisConnection {
   async duplicate(): Promise<RedisClient> {
     const client = this.client;
     try {
-      if (!client.connected) await this.#connect(client);
       const dup = await client.duplicate();
       await dup.connect();
       return dup;
@@ -133,34 +124,6 @@ export class RedisConnection {
   }
 
   // --- internal ---
-
-  /**
-   * Connect `client` within the connect timeout (callers at the same time share
-   * one attempt). A failure drops the client and is one line naming the target.
-   */
-  #connect(client: RedisClient): Promise<void> {
-    if (this.#connecting?.client === client) return this.#connecting.promise;
-    const seconds = this.#connectTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${seconds} s (BROKER_BACKEND_CONNECT_TIMEOUT)`)), seconds * 1000);
-    });
-    const promise = Promise.race([client.connect(), timeout]).then(
-      () => clearTimeout(timer),
-      (error: unknown) => {
-        clearTimeout(timer);
-        if (this.#connecting?.client === client) this.#connecting = undefined;
-        if (this.#client === client) this.close();
-        const e = error as { message?: unknown; code?: unknown };
-        let text = String(e?.message ?? error);
-        if (typeof e?.code === "string" && !text.includes(e.code)) text += ` (${e.code})`;
-        for (const s of this.#secrets) text = text.replaceAll(s, "***");
-        throw new BackendError(`Cannot connect to Redis at ${this.display}: ${text}`, { cause: error, retryable: true });
-      },
-    );
-    this.#connecting = { client, promise };
-    return promise;
-  }
 
   #wrap(error: unknown, client: RedisClient | undefined): Error {
     if (error instanceof ArgumentError || error instanceof BackendError) return error;
