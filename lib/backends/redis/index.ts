@@ -11,18 +11,7 @@ import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
 import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
 import { RedisConnection } from "./connection.ts";
-import {
-  afterArg,
-  beforeArg,
-  escapeGlob,
-  isOwnKey,
-  idMember,
-  isPossibleId,
-  keyPrefix,
-  MAGIC,
-  parseSettings,
-  SCHEMA_VERSION,
-} from "./keys.ts";
+import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
 
 export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
@@ -48,8 +37,6 @@ export type RedisBackend = Backend &
 export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
   return new RedisStore(opts);
 }
-
-const BIG_LIMIT = 2_000_000_000;
 
 class RedisStore implements RedisBackend {
   readonly name = "redis";
@@ -268,20 +255,6 @@ class RedisStore implements RedisBackend {
 }
 
 // --- internal ---
-
-/** Script arguments of a selection, or null when it cannot match anything. */
-function selectionArgs(sel: Selection): { limit: string; after: string; before: string; exact: string } | null {
-  const raw = sel.limit ?? 1;
-  const limit = Number.isFinite(raw) ? Math.min(Math.floor(raw), BIG_LIMIT) : BIG_LIMIT;
-  if (limit < 1) return null;
-  if (sel.exactId !== undefined) {
-    if (!isPossibleId(sel.exactId)) return null;
-    return { limit: "1", after: "", before: "", exact: idMember(sel.exactId) };
-  }
-  const before = beforeArg(sel.before);
-  if (before === null) return null;
-  return { limit: String(limit), after: afterArg(sel.after), before, exact: "" };
-}
 
 function toMessages(flat: string[]): Message[] {
   const out: Message[] = new Array(flat.length / 2);

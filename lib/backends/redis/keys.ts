@@ -19,6 +19,7 @@
  * @module
  */
 import { ConfigError } from "../../core/errors.ts";
+import type { Selection } from "../../core/types.ts";
 
 /** `meta.magic` of every SimpleBroker namespace. */
 export const MAGIC = "simplebroker-v1";
@@ -97,4 +98,21 @@ const OWN_KEY =
 /** Whether `key` (a key under `prefix`) is one of the keys of the layout above. */
 export function isOwnKey(prefix: string, key: string): boolean {
   return key.startsWith(prefix) && OWN_KEY.test(key.slice(prefix.length));
+}
+
+/** Largest limit passed to a script: a larger or unbounded one is capped to it. */
+const BIG_LIMIT = 2_000_000_000;
+
+/** Script arguments of a selection, or null when it cannot match anything. */
+export function selectionArgs(sel: Selection): { limit: string; after: string; before: string; exact: string } | null {
+  const raw = sel.limit ?? 1;
+  const limit = Number.isFinite(raw) ? Math.min(Math.floor(raw), BIG_LIMIT) : BIG_LIMIT;
+  if (limit < 1) return null;
+  if (sel.exactId !== undefined) {
+    if (!isPossibleId(sel.exactId)) return null;
+    return { limit: "1", after: "", before: "", exact: idMember(sel.exactId) };
+  }
+  const before = beforeArg(sel.before);
+  if (before === null) return null;
+  return { limit: String(limit), after: afterArg(sel.after), before, exact: "" };
 }
