@@ -25,7 +25,8 @@ export function sqlitePlace(): Place {
 export function postgresPlace(): Place {
   const dir = tempDir("sb-serve-pg-");
   const schema = uniqueName("serve");
-  const env = { BROKER_BACKEND: "postgres", BROKER_BACKEND_TARGET: POSTGRES_URL!, BROKER_BACKEND_SCHEMA: schema };
+  const url = process.env.BROKER_TEST_POSTGRES_URL!;
+  const env = { BROKER_BACKEND: "postgres", BROKER_BACKEND_TARGET: url, BROKER_BACKEND_SCHEMA: schema };
   return {
     label: "postgres",
     dir: dir.path,
@@ -48,7 +49,7 @@ export function redisPlace(): Place {
   const namespace = uniqueName("serve");
   writeFileSync(
     join(dir.path, ".broker.toml"),
-    `version = 1\nbackend = "redis"\ntarget = "${REDIS_URL}"\n\n[backend_options]\nnamespace = "${namespace}"\n`,
+    `version = 1\nbackend = "redis"\ntarget = "${process.env.BROKER_TEST_REDIS_URL}"\n\n[backend_options]\nnamespace = "${namespace}"\n`,
   );
   const env = { BROKER_PROJECT_SCOPE: "1" };
   return {
