@@ -28,7 +28,7 @@ export async function cleanup(ctx: CliContext): Promise<ExitCode> {
     existed = await broker.cleanup();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === "EACCES" || code === "EPERM") throw new BackendError(`Permission denied: ${target.target}`);
+    if (code === "EACCES" || code === "EPERM") throw new BackendError(`Permission denied: ${broker.displayTarget}`);
     throw error;
   }
   const shown = broker.displayTarget;
