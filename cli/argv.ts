@@ -40,8 +40,13 @@ export class UsageError extends Error {
 export interface GlobalParse {
   globals: GlobalOptions;
   command?: CommandName;
+  /** The command's tokens; after the word `help` (which sets `globals.help`), the topic: `[]`, `["read"]`, `["alias", "add"]`. */
   rest: string[];
 }
+
+/** The `alias` group's sub-commands, in argparse's order. */
+export const ALIAS_COMMANDS = ["add", "remove", "list"] as const;
+export type AliasCommandName = (typeof ALIAS_COMMANDS)[number];
 
 const VALUE_GLOBALS: Record<string, "dir" | "file"> = { "-d": "dir", "--dir": "dir", "-f": "file", "--file": "file" };
 const FLAG_GLOBALS: Record<string, keyof GlobalOptions> = {
@@ -93,16 +98,81 @@ export function parseGlobals(argv: string[]): GlobalParse {
     if ((COMMANDS as readonly string[]).includes(tok) || (EXTENSION_COMMANDS as readonly string[]).includes(tok)) {
       return { globals, command: tok as CommandName, rest: tokens.slice(i + 1) };
     }
+    if (tok === "help") {
+      globals.help = true;
+      return { globals, rest: tokens.slice(i + 1) };
+    }
     if (tok.startsWith("-") && tok !== "-") throw new UsageError(`unrecognized arguments: ${tokens.slice(i).join(" ")}`);
-    throw new UsageError(
-      `argument command: invalid choice: '${tok}' (choose from ${COMMANDS.map((c) => `'${c}'`).join(", ")})`,
-    );
+    throw invalidChoice("command", tok, COMMANDS, [...COMMANDS, ...EXTENSION_COMMANDS, "help"]);
   }
   return { globals, rest: [] };
 }
 
-/** Parsed values of a command's arguments, keyed by the names in its `ArgsDef`. */
-export type ParsedValues = Record<string, string | boolean | undefined> & { help?: boolean };
+/** The `alias` sub-command named by `word`; a missing or unknown word is a usage error. */
+export function aliasCommand(word: string | undefined): AliasCommandName {
+  if (word === undefined) throw new UsageError("alias subcommand is required");
+  if ((ALIAS_COMMANDS as readonly string[]).includes(word)) return word as AliasCommandName;
+  throw invalidChoice("alias_command", word, ALIAS_COMMANDS, ALIAS_COMMANDS);
+}
+
+/**
+ * argparse's invalid-choice error, plus `; did you mean 'read'?` when one of
+ * `known` is a likely typo of `word` (see {@link suggestCommand}).
+ */
+export function invalidChoice(what: string, word: string, listed: readonly string[], known: readonly string[]): UsageError {
+  const hint = suggestCommand(word, known);
+  return new UsageError(
+    `argument ${what}: invalid choice: '${word}' (choose from ${listed.map((c) => `'${c}'`).join(", ")})${hint ? `; did you mean '${hint}'?` : ""}`,
+  );
+}
+
+/**
+ * The command `word` was probably meant to be: the nearest of `known` within
+ * one edit (two for words of five letters or more), counting a swap of two
+ * neighbouring letters as one edit. Only lowercase words are guessed at:
+ * commands are lowercase, and anything else (`Read`, `q1`, a path) is more
+ * likely an argument in the wrong place than a typo.
+ */
+export function suggestCommand(word: string, known: readonly string[]): string | undefined {
+  if (!/^[a-z]+$/.test(word)) return undefined;
+  const limit = word.length >= 5 ? 2 : 1;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Parsed values of a command's arguments, keyed by the names in its `ArgsDef` (what {@link parseCommandArgs} returns). */
+export type StrictValues = Record<string, string | boolean | undefined> & { help?: boolean };
+
+/** A read-only view of a command's values: what citty hands a command's `run` satisfies it too. */
+export type ParsedValues = { readonly [name: string]: unknown };
+
+/**
+ * The tokens that make citty's loose parser produce exactly `values`: each
+ * option as `--name` or `--name=value`, then `--` and the positionals in
+ * declaration order, so no value or positional can be taken for an option.
+ */
+export function canonicalArgs(def: ArgsDef, values: StrictValues): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (const name in def) {
+    const value = values[name];
+    if (value === undefined) continue;
+    if (def[name]!.type === "positional") positionals.push(value as string);
+    else if (value === true) options.push(`--${name}`);
+    else if (typeof value === "string") options.push(`--${name}=${value}`);
+  }
+  options.push("--");
+  for (const p of positionals) options.push(p);
+  return options;
+}
 
 /**
  * Parse a command's tokens against its citty `ArgsDef`, strictly: unknown
@@ -110,9 +180,9 @@ export type ParsedValues = Record<string, string | boolean | undefined> & { help
  * take `--opt value`, `--opt=value`, `-oVALUE`; `--` ends the options.
  * `freeform` marks message text that may start with a dash (`write` and `broadcast`).
  */
-export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "write" | "broadcast"): ParsedValues {
+export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "write" | "broadcast"): StrictValues {
   const toks = [...(freeform ? protectFreeform(tokens, freeform) : tokens)]; // a copy: combined short flags are split in place
-  const out: ParsedValues = {};
+  const out: StrictValues = {};
   // Plain loops here and below: every CLI call runs this once, and each array builtin written in JS
   // (filter, map, Array.from) costs its first caller a compile of ~0.1-0.7 ms.
   const positionals: [string, ArgsDef[string]][] = [];
@@ -208,6 +278,26 @@ export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "wri
 }
 
 // --- internal ---
+
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
 
 function matchLong(longs: Map<string, string>, raw: string): string | string[] | null {
   if (longs.has(raw)) return raw;

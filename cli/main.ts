@@ -8,9 +8,9 @@
 import { resolveConfigWithWarnings } from "../lib/target/config.ts";
 import { isBrokerError } from "../lib/core/errors.ts";
 import { VERSION } from "../lib/util/version.ts";
-import { COMMANDS, parseCommandArgs, parseGlobals, UsageError, type ParsedValues } from "./argv.ts";
+import { aliasCommand, canonicalArgs, parseCommandArgs, parseGlobals, UsageError, type CommandName, type StrictValues } from "./argv.ts";
 import type { BrokerCommand } from "./command.ts";
-import { COMMAND_LOADERS, loadAliasCommands } from "./commands/index.ts";
+import { COMMAND_LOADERS, loadAliasGroup, ROOT } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { asciiJson, ClosedStdoutError, err, log, out, setQuiet } from "./output.ts";
@@ -23,39 +23,12 @@ export async function main(argv: string[]): Promise<ExitCode> {
     const { globals, command, rest } = parseGlobals(argv);
     setQuiet(globals.quiet);
     json = globals.statusJson;
-    if (argv.length === 0 || (globals.help && command === undefined)) {
-      await out(await rootUsage());
-      return EXIT.OK;
-    }
-    let cmd: BrokerCommand | undefined;
-    let args: ParsedValues = {};
-    if (command === "alias") {
-      const sub = rest[0];
-      if (sub === undefined) throw new UsageError("alias subcommand is required");
-      const subs = await loadAliasCommands();
-      if (sub === "-h" || sub === "--help") {
-        await out(`usage: simplebroker alias {add,remove,list} ...\n\n${Object.values(subs).map((c) => `  ${(c.def.meta as { name: string }).name}\t${(c.def.meta as { description: string }).description}`).join("\n")}\n`);
-        return EXIT.OK;
-      }
-      cmd = subs[sub];
-      if (!cmd) {
-        throw new UsageError(`argument alias_command: invalid choice: '${sub}' (choose from 'add', 'remove', 'list')`);
-      }
-      args = parseCommandArgs(cmd.def.args as never, rest.slice(1));
-    } else if (command !== undefined) {
-      cmd = await COMMAND_LOADERS[command]();
-      args = parseCommandArgs(cmd.def.args as never, rest, cmd.freeform);
-    }
-    if (cmd && args.help) {
-      const { renderUsage } = await import("citty");
-      const parent = { meta: { name: command === "alias" ? "simplebroker alias" : "simplebroker" } };
-      const usage = await renderUsage(cmd.def, parent);
-      // Colour only for a terminal: help piped into a file or a pager stays plain text.
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequences being removed
-      await out(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : usage.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
-      return EXIT.OK;
-    }
-    json ||= args.json === true;
+    // No arguments, `--help`, `help [COMMAND]`, `alias --help`: help on stdout, nothing else happens.
+    if (command === undefined && (argv.length === 0 || globals.help)) return await help(rest);
+    if (command === "alias" && (rest[0] === "-h" || rest[0] === "--help")) return await help(["alias"]);
+    const chosen = command === undefined ? undefined : await choose(command, rest);
+    if (chosen && (globals.help || chosen.values.help)) return await help(chosen.words);
+    json ||= chosen?.values.json === true;
     if (globals.status && command !== undefined) throw new UsageError("--status cannot be used with commands", { cause: "json" });
     if (globals.compact && !globals.vacuum) throw new UsageError("--compact can only be used with --vacuum");
     if (globals.vacuum && command !== undefined) throw new UsageError("--vacuum cannot be used with commands");
@@ -69,15 +42,12 @@ export async function main(argv: string[]): Promise<ExitCode> {
     const { CliContext } = await import("./context.ts");
     ctx = new CliContext(globals, command, config);
     ctx.target();
-    if (command === "init") return await cmd!.run(args, ctx);
+    if (command === "init") return await run(chosen!, ctx);
     if (globals.cleanup) return await (await import("./globals.ts")).cleanup(ctx);
     if (globals.vacuum) return await (await import("./globals.ts")).vacuum(ctx);
     if (globals.status) return await (await import("./globals.ts")).status(ctx);
-    if (!cmd) {
-      await out(await rootUsage());
-      return EXIT.OK;
-    }
-    return await cmd.run(args, ctx);
+    if (!chosen) return await help([]);
+    return await run(chosen, ctx);
   } catch (error) {
     return report(error, json);
   } finally {
@@ -87,6 +57,43 @@ export async function main(argv: string[]): Promise<ExitCode> {
       // closing never changes the outcome
     }
   }
+}
+
+// --- internal ---
+
+/** A command picked from the command line: its words (`read`, `alias add`), definition and strictly parsed values. */
+interface Chosen {
+  words: string[];
+  cmd: BrokerCommand;
+  values: StrictValues;
+}
+
+/** Load the command named on the line and parse its tokens strictly (the grammar of cli/argv.ts). */
+async function choose(command: CommandName, rest: string[]): Promise<Chosen> {
+  if (command === "alias") {
+    const sub = aliasCommand(rest[0]);
+    const cmd = await (await loadAliasGroup()).subCommands[sub]!();
+    return { words: ["alias", sub], cmd, values: parseCommandArgs(cmd.args, rest.slice(1)) };
+  }
+  const cmd = await COMMAND_LOADERS[command]();
+  return { words: [command], cmd, values: parseCommandArgs(cmd.args, rest, cmd.freeform) };
+}
+
+/**
+ * Run the chosen command through citty: the root command resolves the words
+ * to the (lazily loaded) command, which citty parses from tokens that mean
+ * exactly the values checked above.
+ */
+async function run(chosen: Chosen, ctx: CliContext): Promise<ExitCode> {
+  const { dispatch } = await import("./command.ts");
+  return dispatch(ROOT, [...chosen.words, ...canonicalArgs(chosen.cmd.args, chosen.values)], ctx);
+}
+
+/** Print the help for a topic (`[]`, `["read"]`, `["alias", "add"]`) on stdout. */
+async function help(topic: readonly string[]): Promise<ExitCode> {
+  const { helpText } = await import("./help.ts");
+  await out(await helpText(topic));
+  return EXIT.OK;
 }
 
 /** Print an error as `simplebroker: error: …` (or a JSON line) and return its exit status. */
@@ -109,38 +116,4 @@ function report(error: unknown, json: boolean): ExitCode {
 /** Errors stay one line: a line break inside the text (e.g. in a bad path) is shown escaped. */
 function oneLine(text: string): string {
   return text.replace(/[\n\r]/g, (c) => (c === "\n" ? "\\n" : "\\r"));
-}
-
-async function rootUsage(): Promise<string> {
-  const lines = [
-    `simplebroker ${VERSION} - a durable message queue in one SQLite file`,
-    "",
-    "usage: broker [-d DIR] [-f FILE] [-q] [--version] [--cleanup] [--vacuum [--compact]] [--status [--json]] <command> ...",
-    "",
-    "Commands:",
-  ];
-  for (const name of COMMANDS) {
-    if (name === "alias") {
-      lines.push(`  ${"alias".padEnd(10)} Manage queue aliases (add, remove, list)`);
-      continue;
-    }
-    const c = await COMMAND_LOADERS[name]();
-    lines.push(`  ${name.padEnd(10)} ${(c.def.meta as { description: string }).description}`);
-  }
-  lines.push(
-    "",
-    "Global options (before the command):",
-    "  -d, --dir DIR     Directory of the database (default: current directory)",
-    "  -f, --file NAME   Database file name (default: .broker.db)",
-    "  -q, --quiet       Silence status messages",
-    "  --version         Print the version",
-    "  --cleanup         Delete the database file",
-    "  --vacuum          Remove claimed messages (--compact also reclaims space)",
-    "  --status          Show totals (--json for one JSON line)",
-    "",
-    "Exit codes: 0 ok, 1 error, 2 empty queue / nothing matched.",
-    "Run 'broker <command> --help' for a command's options.",
-    "",
-  );
-  return lines.join("\n");
 }

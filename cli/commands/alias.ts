@@ -1,9 +1,9 @@
-import { command, type BrokerCommand } from "../command.ts";
+import { command, type BrokerGroup } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { err, log, out } from "../output.ts";
 
 const add = command(
-  { name: "add", description: "Add an alias: @alias then stands for target" },
+  { name: "add", description: "Add an alias: @alias then stands for target", examples: ["alias add jobs jobs-v2", "write @jobs \"resize photo.jpg\""] },
   {
     alias: { type: "positional", description: "Alias name (without @)" },
     target: { type: "positional", description: "Target queue name" },
@@ -19,7 +19,7 @@ const add = command(
 );
 
 const remove = command(
-  { name: "remove", description: "Remove an alias" },
+  { name: "remove", description: "Remove an alias", examples: ["alias remove jobs"] },
   { alias: { type: "positional", description: "Alias name (without @)" } },
   async (args, ctx) => {
     const broker = await ctx.broker();
@@ -30,7 +30,7 @@ const remove = command(
 );
 
 const listAliases = command(
-  { name: "list", description: "List aliases as 'alias -> target'" },
+  { name: "list", description: "List aliases as 'alias -> target'", examples: ["alias list", "alias list --target jobs-v2"] },
   { target: { type: "string", description: "Only aliases pointing at this queue" } },
   async (args, ctx) => {
     const broker = await ctx.broker();
@@ -42,4 +42,7 @@ const listAliases = command(
 );
 
 /** The `alias` group: its sub-commands by name. */
-export const ALIAS_COMMANDS: Record<string, BrokerCommand> = { add, remove, list: listAliases };
+export const alias: BrokerGroup = {
+  meta: { name: "alias", description: "Manage queue aliases: @alias stands for a queue", examples: ["alias add jobs jobs-v2", "alias list"] },
+  subCommands: { add: async () => add, remove: async () => remove, list: async () => listAliases },
+};

@@ -2,7 +2,7 @@ import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 
 export const broadcast = command(
-  { name: "broadcast", description: "Write a message to every existing queue (optionally matching a pattern)" },
+  { name: "broadcast", description: "Write a message to every existing queue (optionally matching a pattern)", examples: ["broadcast shutdown", "broadcast -p 'jobs-*' pause"] },
   {
     pattern: { type: "string", alias: "p", description: "Only queues matching this fnmatch pattern" },
     message: { type: "positional", description: "Message text, or '-' to read stdin" },

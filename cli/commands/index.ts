@@ -1,10 +1,12 @@
 /**
- * The command map: each name loads its module on demand, so a call pays only
- * for the command it runs.
+ * The command tree: the root command maps each name to a loader that imports
+ * that command's module on demand, so a call pays only for the command it
+ * runs (help loads them all). `alias` is a group with its own sub-commands.
  * @module
  */
+import type { CommandDef } from "citty";
 import type { CommandName } from "../argv.ts";
-import type { BrokerCommand } from "../command.ts";
+import type { BrokerCommand, BrokerGroup } from "../command.ts";
 
 export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promise<BrokerCommand>> = {
   write: () => import("./write.ts").then((m) => m.write),
@@ -21,6 +23,14 @@ export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promis
   serve: () => import("./serve.ts").then((m) => m.serve),
 };
 
-/** The `alias` group's sub-commands. */
-export const loadAliasCommands = (): Promise<Record<string, BrokerCommand>> =>
-  import("./alias.ts").then((m) => m.ALIAS_COMMANDS);
+/** The `alias` group (add, remove, list). */
+export const loadAliasGroup = (): Promise<BrokerGroup> => import("./alias.ts").then((m) => m.alias);
+
+/**
+ * The root command that citty's `runCommand` dispatches from. A plain object
+ * (`defineCommand` is the identity), so loading this map never loads citty.
+ */
+export const ROOT = {
+  meta: { name: "broker", description: "A durable message queue in one SQLite file" },
+  subCommands: { ...COMMAND_LOADERS, alias: loadAliasGroup },
+} satisfies CommandDef;

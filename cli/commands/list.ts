@@ -15,7 +15,7 @@ export function statsLine(s: QueueStats): string {
 }
 
 export const list = command(
-  { name: "list", description: "List queues with pending messages" },
+  { name: "list", description: "List queues with pending messages", examples: ["list", "list --stats --json", "list -p 'jobs-*'"] },
   {
     stats: { type: "boolean", description: "Include claimed counts and queues with only claimed messages" },
     prefix: { type: "string", description: "Only queues whose name starts with this literal prefix" },

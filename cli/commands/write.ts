@@ -2,7 +2,7 @@ import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 
 export const write = command(
-  { name: "write", description: "Write a message to a queue (argument, '-' or piped stdin)" },
+  { name: "write", description: "Write a message to a queue (argument, '-' or piped stdin)", examples: ["write jobs \"resize photo.jpg\"", "write jobs - < message.txt"] },
   {
     queue: { type: "positional", description: "Queue name or @alias" },
     message: { type: "positional", required: false, description: "Message text, or '-' to read stdin" },

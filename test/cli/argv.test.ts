@@ -5,10 +5,12 @@
 // tokens are never hoisted: docs/compatibility.md#q1-alias-hoisting; `--help`: #q2-help-on-write-and-broadcast). A seeded
 // property test checks that nothing but UsageError ever escapes the parser.
 import { beforeAll, describe, expect, test } from "bun:test";
-import type { ArgsDef } from "citty";
-import { COMMANDS, parseCommandArgs, parseGlobals, UsageError, type GlobalOptions } from "../../cli/argv.ts";
+import { parseArgs as cittyParse } from "citty";
+import {
+  aliasCommand, canonicalArgs, COMMANDS, parseCommandArgs, parseGlobals, suggestCommand, UsageError, type CommandName, type GlobalOptions,
+} from "../../cli/argv.ts";
 import type { BrokerCommand } from "../../cli/command.ts";
-import { COMMAND_LOADERS, loadAliasCommands } from "../../cli/commands/index.ts";
+import { COMMAND_LOADERS, loadAliasGroup } from "../../cli/commands/index.ts";
 import { seededRandom as prng } from "../helpers.ts";
 
 const DEFAULTS: GlobalOptions = {
@@ -20,10 +22,11 @@ let aliasCommands: Record<string, BrokerCommand>;
 beforeAll(async () => {
   commands = {};
   for (const [name, load] of Object.entries(COMMAND_LOADERS)) commands[name] = await load();
-  aliasCommands = await loadAliasCommands();
+  aliasCommands = {};
+  for (const [name, load] of Object.entries((await loadAliasGroup()).subCommands)) aliasCommands[name] = await load();
 });
 
-const args = (name: string) => commands[name]!.def.args as ArgsDef;
+const args = (name: string) => commands[name]!.args;
 
 function usageError(fn: () => unknown): string {
   try {
@@ -90,6 +93,35 @@ describe("parseGlobals", () => {
   });
 });
 
+describe("help and typos", () => {
+  test.each<[string[], CommandName | undefined, string[]]>([
+    [["help"], undefined, []],
+    [["help", "read"], undefined, ["read"]],
+    [["-d", "x", "help", "alias", "add"], undefined, ["alias", "add"]],
+    [["write", "help"], "write", ["help"]],
+  ])("%j", (argv, command, rest) => {
+    const parsed = parseGlobals(argv);
+    expect({ help: parsed.globals.help, command: parsed.command, rest: parsed.rest }).toEqual({ help: command === undefined, command, rest });
+  });
+
+  test.each<[string, string | undefined]>([
+    ["reed", "read"], ["raed", "read"], ["wirte", "write"], ["writ", "write"], ["brodcast", "broadcast"], ["lst", "list"],
+    ["peak", "peek"], ["exist", "exists"], ["hlep", "help"], ["inti", "init"],
+    ["Read", undefined], ["READ", undefined], ["foo", undefined], ["frobnicate", undefined], ["q", undefined], ["r", undefined],
+    ["-", undefined], ["read1", undefined], ["", undefined],
+  ])("%j suggests %j", (word, expected) => {
+    expect(suggestCommand(word, [...COMMANDS, "serve", "help"])).toBe(expected);
+  });
+
+  test("the suggestion ends the one-line invalid-choice error", () => {
+    const choices = COMMANDS.map((c) => `'${c}'`).join(", ");
+    expect(usageError(() => parseGlobals(["reed", "q"]))).toBe(`argument command: invalid choice: 'reed' (choose from ${choices}); did you mean 'read'?`);
+    expect(usageError(() => parseGlobals(["Read", "q"]))).toBe(`argument command: invalid choice: 'Read' (choose from ${choices})`);
+    expect(usageError(() => aliasCommand("ad"))).toBe("argument alias_command: invalid choice: 'ad' (choose from 'add', 'remove', 'list'); did you mean 'add'?");
+    expect(usageError(() => aliasCommand(undefined))).toBe("alias subcommand is required");
+  });
+});
+
 describe("parseCommandArgs", () => {
   test.each<[string, string[], Record<string, string | boolean>]>([
     ["read", ["q"], { queue: "q" }],
@@ -146,7 +178,7 @@ describe("parseCommandArgs", () => {
     ["list", ["--target", "q"], { target: "q" }],
     ["list", ["--help"], { help: true }],
   ])("alias %s %j", (sub, tokens, expected) => {
-    expect(parseCommandArgs(aliasCommands[sub]!.def.args as ArgsDef, tokens)).toEqual(expected);
+    expect(parseCommandArgs(aliasCommands[sub]!.args, tokens)).toEqual(expected);
   });
 
   test.each<[string, string[], string]>([
@@ -174,7 +206,7 @@ describe("parseCommandArgs", () => {
   });
 
   test("alias add a b --cleanup is an error (Q1 fixed)", () => {
-    expect(usageError(() => parseCommandArgs(aliasCommands.add!.def.args as ArgsDef, ["a", "b", "--cleanup"]))).toBe(
+    expect(usageError(() => parseCommandArgs(aliasCommands.add!.args, ["a", "b", "--cleanup"]))).toBe(
       "unrecognized arguments: --cleanup",
     );
   });
@@ -211,16 +243,23 @@ function randomTokens(rand: () => number): string[] {
   return Array.from({ length: n }, () => (rand() < 0.8 ? TOKENS[Math.floor(rand() * TOKENS.length)]! : randomText(rand, 0)));
 }
 
-/** The CLI's parse path: globals, then the command's (or alias sub-command's) own tokens. */
-function parseLikeMain(argv: string[]): void {
+/** The CLI's parse path: globals, then the command's (or alias sub-command's) own tokens; returns what was parsed. */
+function parseLikeMain(argv: string[]): { def: BrokerCommand["args"]; values: ReturnType<typeof parseCommandArgs> } | undefined {
   const { command, rest } = parseGlobals(argv);
-  if (command === undefined) return;
+  if (command === undefined) return undefined;
   if (command === "alias") {
-    const sub = aliasCommands[rest[0] ?? ""];
-    if (sub) parseCommandArgs(sub.def.args as ArgsDef, rest.slice(1));
-    return;
+    const sub = aliasCommands[aliasCommand(rest[0])]!;
+    return { def: sub.args, values: parseCommandArgs(sub.args, rest.slice(1)) };
   }
-  parseCommandArgs(args(command), rest, commands[command]!.freeform);
+  return { def: args(command), values: parseCommandArgs(args(command), rest, commands[command]!.freeform) };
+}
+
+/** What citty's own parser makes of the canonical tokens, keyed like the `ArgsDef` (unset keys left out). */
+function cittyValues(def: BrokerCommand["args"], tokens: string[]): Record<string, unknown> {
+  const parsed = cittyParse(tokens, def);
+  const values: Record<string, unknown> = {};
+  for (const name in def) if (parsed[name] !== undefined) values[name] = parsed[name];
+  return values;
 }
 
 describe("properties (seeded)", () => {
@@ -242,6 +281,25 @@ describe("properties (seeded)", () => {
     expect(usage).toBeLessThan(1_900);
   });
 
+  test("2,000 random token lists: citty parses the canonical tokens into exactly the strict values", () => {
+    const rand = prng(0xc177);
+    const words = [...COMMANDS, "alias add", "alias remove", "alias list"];
+    let compared = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const argv = [...words[Math.floor(rand() * words.length)]!.split(" "), ...randomTokens(rand)];
+      let parsed: ReturnType<typeof parseLikeMain>;
+      try {
+        parsed = parseLikeMain(argv);
+      } catch {
+        continue;
+      }
+      if (!parsed || parsed.values.help) continue;
+      expect({ argv, values: cittyValues(parsed.def, canonicalArgs(parsed.def, parsed.values)) }).toEqual({ argv, values: parsed.values });
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
   // Spellings that are grammar, not text, even in 3.6.1: `--` ends options,
   // `-h`/`--help` as the first broadcast token asks for help (docs/compatibility.md#q2-help-on-write-and-broadcast), and
   // `-p`/`--pattern`/`--pattern=…` are broadcast's own option.
@@ -259,6 +317,7 @@ describe("properties (seeded)", () => {
         expect(command).toBe(kind);
         const parsed = parseCommandArgs(args(kind), rest, kind);
         expect(parsed).toEqual(kind === "write" ? { queue: "q", message: msg } : { message: msg });
+        expect(cittyValues(args(kind), canonicalArgs(args(kind), parsed))).toEqual(parsed);
       }
       // With a pattern first, the message is still data.
       if (!RESERVED(msg, "broadcast")) {

@@ -93,7 +93,7 @@ describe("global options", () => {
     for (const argv of [[], ["-q"], ["--help"], ["-h"]]) {
       const r = await runCli(argv, { cwd: d.path });
       expect({ argv, exitCode: r.exitCode, stderr: r.stderr }).toEqual({ argv, exitCode: 0, stderr: "" });
-      expect(r.stdout).toContain("usage: broker");
+      expect(r.stdout).toContain("Usage: broker [global options] <command>");
     }
     expect(readdirSync(d.path)).toEqual([]);
   }, SLOW);
@@ -129,7 +129,7 @@ describe("command options", () => {
     for (const flag of ["--help", "-h"]) {
       const r = await runCli([name, flag], { cwd: d.path });
       expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });
-      expect(r.stdout).toContain(`USAGE simplebroker ${name} `);
+      expect(r.stdout).toContain(`Usage: broker [global options] ${name} `);
     }
     expect(readdirSync(d.path)).toEqual([]);
   });
@@ -138,10 +138,10 @@ describe("command options", () => {
     using d = tempDir();
     const group = await runCli(["alias", "--help"], { cwd: d.path });
     expect({ exitCode: group.exitCode, stderr: group.stderr }).toEqual({ exitCode: 0, stderr: "" });
-    expect(group.stdout).toStartWith("usage: simplebroker alias {add,remove,list} ...\n");
+    expect(group.stdout).toStartWith("broker alias - ");
     const add = await runCli(["alias", "add", "--help"], { cwd: d.path });
     expect({ exitCode: add.exitCode, stderr: add.stderr }).toEqual({ exitCode: 0, stderr: "" });
-    expect(add.stdout).toContain("USAGE simplebroker alias add ");
+    expect(add.stdout).toContain("Usage: broker [global options] alias add ");
     expect(readdirSync(d.path)).toEqual([]);
   }, SLOW);
 });
