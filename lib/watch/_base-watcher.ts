@@ -4,12 +4,12 @@
  * error-handler rules.
  * @module
  */
-import { Broker } from "../queue/broker.ts";
-import { openBroker } from "../queue/open.ts";
+import type { Broker } from "../queue/broker.ts";
 import type { ConfigOverrides } from "../target/config.ts";
 import { ArgumentError } from "../core/errors.ts";
 import type { BrokerConfig, BrokerTarget, Message } from "../core/types.ts";
 import { utf8Length } from "../core/validate.ts";
+import { type BrokerLease, leaseBroker } from "./_shared-broker.ts";
 
 /** Called with each delivered message. */
 export type MessageHandler = (message: Message) => void | Promise<void>;
@@ -24,7 +24,11 @@ export interface WatcherOptions {
   config?: ConfigOverrides;
   /** Stops the watcher when aborted. */
   signal?: AbortSignal;
-  /** Default: log (with BROKER_LOGGING_ENABLED) and continue. */
+  /**
+   * Called when the handler throws (default: log with BROKER_LOGGING_ENABLED
+   * and continue), and with `message` undefined when the watcher cannot start
+   * or its store fails (default: one line on stderr); the watcher then stops.
+   */
   errorHandler?: ErrorHandler;
 }
 
@@ -34,6 +38,8 @@ export abstract class BaseWatcher implements AsyncDisposable {
   readonly #handler: MessageHandler;
   #stop = new AbortController();
   #running: Promise<void> | undefined;
+  #inBackground = false;
+  readonly #started = Promise.withResolvers<void>();
 
   constructor(handler: MessageHandler, options: WatcherOptions) {
     if (typeof handler !== "function") throw new TypeError(`handler must be callable, got ${typeof handler}`);
@@ -42,6 +48,7 @@ export abstract class BaseWatcher implements AsyncDisposable {
     }
     this.#handler = handler;
     this.#options = options;
+    this.#started.promise.catch(() => {}); // also reported through errorHandler / run(); awaiting it is optional
     if (options.signal?.aborted) this.#stop.abort();
     else options.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
   }
@@ -51,11 +58,24 @@ export abstract class BaseWatcher implements AsyncDisposable {
     return !this.#stop.signal.aborted;
   }
 
-  /** Start in the background; returns this. Await {@link stop} to end it. */
+  /**
+   * Start in the background; returns this. Await {@link started} to know it
+   * runs (or why it could not start), {@link stop} to end it.
+   */
   start(): this {
+    this.#inBackground = true;
     this.#running ??= this.#loop();
     this.#running.catch(() => {});
     return this;
+  }
+
+  /**
+   * Resolves once the watcher has its connection and listens for messages;
+   * rejects with the reason when it cannot start (the database cannot be
+   * opened, too many open files, …), which also goes to the errorHandler.
+   */
+  get started(): Promise<void> {
+    return this.#started.promise;
   }
 
   /** Run until stopped; rejects if the watcher fails. */
@@ -85,17 +105,39 @@ export abstract class BaseWatcher implements AsyncDisposable {
   }
 
   async #loop(): Promise<void> {
-    const { broker, owned } = await brokerFor(this.#options.db, this.#options.config);
+    let lease: BrokerLease | undefined;
     try {
+      lease = await brokerFor(this.#options.db, this.#options.config);
+      const broker = lease.broker;
       const messages = await this.source(broker, this.#stop.signal);
+      this.#started.resolve();
       for await (const m of messages) {
         this.beforeDispatch();
         if (!(await this.#dispatch(m, broker.config.maxMessageSize))) break;
         if (!this.afterDispatch()) break;
       }
+    } catch (error) {
+      this.#started.reject(error);
+      await this.#reportFailure(error as Error);
+      throw error;
     } finally {
       this.#stop.abort();
-      if (owned) await broker.close();
+      this.#started.resolve(); // stopped before it started: nothing to wait for
+      await lease?.release();
+    }
+  }
+
+  /** The watcher itself failed (not a handler): tell the errorHandler, or stderr when it runs in the background without one. */
+  async #reportFailure(error: Error): Promise<void> {
+    const handler = this.#options.errorHandler;
+    if (!handler) {
+      if (this.#inBackground) console.error(`simplebroker: watcher stopped: ${error.message}`);
+      return;
+    }
+    try {
+      await handler(error, undefined);
+    } catch (inner) {
+      console.error(`Error handler failed: ${(inner as Error).message}`);
     }
   }
 
@@ -121,11 +163,14 @@ export abstract class BaseWatcher implements AsyncDisposable {
   }
 }
 
-/** The broker of a watch: the one given (left open), or one opened on the target (closed by the watch). */
-export async function brokerFor(
+/**
+ * The broker of a watch: the one given (left open), the broker shared by
+ * this process's watchers of a local-file database, or one of its own on a
+ * network target; `release` gives it back.
+ */
+export function brokerFor(
   target: string | BrokerTarget | Broker | undefined,
   config: ConfigOverrides | BrokerConfig | undefined,
-): Promise<{ broker: Broker; owned: boolean }> {
-  if (target instanceof Broker) return { broker: target, owned: false };
-  return { broker: await openBroker(target, { config }), owned: true };
+): Promise<BrokerLease> {
+  return leaseBroker(target, config);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Backend, BrokerConfig } from "../core/types.ts";
+import { backoffDelayMs, sleepUnlessWoken, subscribeWakeHub, usesWakeHub } from "./wake-hub.ts";
 
 /**
  * When to look again: immediately after activity; on an activity hint or a
@@ -18,6 +19,8 @@ export class ActivityMonitor {
   readonly #backend: Backend;
   readonly #config: BrokerConfig;
   readonly #native: boolean;
+  /** Woken by the backend's shared {@link subscribeWakeHub} hub, which alone polls for other connections' commits. */
+  readonly #hub: boolean;
   #dirty = false;
   #count = 0;
   #dataVersion: bigint | undefined;
@@ -29,8 +32,10 @@ export class ActivityMonitor {
     this.#backend = backend;
     this.#config = config;
     this.#native = backend.waitForActivity !== undefined;
+    this.#hub = usesWakeHub(backend);
     const wanted = new Set(queues);
     if (this.#native) void this.#nativeLoop(queues);
+    else if (this.#hub) this.#closers.push(subscribeWakeHub(backend, config, wanted, () => this.poke()));
     else if (backend.onActivity) this.#closers.push(backend.onActivity((q) => (q === "*" || wanted.has(q)) && this.poke()));
   }
 
@@ -43,6 +48,14 @@ export class ActivityMonitor {
   /** Resolve when it is worth checking the queue again. */
   async wait(signal: AbortSignal): Promise<void> {
     if (this.#dirty) {
+      this.#dirty = false;
+      return;
+    }
+    if (this.#hub) {
+      // The hub pokes this monitor when its queue may have something (it sees every commit of another
+      // connection; writes through this one notify), so the timeout is a safety net only.
+      const safetyMs = Math.max(5000, 50 * this.#config.maxInterval * 1000);
+      await this.#sleep(safetyMs * (0.5 + Math.random()), signal);
       this.#dirty = false;
       return;
     }
@@ -89,37 +102,9 @@ export class ActivityMonitor {
 
   // --- internal ---
 
-  /**
-   * Sleep `ms` or until woken. Below 1 ms (the burst sleep of 10 µs) Bun's timers cannot
-   * help (they wait at least 1 ms) and setImmediate would spin a core, starving the
-   * writer whose commit we are waiting for; Atomics.waitAsync sleeps that long for real.
-   */
+  /** Sleep `ms` or until poked or aborted. */
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let settled = false;
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      signal.addEventListener("abort", done, { once: true });
-      if (signal.aborted) done();
-      else if (ms >= 1) timer = setTimeout(done, ms);
-      else {
-        const cell = ms > 0 ? getSleepCell() : null;
-        if (!cell) setImmediate(done);
-        else {
-          const result = Atomics.waitAsync(cell, 0, 0, ms);
-          if (result.async) void result.value.then(done);
-          else setImmediate(done);
-        }
-      }
-    });
+    return sleepUnlessWoken(ms, signal, (wake) => (this.#wake = wake));
   }
 
   async #dataVersionChanged(): Promise<boolean> {
@@ -135,12 +120,8 @@ export class ActivityMonitor {
   }
 
   #nextDelayMs(): number {
-    const { initialChecks, maxInterval, jitterFactor, burstSleep } = this.#config;
-    const maxMs = maxInterval * 1000;
-    if (this.#native) return (1 + Math.random()) * Math.max(1000, 10 * maxMs);
-    if (this.#count < initialChecks) return Math.max(0, burstSleep * 1000);
-    const base = Math.min(((this.#count - initialChecks + 1) / 100) * maxMs, maxMs);
-    return base * (1 - jitterFactor + Math.random() * 2 * jitterFactor);
+    if (this.#native) return (1 + Math.random()) * Math.max(1000, 10 * this.#config.maxInterval * 1000);
+    return backoffDelayMs(this.#count, this.#config);
   }
 
   async #nativeLoop(queues: string[]): Promise<void> {
@@ -159,11 +140,3 @@ export class ActivityMonitor {
 
 /** Longest single sleep between data_version checks while backing off: 20 ms, as in 3.6.1. */
 const SLEEP_CHUNK_MS = 20;
-/** A cell nobody ever notifies: Atomics.waitAsync on it is a sub-millisecond sleep. */
-let sleepCell: Int32Array | null | undefined;
-
-/** The sleep cell, made on first use: SharedArrayBuffer costs a fresh process ~0.5 ms to set up, paid only by waiters. */
-function getSleepCell(): Int32Array | null {
-  if (sleepCell === undefined) sleepCell = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : null;
-  return sleepCell;
-}

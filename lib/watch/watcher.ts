@@ -26,16 +26,16 @@ export interface WatchTargetOptions extends WatchOptions {
   config?: ConfigOverrides | BrokerConfig;
 }
 
-/** Watch one queue as an async iterator, opening (and closing) its own broker. */
+/** Watch one queue as an async iterator, on the broker it is given or one it leases (see `_shared-broker.ts`). */
 export async function* watchQueue(queue: string, options: WatchTargetOptions = {}): AsyncGenerator<Message, void, undefined> {
-  const { broker, owned } = await brokerFor(options.target, options.config);
+  const { broker, release } = await brokerFor(options.target, options.config);
   const stop = linkedController(options.signal);
   try {
     const name = await broker.resolveQueue(queue);
     yield* broker.watch(name, options.peek ? { kind: "peek", after: options.after } : { kind: "consume", after: options.after }, stop.signal);
   } finally {
     stop.dispose();
-    if (owned) await broker.close();
+    await release();
   }
 }
 
