@@ -30,16 +30,32 @@ export function releaseStore(store: SqliteStore): void {
 }
 
 /**
- * Vacuum `store` when claimed rows reach `BROKER_VACUUM_THRESHOLD` of all rows
- * (or pass 10,000). The test is monotonic in the claimed count, so an
+ * Auto-vacuum of a persistent handle: every `BROKER_AUTO_VACUUM_INTERVAL`
+ * writes, vacuum when claimed rows reach `BROKER_VACUUM_THRESHOLD` of all
+ * rows (or pass 10,000). The test is monotonic in the claimed count, so an
  * index-only upper bound rules most checks out without the full count.
  */
-export function autoVacuum(store: SqliteStore, config: BrokerConfig): void {
-  const needed = (claimed: number, total: number) => total > 0 && (claimed >= total * config.vacuumThreshold || claimed > 10_000);
-  const bound = store.claimedUpperBound();
-  if (!needed(bound.claimedAtMost, bound.total)) return;
-  const { claimed, total } = store.overallStats();
-  if (needed(claimed, total)) store.vacuum(false);
+export class AutoVacuum {
+  readonly #config: BrokerConfig;
+  #writes = 0;
+
+  constructor(config: BrokerConfig) {
+    this.#config = config;
+  }
+
+  /** Count `n` writes to `store`; check (and vacuum) when the interval is reached. */
+  afterWrites(store: SqliteStore, n: number): void {
+    const config = this.#config;
+    if (!config.autoVacuum) return;
+    this.#writes += n;
+    if (this.#writes < config.autoVacuumInterval) return;
+    this.#writes = 0;
+    const needed = (claimed: number, total: number) => total > 0 && (claimed >= total * config.vacuumThreshold || claimed > 10_000);
+    const bound = store.claimedUpperBound();
+    if (!needed(bound.claimedAtMost, bound.total)) return;
+    const { claimed, total } = store.overallStats();
+    if (needed(claimed, total)) store.vacuum(false);
+  }
 }
 
 // --- internal ---

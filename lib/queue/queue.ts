@@ -20,7 +20,8 @@ import { iterateSync, type SyncSource } from "../delivery/drive.ts";
 import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
 import type { Loop, WalkKind } from "../delivery/loops.ts";
 import { checkDestination, checkLimit, putBack } from "../delivery/ops.ts";
-import { acquireStore, autoVacuum, releaseStore } from "./_shared-stores.ts";
+import { GroupCommit } from "./_group-commit.ts";
+import { acquireStore, AutoVacuum, releaseStore } from "./_shared-stores.ts";
 
 export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, RangeOptions } from "../delivery/generators.ts";
 
@@ -43,14 +44,14 @@ export class Queue implements Disposable {
   #shared: SqliteStore | undefined;
   #closed = false;
   #lastTs: bigint | undefined;
-  #writesSinceVacuum = 0;
-  #pending: Array<{ body: string; resolve: (id: bigint) => void; reject: (e: unknown) => void }> = [];
-  #flushScheduled = false;
+  readonly #group = new GroupCommit((bodies) => this.#writeNow(bodies));
+  #vacuum: AutoVacuum;
 
   constructor(name: string, options: QueueOptions = {}) {
     this.name = name;
     this.config = resolveConfig(options.config);
     this.persistent = options.persistent ?? false;
+    this.#vacuum = new AutoVacuum(this.config);
     const target = typeof options.dbPath === "object" ? options.dbPath : resolveTargetArg(options.dbPath, this.config);
     if (!localFilesOf(target.backendName)) {
       throw new BackendError(
@@ -74,10 +75,7 @@ export class Queue implements Disposable {
   writeMany(bodies: string[]): bigint[] {
     validateQueueName(this.name);
     for (const b of bodies) validateMessageSize(b, this.config.maxMessageSize);
-    const ids = this.#use((s) => s.write(this.name, bodies));
-    if (ids.length) this.#lastTs = ids[ids.length - 1];
-    this.#afterWrites(ids.length);
-    return ids;
+    return this.#writeNow(bodies);
   }
 
   /**
@@ -92,18 +90,12 @@ export class Queue implements Disposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ body, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    return this.#group.add(body);
   }
 
   /** Claim the oldest pending message (or the one with `exactId`); null when there is none. */
   readOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
-    return this.#claim({ ...options, limit: 1 })[0] ?? null;
+    return this.#take("claim", { ...options, limit: 1 })[0] ?? null;
   }
 
   /** Same as {@link readOne}. */
@@ -114,7 +106,7 @@ export class Queue implements Disposable {
   /** Claim up to `limit` messages in one transaction. */
   readMany(limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
     checkLimit(limit);
-    return this.#claim({ after: options.after, before: options.before, limit });
+    return this.#take("claim", { after: options.after, before: options.before, limit });
   }
 
   /**
@@ -128,7 +120,7 @@ export class Queue implements Disposable {
   }
 
   peekOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
-    return this.#peek({ ...options, limit: 1 })[0] ?? null;
+    return this.#take("peek", { ...options, limit: 1 })[0] ?? null;
   }
 
   peek(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
@@ -137,7 +129,7 @@ export class Queue implements Disposable {
 
   peekMany(limit = 1000, options: RangeOptions = {}): Message[] {
     checkLimit(limit);
-    return this.#peek({ ...options, limit });
+    return this.#take("peek", { ...options, limit });
   }
 
   /** Page through pending messages without claiming them. */
@@ -149,7 +141,7 @@ export class Queue implements Disposable {
   moveOne(destination: string | Queue, options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {}): Message | null {
     const sel: Selection = { ...options, limit: 1 };
     if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
-    return this.#move(destination, sel)[0] ?? null;
+    return this.#take("move", sel, this.#destination(destination))[0] ?? null;
   }
 
   move(destination: string | Queue, options: { exactId?: bigint } & RangeOptions = {}): Message | null {
@@ -158,7 +150,7 @@ export class Queue implements Disposable {
 
   moveMany(destination: string | Queue, limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
     checkLimit(limit);
-    return this.#move(destination, { after: options.after, before: options.before, limit });
+    return this.#take("move", { after: options.after, before: options.before, limit }, this.#destination(destination));
   }
 
   *moveGenerator(destination: string | Queue, options: GeneratorOptions = {}): Generator<Message, void, undefined> {
@@ -169,7 +161,7 @@ export class Queue implements Disposable {
   /** Without an id: delete every row of the queue (true if any). With an id: claim that pending message. */
   delete(options: { messageId?: bigint } = {}): boolean {
     validateQueueName(this.name);
-    if (options.messageId !== undefined) return this.#claim({ exactId: options.messageId, limit: 1 }).length > 0;
+    if (options.messageId !== undefined) return this.#take("claim", { exactId: options.messageId, limit: 1 }).length > 0;
     return this.#use((s) => s.deleteQueue(this.name)) > 0;
   }
 
@@ -219,7 +211,7 @@ export class Queue implements Disposable {
   close(): void {
     if (this.#closed) return;
     // Commit writeAsync calls still waiting for their batch before the handle goes away.
-    if (this.#pending.length) this.#flush();
+    this.#group.flush();
     this.#closed = true;
     if (this.#shared) releaseStore(this.#shared);
     this.#shared = undefined;
@@ -250,19 +242,11 @@ export class Queue implements Disposable {
     }
   }
 
-  #claim(sel: Selection): Message[] {
+  /** Claim, peek or move (to `destination`, already checked) in one transaction. */
+  #take(kind: WalkKind, sel: Selection, destination?: string): Message[] {
     validateQueueName(this.name);
-    return this.#observe(this.#use((s) => s.claim(this.name, sel)));
-  }
-
-  #peek(sel: Selection): Message[] {
-    validateQueueName(this.name);
-    return this.#observe(this.#use((s) => s.peek(this.name, sel)));
-  }
-
-  #move(destination: string | Queue, sel: Selection): Message[] {
-    const dest = this.#destination(destination);
-    return this.#observe(this.#use((s) => s.move(this.name, dest, sel)));
+    const take = (s: SqliteStore) => (kind === "claim" ? s.claim(this.name, sel) : kind === "peek" ? s.peek(this.name, sel) : s.move(this.name, destination!, sel));
+    return this.#observe(this.#use(take));
   }
 
   #destination(destination: string | Queue): string {
@@ -286,7 +270,7 @@ export class Queue implements Disposable {
     validateQueueName(this.name);
     let batchStore: SqliteStore | undefined;
     const source: SyncSource = {
-      take: (sel) => (kind === "claim" ? this.#claim(sel) : kind === "peek" ? this.#peek(sel) : this.#move(destination!, sel)),
+      take: (sel) => this.#take(kind, sel, destination),
       reserve: (sel) => {
         batchStore ??= this.persistent ? (this.#shared ??= acquireStore(this.#path, this.config)) : new SqliteStore(this.#path, this.config);
         const batch = batchStore.reserve(this.name, sel, destination);
@@ -302,26 +286,10 @@ export class Queue implements Disposable {
     }
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    this.#pending = [];
-    if (batch.length === 0) return;
-    try {
-      const ids = this.#use((s) => s.write(this.name, batch.map((p) => p.body)));
-      this.#lastTs = ids[ids.length - 1];
-      batch.forEach((p, i) => p.resolve(ids[i]!));
-      this.#afterWrites(ids.length);
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-    }
-  }
-
-  #afterWrites(n: number): void {
-    if (!this.persistent || !this.config.autoVacuum) return;
-    this.#writesSinceVacuum += n;
-    if (this.#writesSinceVacuum < this.config.autoVacuumInterval) return;
-    this.#writesSinceVacuum = 0;
-    if (this.#shared) autoVacuum(this.#shared, this.config);
+  #writeNow(bodies: string[]): bigint[] {
+    const ids = this.#use((s) => s.write(this.name, bodies));
+    if (ids.length) this.#lastTs = ids[ids.length - 1];
+    if (this.persistent && this.#shared) this.#vacuum.afterWrites(this.#shared, ids.length);
+    return ids;
   }
 }
