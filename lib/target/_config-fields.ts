@@ -65,6 +65,7 @@ export const FIELDS: readonly Field[] = [
   { key: "backendDatabase", env: "BROKER_BACKEND_DATABASE", kind: "str", def: "simplebroker" },
   { key: "backendSchema", env: "BROKER_BACKEND_SCHEMA", kind: "str", def: "simplebroker_pg_v1" },
   { key: "backendTarget", env: "BROKER_BACKEND_TARGET", kind: "str", def: "" },
+  { key: "backendConnectTimeout", env: "BROKER_BACKEND_CONNECT_TIMEOUT", kind: "float", def: "5" },
 ];
 
 let fieldIndex: Map<string, Field> | undefined;

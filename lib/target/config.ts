@@ -106,6 +106,7 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   backendDatabase: "simplebroker",
   backendSchema: "simplebroker_pg_v1",
   backendTarget: "",
+  backendConnectTimeout: 5,
 });
 const DEFAULT_RESULT: ResolvedConfigResult = Object.freeze({ config: DEFAULT_CONFIG, warnings: [] });
 

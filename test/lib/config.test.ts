@@ -38,6 +38,7 @@ const DEFAULTS: BrokerConfig = {
   backendDatabase: "simplebroker",
   backendSchema: "simplebroker_pg_v1",
   backendTarget: "",
+  backendConnectTimeout: 5,
 };
 
 function configError(fn: () => unknown): ConfigError {

@@ -7,6 +7,7 @@
 // Type-only: the value comes from the Bun global, so the compiled CLI does not load the SQL client at start-up.
 import type { SQL } from "bun";
 import { BackendError, isBrokerError } from "../../core/errors.ts";
+import { connectTimeoutSeconds } from "../connect-timeout.ts";
 import { redactTarget } from "../redact.ts";
 
 /** SQLSTATEs and driver codes worth retrying: lock conflicts and dropped connections. */
@@ -45,10 +46,13 @@ export interface ConnectionInfo {
   /** The target as shown to users. */
   display: string;
   password: string;
+  /** Seconds a connection may take, startup answer included (BROKER_BACKEND_CONNECT_TIMEOUT). */
+  connectTimeout: number;
 }
 
 /** Parse a target: URLs pass through; a libpq `key=value` string becomes fields. */
-export function parseTarget(target: string): ConnectionInfo {
+export function parseTarget(target: string, connectTimeout = 5): ConnectionInfo {
+  connectTimeout = connectTimeoutSeconds(connectTimeout);
   const display = redactTarget(target);
   if (/^postgres(ql)?:\/\//i.test(target)) {
     let password = "";
@@ -57,7 +61,7 @@ export function parseTarget(target: string): ConnectionInfo {
     } catch {
       throw new BackendError(`Invalid PostgreSQL target: ${display}`);
     }
-    return { url: target, fields: {}, display, password };
+    return { url: target, fields: {}, display, password, connectTimeout };
   }
   const fields: Record<string, string | number> = {};
   const re = /([A-Za-z_]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S*))/g;
@@ -67,7 +71,7 @@ export function parseTarget(target: string): ConnectionInfo {
     if (["hostname", "port", "username", "password", "database"].includes(key)) fields[key] = key === "port" ? Number(value) : value;
   }
   if (Object.keys(fields).length === 0) throw new BackendError(`Invalid PostgreSQL target: ${display}`);
-  return { url: undefined, fields, display, password: String(fields.password ?? "") };
+  return { url: undefined, fields, display, password: String(fields.password ?? ""), connectTimeout };
 }
 
 /** A lazily connecting pool (`bigint: true`: every int8 arrives as a bigint). */
@@ -78,7 +82,7 @@ export function openPool(info: ConnectionInfo, max: number): SQL {
     bigint: true,
     max,
     idleTimeout: 60,
-    connectionTimeout: 15,
+    connectionTimeout: info.connectTimeout,
     connection: { application_name: "simplebroker" },
   };
   try {

@@ -46,7 +46,7 @@ export class PostgresBackend implements Backend {
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
     validateSchemaName(this.schema);
-    const info = parseTarget(opts.url);
+    const info = parseTarget(opts.url, opts.config.backendConnectTimeout);
     this.#config = opts.config;
     this.#s = quoteIdent(this.schema);
     // Bun opens the whole pool at the first query: keep it small (one connection for work, one

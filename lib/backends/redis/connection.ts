@@ -9,11 +9,11 @@
 import type { RedisClient, RedisOptions } from "bun";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { redactTarget } from "../redact.ts";
+import { connectTimeoutSeconds } from "../connect-timeout.ts";
 import { script, type ScriptName } from "./scripts.ts";
 
-/** Client settings: fail within a few seconds when the server is unreachable. */
+/** Client settings; the connection timeout is set per connection from BROKER_BACKEND_CONNECT_TIMEOUT. */
 const CLIENT_OPTIONS: RedisOptions = {
-  connectionTimeout: 5000,
   autoReconnect: true,
   maxRetries: 6,
   enableOfflineQueue: true,
@@ -39,9 +39,12 @@ export class RedisConnection {
   readonly display: string;
   readonly #url: string;
   readonly #secrets: string[];
+  readonly #connectTimeout: number;
   #client: RedisClient | undefined;
 
-  constructor(url: string, password: string) {
+  /** `connectTimeout`: seconds the first connection may take, answer included (BROKER_BACKEND_CONNECT_TIMEOUT). */
+  constructor(url: string, password: string, connectTimeout = 5) {
+    this.#connectTimeout = connectTimeoutSeconds(connectTimeout);
     this.#url = urlWithPassword(url, password);
     this.display = redactTarget(url);
     const secrets = [password];
@@ -58,7 +61,9 @@ export class RedisConnection {
   get client(): RedisClient {
     if (!this.#client) {
       try {
-        this.#client = new Bun.RedisClient(this.#url, CLIENT_OPTIONS);
+        // Bun's own timeout a little later than ours, so a silent server gets our message.
+        const connectionTimeout = Math.ceil(this.#connectTimeout * 1000) + 1000;
+        this.#client = new Bun.RedisClient(this.#url, { ...CLIENT_OPTIONS, connectionTimeout });
       } catch (error) {
         // The client's own text ("Invalid URL format") names neither the target nor the fix.
         throw new BackendError(`Invalid Redis target: ${this.display}`, { cause: error });
@@ -72,7 +77,7 @@ export class RedisConnection {
   async send(command: string, args: string[]): Promise<any> {
     const client = this.client;
     try {
-      return await client.send(command, args);
+      return await this.#bounded(client, () => client.send(command, args));
     } catch (error) {
       throw this.#wrap(error, client);
     }
@@ -84,12 +89,14 @@ export class RedisConnection {
     const s = script(name);
     const client = this.client;
     try {
-      try {
-        return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
-      } catch (error) {
-        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-        return await client.send("EVAL", [s.source, "0", prefix, ...args]);
-      }
+      return await this.#bounded(client, async () => {
+        try {
+          return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
+        } catch (error) {
+          if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+          return await client.send("EVAL", [s.source, "0", prefix, ...args]);
+        }
+      });
     } catch (error) {
       throw this.#wrap(error, client);
     }
@@ -99,9 +106,11 @@ export class RedisConnection {
   async duplicate(): Promise<RedisClient> {
     const client = this.client;
     try {
-      const dup = await client.duplicate();
-      await dup.connect();
-      return dup;
+      return await this.#bounded(client, async () => {
+        const dup = await client.duplicate();
+        await dup.connect();
+        return dup;
+      });
     } catch (error) {
       throw this.#wrap(error, client);
     }
@@ -125,6 +134,27 @@ export class RedisConnection {
 
   // --- internal ---
 
+  /**
+   * `work` on `client`; until the client has connected, bounded by the connect
+   * timeout: a server that accepts and never answers gives one line naming the
+   * target, and the client is dropped so the next call starts afresh.
+   */
+  #bounded<T>(client: RedisClient, work: () => Promise<T>): Promise<T> {
+    if (client.connected) return work();
+    const pending = work();
+    pending.catch(() => {}); // abandoned when the timeout wins; otherwise awaited below
+    const seconds = this.#connectTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (this.#client === client) this.close();
+        const text = `Cannot connect to Redis at ${this.display}: no answer within ${seconds} s (BROKER_BACKEND_CONNECT_TIMEOUT)`;
+        reject(new BackendError(text, { retryable: true }));
+      }, seconds * 1000);
+    });
+    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+  }
+
   #wrap(error: unknown, client: RedisClient | undefined): Error {
     if (error instanceof ArgumentError || error instanceof BackendError) return error;
     const e = error as { message?: unknown; code?: unknown };
@@ -142,6 +172,9 @@ export class RedisConnection {
       } catch {
         // already closed
       }
+    }
+    if (typeof e?.code === "string" && e.code.startsWith("ERR_REDIS_CONNECTION")) {
+      return new BackendError(`Cannot connect to Redis at ${this.display}: ${text} (${e.code})`, { cause: error, retryable: true });
     }
     return new BackendError(`Redis error (${this.display}): ${text}`, { cause: error, retryable: !serverReply });
   }

@@ -54,7 +54,7 @@ class RedisStore implements RedisBackend {
     this.prefix = keyPrefix(settings.namespace);
     this.#reservationMs = settings.reservationTimeoutMs;
     this.#config = opts.config;
-    this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "");
+    this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "", opts.config.backendConnectTimeout);
     this.displayTarget = this.#conn.display;
   }
 
