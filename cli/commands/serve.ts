@@ -36,7 +36,7 @@ export const serve = command(
       cors: args.cors as string | undefined,
     });
     log.info(
-      `Serving ${broker.backend.displayTarget} at ${server.url.href}${token ? " (token required)" : ""}${args["read-only"] ? " (read-only)" : ""}`,
+      `Serving ${broker.displayTarget} at ${server.url.href}${token ? " (token required)" : ""}${args["read-only"] ? " (read-only)" : ""}`,
     );
     const { promise, resolve } = Promise.withResolvers<void>();
     process.once("SIGINT", resolve);
