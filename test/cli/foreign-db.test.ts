@@ -60,7 +60,7 @@ for (const [label, statements] of FOREIGN) {
     expect(sha256(db)).toBe(before);
     expect(existsSync(`${db}-wal`)).toBe(false);
     expect(existsSync(`${db}-shm`)).toBe(false);
-  });
+  }, 60_000);
 
   test(`${label}: the library refuses it too and leaves it unchanged`, () => {
     using d = tempDir();
@@ -86,7 +86,7 @@ test.concurrent("a missing file, a zero-byte file and a SQLite file without tabl
     expect(await runCli(["-f", name, "write", "q", name], { cwd: d.path })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
     expect((await runCli(["-f", name, "read", "q"], { cwd: d.path })).stdout).toBe(`${name}\n`);
   }
-});
+}, 60_000);
 
 test.concurrent("an older SimpleBroker file (schema v1: no claimed column, no magic) is migrated to v4", async () => {
   using d = tempDir();
@@ -103,4 +103,4 @@ test.concurrent("an older SimpleBroker file (schema v1: no claimed column, no ma
   const meta = Object.fromEntries((db.query("SELECT key, value FROM meta").all() as { key: string; value: unknown }[]).map((r) => [r.key, String(r.value)]));
   db.close();
   expect(meta).toMatchObject({ magic: "simplebroker-v1", schema_version: "4" });
-});
+}, 60_000);

@@ -24,7 +24,7 @@ test.concurrent("a dangling .broker.db symlink out of the folder: write, init, -
     expect({ args, ...r }).toEqual({ args, ...refused("Database file must be within the working directory") });
   }
   expect(readdirSync(outside)).toEqual([]);
-});
+}, 60_000);
 
 test.concurrent("-d ../.. and -f ../../../deep/… with --status, --vacuum or a command: refused, nothing created", async () => {
   using d = tempDir();
@@ -42,7 +42,7 @@ test.concurrent("-d ../.. and -f ../../../deep/… with --status, --vacuum or a 
   expect(existsSync(join(d.path, "a/.broker.db"))).toBe(false);
   expect(existsSync(join(d.path, "deep"))).toBe(false);
   expect(readdirSync(cwd)).toEqual([]);
-});
+}, 60_000);
 
 test.concurrent("--status, --vacuum, peek, list, exists and stats answer for a missing database without creating it", async () => {
   using d = tempDir();
@@ -58,7 +58,7 @@ test.concurrent("--status, --vacuum, peek, list, exists and stats answer for a m
   expect(await run(["stats", "q"])).toEqual(ok("q: 0\n"));
   expect(await run(["-f", "sub/other.db", "list"])).toEqual(ok(""));
   expect(readdirSync(d.path)).toEqual([]);
-});
+}, 60_000);
 
 test.concurrent("folders created for the database are 0700, the database 0600", async () => {
   using d = tempDir();
@@ -68,4 +68,4 @@ test.concurrent("folders created for the database are 0700, the database 0600", 
   expect(statSync(join(d.path, "sub/x.db")).mode & 0o777).toBe(0o600);
   expect((await runCli(["-f", "made/y.db", "write", "q", "m"], { cwd: d.path })).exitCode).toBe(0);
   expect(statSync(join(d.path, "made")).mode & 0o777).toBe(0o700);
-});
+}, 60_000);

@@ -51,7 +51,7 @@ test.skipIf(!canChown)("a .broker.toml owned by another user is refused; no conn
   expect(r.stderr).not.toContain("s3cret");
   await Bun.sleep(50);
   expect(srv.connections()).toBe(0);
-});
+}, 60_000);
 
 test("a .broker.toml in a world-writable folder (0777, no sticky bit) is refused; with the sticky bit it is trusted", async () => {
   using d = tempDir();
@@ -69,7 +69,7 @@ test("a .broker.toml in a world-writable folder (0777, no sticky bit) is refused
   // Sticky (like /tmp): others may add files but not replace ours, so the file is trusted.
   chmodSync(join(d.path, "shared"), 0o1777);
   expect(untrustedReason(toml)).toBeUndefined();
-});
+}, 60_000);
 
 test.skipIf(!canChown)("a legacy .broker.db of another user, or in a world-writable folder, is refused; our own is used", async () => {
   using d = tempDir();
@@ -93,7 +93,7 @@ test.skipIf(!canChown)("a legacy .broker.db of another user, or in a world-writa
   chmodSync(root, 0o755);
   expect(await runCli(["read", "q"], { cwd, env })).toEqual({ stdout: "ours\n", stderr: "", exitCode: 0 });
   expect(readdirSync(cwd)).toEqual([]);
-});
+}, 60_000);
 
 test("a database file writable by every user is refused", async () => {
   using d = tempDir();
@@ -105,4 +105,4 @@ test("a database file writable by every user is refused", async () => {
   const r = await runCli(["peek", "q"], { cwd: join(d.path, "sub"), env });
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toContain("it is writable by every user");
-});
+}, 60_000);
