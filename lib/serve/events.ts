@@ -1,15 +1,21 @@
 /**
  * Live queue counts for `GET /api/events`: one {@link ChangeFeed} per
- * handler re-reads the per-queue counts whenever the watchers' wake-ups say
+ * handler re-reads the per-queue counts whenever the backend's wake-ups say
  * something may have changed, and tells every subscriber which queues did.
  *
- * Wake-ups are an {@link ActivityMonitor}'s: on SQLite, inotify on the -wal
- * file plus `PRAGMA data_version` (commits of any process); on PostgreSQL
- * LISTEN/NOTIFY and on Redis pub/sub (writes and moves into the known
- * queues, broadcasts, deletes of everything), with the monitor's slow
- * fallback (1–2 s) catching what those backends do not announce: claims by
- * other processes and queues created since the last look. Changes made
- * through the handler itself wake the feed at once.
+ * Wake-ups are the ones watchers use, taken from the backend's capabilities:
+ * - native ones (`waitForActivity`: PostgreSQL LISTEN/NOTIFY, Redis pub/sub),
+ *   through an {@link ActivityMonitor} following every known queue. They
+ *   announce writes and moves into those queues, broadcasts and deletes of
+ *   everything; the monitor's slow fallback (1–2 s) catches what they do not
+ *   announce: claims by other processes and queues created since the last look;
+ * - otherwise activity hints (`onActivity`: on SQLite a write of this process
+ *   or a change of the `-wal` file, i.e. a commit of any process) and the
+ *   `dataVersion` counter (SQLite's `PRAGMA data_version`), checked in a burst
+ *   after each hint and every `BROKER_MAX_INTERVAL` otherwise, as watchers do.
+ *   The counts are read again only when the counter moved;
+ * - a backend with none of these is counted once a second.
+ * Changes made through the handler itself wake the feed at once.
  * @module
  */
 import type { Broker } from "../queue/broker.ts";
@@ -28,6 +34,8 @@ type Listener = (changed: QueueCounts[]) => void;
 
 /** Shortest time between two reads of the counts (ms): live enough for people, cheap for the store. */
 const MIN_LOOK_MS = 100;
+/** Look interval of a backend that can neither notify nor tell that something changed (ms). */
+const BLIND_LOOK_MS = 1000;
 
 /** Turns wake-ups into lists of changed queues; runs only while someone listens. */
 export class ChangeFeed {
@@ -37,6 +45,9 @@ export class ChangeFeed {
   #stop: AbortController | undefined;
   #monitor: ActivityMonitor | undefined;
   #dirty = true;
+  /** Checks since the last hint or change: the first ones come quickly (a -wal event precedes its commit). */
+  #quiet = 0;
+  #wake: (() => void) | undefined;
   #dataVersion: bigint | undefined;
 
   constructor(broker: Broker) {
@@ -64,7 +75,7 @@ export class ChangeFeed {
   /** A change was made through this process: look now. */
   poke(): void {
     this.#dirty = true;
-    this.#monitor?.poke();
+    this.#hint();
   }
 
   /** Stop watching (subscribers are kept only by {@link subscribe}). */
@@ -77,52 +88,87 @@ export class ChangeFeed {
   // --- internal ---
 
   async #loop(signal: AbortSignal): Promise<void> {
+    const backend = this.#broker.backend;
+    const native = backend.waitForActivity !== undefined;
     this.#dirty = true;
     this.#snapshot = new Map();
     let monitor: ActivityMonitor | undefined;
     let monitored = "";
-    signal.addEventListener("abort", () => monitor?.close(), { once: true });
+    const offHints = native ? undefined : backend.onActivity?.(() => this.#hint());
+    signal.addEventListener("abort", () => this.#wake?.(), { once: true });
     while (!signal.aborted) {
       try {
-        if (await this.#worthLooking()) {
+        if (await this.#changed()) {
           this.#publish(await this.snapshot());
+          this.#quiet = 0;
           // Counting every queue is a scan: under a stream of commits, look at most every MIN_LOOK_MS.
-          await abortableSleep(MIN_LOOK_MS, signal);
+          await this.#sleep(MIN_LOOK_MS, signal, false);
+        }
+        if (!native) {
+          await this.#sleep(this.#nextDelayMs(), signal, true);
+          continue;
         }
         // Native wake-ups are per queue: follow the queues that exist now.
         const key = [...this.#snapshot.keys()].join("\0");
         if (!monitor || key !== monitored) {
           monitor?.close();
-          if (signal.aborted) break;
-          monitor = this.#monitor = new ActivityMonitor(this.#broker.backend, [...this.#snapshot.keys()], this.#broker.config);
+          monitor = this.#monitor = new ActivityMonitor(backend, [...this.#snapshot.keys()], this.#broker.config);
           monitored = key;
         }
+        this.#dirty = true; // woken by a notification or the fallback: look
         await monitor.wait(signal);
       } catch {
         // the store is unreachable for now: try again shortly, subscribers keep their last counts
-        await new Promise((r) => setTimeout(r, 500));
+        await this.#sleep(500, signal, false);
       }
     }
     monitor?.close();
+    offHints?.();
   }
 
-  /**
-   * On SQLite the monitor returns after each idle backoff step even when nothing
-   * happened; the counts are re-read only when a local change or a commit of
-   * another connection (data_version) says so. Other backends wake only on
-   * notifications or their slow fallback, so they always look.
-   */
-  async #worthLooking(): Promise<boolean> {
+  /** Whether to read the counts: a local change, a moved data version, or no way to tell. */
+  async #changed(): Promise<boolean> {
     const backend = this.#broker.backend;
-    if (this.#dirty || !backend.dataVersion) {
+    if (!backend.dataVersion) {
+      const dirty = this.#dirty || backend.waitForActivity === undefined;
       this.#dirty = false;
-      if (backend.dataVersion) this.#dataVersion = await backend.dataVersion();
-      return true;
+      return dirty;
     }
     const v = await backend.dataVersion();
-    const changed = v !== this.#dataVersion;
+    const moved = v !== this.#dataVersion;
     this.#dataVersion = v;
-    return changed;
+    const dirty = this.#dirty;
+    this.#dirty = false;
+    return dirty || moved;
+  }
+
+  /** A burst of quick checks after a hint (1, 2, 4 … ms), then every `BROKER_MAX_INTERVAL`. */
+  #nextDelayMs(): number {
+    const backend = this.#broker.backend;
+    if (!backend.dataVersion) return BLIND_LOOK_MS;
+    const steady = Math.max(1, this.#broker.config.maxInterval * 1000);
+    return Math.min(2 ** this.#quiet++, steady);
+  }
+
+  #hint(): void {
+    this.#quiet = 0;
+    this.#wake?.();
+    this.#monitor?.poke();
+  }
+
+  /** Sleep `ms`, or less when `wakeable` and a hint or poke comes. */
+  #sleep(ms: number, signal: AbortSignal, wakeable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      if (wakeable) this.#wake = done;
+    });
   }
 
   #publish(stats: QueueCounts[]): void {
@@ -138,18 +184,6 @@ export class ChangeFeed {
     this.#snapshot = next;
     if (changed.length > 0) for (const fn of [...this.#listeners]) fn(changed);
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** The counts sent for one queue. */

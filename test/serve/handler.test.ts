@@ -1,0 +1,44 @@
+// createHandler used as a library, in-process: the handler answers Requests
+// directly under its prefix, and its event stream sees a write made through
+// another connection of the same process (a synchronous Queue on the file).
+import { afterAll, expect, test } from "bun:test";
+import { createHandler, openBroker, Queue } from "../../index.ts";
+import { tempDir } from "../helpers.ts";
+import { openEvents } from "./_api-suite.ts";
+
+const dir = tempDir("sb-handler-");
+const broker = await openBroker(dir.path);
+const handler = createHandler(broker, { prefix: "/mq", readOnly: false });
+afterAll(async () => {
+  handler.close();
+  await broker.close();
+  dir[Symbol.dispose]();
+});
+
+test("answers under its prefix only", async () => {
+  const write = await handler(new Request("http://app/mq/api/queues/jobs/messages", { method: "POST", body: "one" }));
+  expect(write.status).toBe(201);
+  const list = await handler(new Request("http://app/mq/api/queues"));
+  expect(await list.json()).toEqual({ queues: [{ name: "jobs", pending: 1, claimed: 0, total: 1 }] });
+  expect((await handler(new Request("http://app/api/queues"))).status).toBe(404);
+  expect((await handler(new Request("http://app/mqx/api/queues"))).status).toBe(404);
+  const page = await handler(new Request("http://app/mq/"));
+  expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+});
+
+test("the event stream sees a write through another connection of this process", async () => {
+  // openEvents needs a URL: serve the handler on a free loopback port for this test.
+  await using server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handler });
+  const events = openEvents(`${server.url}mq/api/events`);
+  try {
+    expect((await events.next()).event).toBe("queues");
+    using q = new Queue("other", { dbPath: dir.path });
+    q.write("from a Queue");
+    expect(await events.until((e) => (e.data as { name?: string }).name === "other")).toEqual({
+      event: "queue",
+      data: { name: "other", pending: 1, claimed: 0, total: 1 },
+    });
+  } finally {
+    events.close();
+  }
+}, 30_000);
