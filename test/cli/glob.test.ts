@@ -6,9 +6,10 @@ import { RedisClient, SQL } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir, uniqueName } from "../helpers.ts";
+import { postgresUrl, redisUrl } from "../services.ts";
 
-const PG_URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const REDIS_URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const PG_URL = await postgresUrl();
+const REDIS_URL = await redisUrl();
 /** A few seconds: ample for two CLI runs, far too little for exponential backtracking. */
 const QUICK = 8_000;
 

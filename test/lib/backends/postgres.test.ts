@@ -11,8 +11,9 @@ import type { Message } from "../../../lib/core/types.ts";
 import { QueueWatcher } from "../../../lib/watch/watcher.ts";
 import { uniqueName } from "../../helpers.ts";
 import { describeBackendContract } from "../../../lib/testing.ts";
+import { postgresUrl } from "../../services.ts";
 
-const URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const URL = await postgresUrl();
 const config = resolveConfig();
 const schemas = new Set<string>();
 const opened: PostgresBackend[] = [];

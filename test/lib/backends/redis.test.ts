@@ -17,8 +17,9 @@ import { watchQueue } from "../../../lib/watch/watcher.ts";
 import type { BrokerTarget } from "../../../lib/core/types.ts";
 import { uniqueName } from "../../helpers.ts";
 import { describeBackendContract } from "../../../lib/testing.ts";
+import { redisUrl } from "../../services.ts";
 
-const URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const URL = await redisUrl();
 const RUN = uniqueName("test_redis");
 const config = resolveConfig({});
 const made: RedisBackend[] = [];
