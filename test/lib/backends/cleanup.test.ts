@@ -12,9 +12,10 @@ import { createRedisBackend } from "../../../lib/backends/redis/index.ts";
 import { createSqliteBackend } from "../../../lib/backends/sqlite/index.ts";
 import { resolveConfig } from "../../../lib/target/config.ts";
 import { tempDir, uniqueName } from "../../helpers.ts";
+import { postgresUrl, redisUrl } from "../../services.ts";
 
-const PG_URL = process.env.BROKER_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const REDIS_URL = process.env.BROKER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const PG_URL = await postgresUrl();
+const REDIS_URL = await redisUrl();
 const config = resolveConfig();
 
 describe("postgres cleanup", () => {
