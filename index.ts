@@ -24,7 +24,7 @@ export type { ConfigOverrides } from "./lib/target/config.ts";
 export { targetForDirectory, resolveBrokerTarget, redactTarget } from "./lib/target/project.ts";
 export { parseTimestampBound, parseMessageId, decodeHybridTimestamp, nextHybridTimestamp, wallClockNs } from "./lib/time/timestamp.ts";
 export { defineBackend } from "./lib/backends/index.ts";
-export type { BackendCapabilities, BackendDefinition, IdleConsumer } from "./lib/core/types.ts";
+export type { BackendCapabilities, BackendDefinition, BroadcastTargets, IdleConsumer } from "./lib/core/types.ts";
 export {
   BrokerError, ArgumentError, QueueNameError, MessageError, TimestampError, MessageIdError, ConfigError, BackendError, isBrokerError,
 } from "./lib/core/errors.ts";
