@@ -98,7 +98,11 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
       throw notAllowed(m);
     }
     const queue = decodeSegment(rawQueue);
-    if (sub === undefined) return only(m, "DELETE", () => routes.deleteQueue(broker, queue));
+    if (sub === undefined) {
+      if (m === "GET") return routes.queueCounts(broker, queue);
+      if (m === "DELETE") return routes.deleteQueue(broker, queue);
+      throw notAllowed(m);
+    }
     if (sub === "messages" && rawId !== undefined)
       return only(m, "DELETE", () => routes.deleteMessage(broker, queue, decodeSegment(rawId)));
     if (rawId !== undefined) throw notFound();

@@ -23,6 +23,11 @@ export async function listQueues(broker: Broker): Promise<Response> {
   return json({ queues: (await broker.listStats()).map(toCounts) });
 }
 
+/** `GET /api/queues/{queue}`: one queue's counts (zeros when it has no rows). */
+export async function queueCounts(broker: Broker, queue: string): Promise<Response> {
+  return json(toCounts(await broker.queueStats(queue)));
+}
+
 /**
  * `POST /api/queues/{queue}/messages`: the raw body is the message → 201 `{ id }`.
  * Concurrent writes to one queue share a transaction (see `_batch.ts`).

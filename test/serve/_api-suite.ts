@@ -35,6 +35,13 @@ export function apiSuite(makePlace: () => Place): void {
       const { id: id2 } = (await (await post("api/queues/jobs/messages", "second\nline")).json()) as { id: string };
       expect(BigInt(id2)).toBeGreaterThan(BigInt(id1));
 
+      expect(await (await fetch(`${base}api/queues/jobs`)).json()).toEqual({ name: "jobs", pending: 2, claimed: 0, total: 2 });
+      expect(await (await fetch(`${base}api/queues/nothing-here`)).json()).toEqual({
+        name: "nothing-here",
+        pending: 0,
+        claimed: 0,
+        total: 0,
+      });
       const list = await (await fetch(`${base}api/queues`)).json();
       expect(list).toEqual({ queues: [{ name: "jobs", pending: 2, claimed: 0, total: 2 }] });
 
