@@ -152,7 +152,12 @@ export async function startRegistry(bin: string, dir: string, env: Record<string
     throw new Error(`verdaccio refused to register a user (HTTP ${res.status})`);
   }
   const served = (name: string) =>
-    log.split("\n").some((line) => line.includes(`GET /${name} `) || line.includes(`"GET","url":"/${name}"`) || new RegExp(`GET /${name}[" ]`).test(line));
+    log
+      .split("\n")
+      .some(
+        (line) =>
+          line.includes(`GET /${name} `) || line.includes(`"GET","url":"/${name}"`) || new RegExp(`GET /${name}[" ]`).test(line),
+      );
   return { url, token, served, stop };
 }
 

@@ -55,7 +55,9 @@ for (const [name, target] of Object.entries(TARGETS)) {
     process.exit(1);
   }
   const size = Bun.file(join(DIST, name)).size;
-  console.error(`build-release: ${name} ${(size / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `build-release: ${name} ${(size / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   built.push(name);
 }
 

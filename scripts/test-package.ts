@@ -84,19 +84,27 @@ run(["bun", "add", tarball], app);
 run(["bun", "add", "--dev", "@types/bun@1.4.5"], app);
 ok("bun add <tarball> into a fresh project");
 run([join(app, "node_modules", ".bin", "broker"), "write", "jobs", "from the bin"], app);
-expectEqual(run([join(app, "node_modules", ".bin", "broker"), "read", "jobs"], app), "from the bin\n", "installed broker bin: write then read");
+expectEqual(
+  run([join(app, "node_modules", ".bin", "broker"), "read", "jobs"], app),
+  "from the bin\n",
+  "installed broker bin: write then read",
+);
 
 await Bun.write(join(app, "consumer.ts"), CONSUMER_SOURCE);
 await Bun.write(join(app, "tsconfig.json"), CONSUMER_TSCONFIG);
 const tsc = Bun.spawnSync([join(BIN, "tsc"), "-p", app], { cwd: app, env: baseEnv });
 if (tsc.exitCode !== 0) fail(`consumer type-check:\n${tsc.stdout.toString()}${tsc.stderr.toString()}`);
-ok("consumer type-checks (strict, exactOptionalPropertyTypes, noPropertyAccessFromIndexSignature, noUncheckedIndexedAccess, verbatimModuleSyntax, no skipLibCheck): 0 errors");
+ok(
+  "consumer type-checks (strict, exactOptionalPropertyTypes, noPropertyAccessFromIndexSignature, noUncheckedIndexedAccess, verbatimModuleSyntax, no skipLibCheck): 0 errors",
+);
 expectEqual(run(["bun", "consumer.ts"], app), "hello true\n", "consumer runs under Bun from the package's .ts source");
 
 // 3. a real registry on 127.0.0.1, bunx against it
-const registry = await startRegistry(join(ROOT, "node_modules", "verdaccio", "bin", "verdaccio"), join(work, "registry"), baseEnv).catch(
-  (error: Error) => fail(error.message),
-);
+const registry = await startRegistry(
+  join(ROOT, "node_modules", "verdaccio", "bin", "verdaccio"),
+  join(work, "registry"),
+  baseEnv,
+).catch((error: Error) => fail(error.message));
 stopRegistry = registry.stop;
 ok(`verdaccio listening at ${registry.url}`);
 const npmrc = join(work, "publish.npmrc");

@@ -12,7 +12,7 @@ import { ArgumentError } from "../core/errors.ts";
 const DANGEROUS_CHARS = "\0\r\n\t\x7f|&;$`\"'<>(){}[]*?~^!#";
 
 /** Characters rejected anywhere in a Windows path (a drive letter's colon excepted). */
-const WINDOWS_DANGEROUS_CHARS = "\0\r\n\t\x7f:*?\"<>|";
+const WINDOWS_DANGEROUS_CHARS = '\0\r\n\t\x7f:*?"<>|';
 /** Names Windows reserves for devices, in any case and with any extension. */
 const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$/i;
 
@@ -102,7 +102,10 @@ function codePointCount(text: string): number {
  * `withSuffix("/x/.broker.db", ".setup.lock")` → `/x/.broker.setup.lock`.
  */
 export function withSuffix(path: string, suffix: string, windows: boolean = IS_WINDOWS): string {
-  if (suffix !== "" && (!suffix.startsWith(".") || suffix === "." || suffix.includes("/") || (windows && suffix.includes("\\")))) {
+  if (
+    suffix !== "" &&
+    (!suffix.startsWith(".") || suffix === "." || suffix.includes("/") || (windows && suffix.includes("\\")))
+  ) {
     throw new ArgumentError(`Invalid suffix '${suffix}'`);
   }
   const isSep = (text: string) => text.endsWith("/") || (windows && text.endsWith("\\"));

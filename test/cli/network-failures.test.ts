@@ -29,7 +29,11 @@ function closedPort(): number {
 async function broker(env: Record<string, string>, ...args: string[]) {
   using dir = tempDir("sb-net-");
   const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: dir.path, env: childEnv(env), stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -51,10 +55,15 @@ describe("a silent server fails within BROKER_BACKEND_CONNECT_TIMEOUT", () => {
         BROKER_BACKEND_PASSWORD: "hunter22",
         BROKER_BACKEND_CONNECT_TIMEOUT: "1",
       },
-      "write", "rq", "z",
+      "write",
+      "rq",
+      "z",
     );
     expect(r.code).toBe(1);
-    expectOneLine(r.stderr, `Cannot connect to Redis at redis://app@127.0.0.1:${server.port}/0: no answer within 1 s (BROKER_BACKEND_CONNECT_TIMEOUT)`);
+    expectOneLine(
+      r.stderr,
+      `Cannot connect to Redis at redis://app@127.0.0.1:${server.port}/0: no answer within 1 s (BROKER_BACKEND_CONNECT_TIMEOUT)`,
+    );
     expect(r.stderr).not.toContain("hunter22");
     expect(server.accepted()).toBeGreaterThan(0);
   });
@@ -69,7 +78,9 @@ describe("a silent server fails within BROKER_BACKEND_CONNECT_TIMEOUT", () => {
         BROKER_BACKEND_PASSWORD: "hunter22",
         BROKER_BACKEND_CONNECT_TIMEOUT: "1",
       },
-      "write", "pq", "z",
+      "write",
+      "pq",
+      "z",
     );
     expect(r.code).toBe(1);
     expectOneLine(r.stderr, `Cannot connect to PostgreSQL at postgresql://postgres:***@127.0.0.1:${server.port}/simplebroker: `);
@@ -84,7 +95,12 @@ describe("a closed port fails with one line naming the target", () => {
     ["postgres", "Cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:PORT/simplebroker: "],
   ])("%s", async (backend, text) => {
     const port = closedPort();
-    const env = { BROKER_BACKEND: backend, BROKER_BACKEND_HOST: "127.0.0.1", BROKER_BACKEND_PORT: String(port), BROKER_BACKEND_CONNECT_TIMEOUT: "2" };
+    const env = {
+      BROKER_BACKEND: backend,
+      BROKER_BACKEND_HOST: "127.0.0.1",
+      BROKER_BACKEND_PORT: String(port),
+      BROKER_BACKEND_CONNECT_TIMEOUT: "2",
+    };
     const r = await broker(env, "read", "q");
     expect(r.code).toBe(1);
     expectOneLine(r.stderr, text.replace("PORT", String(port)));

@@ -55,20 +55,23 @@ describe("progress on stderr", () => {
     expect(readFileSync(join(dir.path, "out.txt"), "utf8")).toBe(expected);
   });
 
-  test.each(["read q --all", "move q done --all"])("%s with stderr not a terminal writes the same bytes as before, and nothing on stderr", async (args) => {
-    using dir = tempDir("sb-progress-");
-    const expected = fill(dir.path);
-    const proc = Bun.spawn(["sh", "-c", heldPipeline(args, "2> err.txt")], {
-      cwd: dir.path,
-      env: childEnv(),
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    // Hold the reader past the progress delay, so a terminal would have shown progress by now.
-    await Bun.sleep(PROGRESS_DELAY_MS * 1.5);
-    writeFileSync(join(dir.path, "go"), "");
-    expect(await proc.exited).toBe(0);
-    expect(readFileSync(join(dir.path, "err.txt"), "utf8")).toBe("");
-    expect(readFileSync(join(dir.path, "out.txt"), "utf8")).toBe(expected);
-  });
+  test.each(["read q --all", "move q done --all"])(
+    "%s with stderr not a terminal writes the same bytes as before, and nothing on stderr",
+    async (args) => {
+      using dir = tempDir("sb-progress-");
+      const expected = fill(dir.path);
+      const proc = Bun.spawn(["sh", "-c", heldPipeline(args, "2> err.txt")], {
+        cwd: dir.path,
+        env: childEnv(),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      // Hold the reader past the progress delay, so a terminal would have shown progress by now.
+      await Bun.sleep(PROGRESS_DELAY_MS * 1.5);
+      writeFileSync(join(dir.path, "go"), "");
+      expect(await proc.exited).toBe(0);
+      expect(readFileSync(join(dir.path, "err.txt"), "utf8")).toBe("");
+      expect(readFileSync(join(dir.path, "out.txt"), "utf8")).toBe(expected);
+    },
+  );
 });

@@ -20,9 +20,12 @@ function problem(path: string, windows: boolean): string | null {
 describe("safe paths on POSIX and Windows", () => {
   for (const windows of [false, true]) {
     const rules = windows ? "windows" : "posix";
-    test.each(["../q.db", "a/../q.db", "a\\..\\q.db", "..\\q.db", "a/..\\b"])(`${rules}: parent reference %p is refused`, (path) => {
-      expect(problem(path, windows)).toBe(`${CONTEXT} must not contain parent directory references: ${path}`);
-    });
+    test.each(["../q.db", "a/../q.db", "a\\..\\q.db", "..\\q.db", "a/..\\b"])(
+      `${rules}: parent reference %p is refused`,
+      (path) => {
+        expect(problem(path, windows)).toBe(`${CONTEXT} must not contain parent directory references: ${path}`);
+      },
+    );
     test.each(["./q.db", "a/./q.db", ".\\q.db", "a\\.\\q.db"])(`${rules}: current-directory reference %p is refused`, (path) => {
       expect(problem(path, windows)).toBe(`${CONTEXT} must not contain current directory references: ${path}`);
     });
@@ -31,9 +34,12 @@ describe("safe paths on POSIX and Windows", () => {
     });
   }
 
-  test.each(["C:\\data\\q.db", "C:/data/q.db", "\\\\server\\share\\q.db", "queues\\q.db", "d:q.db"])("windows accepts %p", (path) => {
-    expect(problem(path, true)).toBeNull();
-  });
+  test.each(["C:\\data\\q.db", "C:/data/q.db", "\\\\server\\share\\q.db", "queues\\q.db", "d:q.db"])(
+    "windows accepts %p",
+    (path) => {
+      expect(problem(path, true)).toBeNull();
+    },
+  );
 
   test.each([
     ["C:\\da:ta\\q.db", ":"],

@@ -9,8 +9,32 @@ import * as ours from "../../lib/util/win32-path.ts";
 import { seededRandom } from "../helpers.ts";
 
 const ATOMS = [
-  "", "a", "b", ".", "..", "\\", "/", "\\\\", "//", "...", "a.b", " ", "C:", "c:", "D:", "C:\\", "\\a", "a\\", ".\\", "..\\",
-  "\\\\srv\\share", "//srv/share/", "\\\\?\\", "\\\\.\\", ":", "é",
+  "",
+  "a",
+  "b",
+  ".",
+  "..",
+  "\\",
+  "/",
+  "\\\\",
+  "//",
+  "...",
+  "a.b",
+  " ",
+  "C:",
+  "c:",
+  "D:",
+  "C:\\",
+  "\\a",
+  "a\\",
+  ".\\",
+  "..\\",
+  "\\\\srv\\share",
+  "//srv/share/",
+  "\\\\?\\",
+  "\\\\.\\",
+  ":",
+  "é",
 ];
 
 function randomPath(rand: () => number, maxAtoms: number): string {
@@ -68,7 +92,8 @@ describe("win32-path gives node:path's win32 answers", () => {
         ["resolve1", node.resolve(p), ours.resolve(p)],
       ];
       for (const [name, want, got] of pairs) {
-        if (want !== got) mismatches.push(`${name}(${JSON.stringify([p, q, r])}): ${JSON.stringify(want)} != ${JSON.stringify(got)}`);
+        if (want !== got)
+          mismatches.push(`${name}(${JSON.stringify([p, q, r])}): ${JSON.stringify(want)} != ${JSON.stringify(got)}`);
       }
     }
     expect(mismatches.slice(0, 8)).toEqual([]);

@@ -68,7 +68,8 @@ export function parseTarget(target: string, connectTimeout = 5): ConnectionInfo 
   for (const m of target.matchAll(re)) {
     const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : (m[3] ?? "");
     const key = { host: "hostname", hostaddr: "hostname", user: "username", dbname: "database" }[m[1]!] ?? m[1]!;
-    if (["hostname", "port", "username", "password", "database"].includes(key)) fields[key] = key === "port" ? Number(value) : value;
+    if (["hostname", "port", "username", "password", "database"].includes(key))
+      fields[key] = key === "port" ? Number(value) : value;
   }
   if (Object.keys(fields).length === 0) throw new BackendError(`Invalid PostgreSQL target: ${display}`);
   return { url: undefined, fields, display, password: String(fields.password ?? ""), connectTimeout };

@@ -174,7 +174,10 @@ export class RedisConnection {
       }
     }
     if (typeof e?.code === "string" && e.code.startsWith("ERR_REDIS_CONNECTION")) {
-      return new BackendError(`Cannot connect to Redis at ${this.display}: ${text} (${e.code})`, { cause: error, retryable: true });
+      return new BackendError(`Cannot connect to Redis at ${this.display}: ${text} (${e.code})`, {
+        cause: error,
+        retryable: true,
+      });
     }
     return new BackendError(`Redis error (${this.display}): ${text}`, { cause: error, retryable: !serverReply });
   }
