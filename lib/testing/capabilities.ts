@@ -88,6 +88,14 @@ export function describeCapabilities(ctx: CapabilityCaseContext): void {
     expect((await b.peek("q", { limit: 10 })).map((m) => m.body)).toEqual(["old", "later"]);
   });
 
+  it("localFile names the store's file on this machine", async () => {
+    const b = await fresh();
+    if (b.localFile === undefined) return; // not a local file: nothing to check
+    await b.write("q", ["x"]);
+    expect(b.localFile.startsWith("/")).toBe(true);
+    expect(await Bun.file(b.localFile).exists()).toBe(true);
+  });
+
   it("cleanup removes the store and says whether there was one", async () => {
     const b = await fresh();
     await b.write("q", ["x"]);
