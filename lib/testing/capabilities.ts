@@ -5,6 +5,7 @@
  * @module
  */
 import { expect } from "bun:test";
+import { isAbsolute } from "node:path";
 import { cleanupStore } from "../backends/capabilities.ts";
 import type { Backend, Message } from "../core/types.ts";
 
@@ -92,7 +93,7 @@ export function describeCapabilities(ctx: CapabilityCaseContext): void {
     const b = await fresh();
     if (b.localFile === undefined) return; // not a local file: nothing to check
     await b.write("q", ["x"]);
-    expect(b.localFile.startsWith("/")).toBe(true);
+    expect(isAbsolute(b.localFile)).toBe(true);
     expect(await Bun.file(b.localFile).exists()).toBe(true);
   });
 
