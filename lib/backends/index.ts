@@ -7,6 +7,7 @@
  * @module
  */
 import { ConfigError } from "../core/errors.ts";
+import { isAbsolute } from "../util/path.ts";
 import type { Backend, BackendDefinition, BrokerConfig, BrokerTarget, FileBackendDefinition, LocalFiles } from "../core/types.ts";
 import { postgresDefinition } from "./postgres/target.ts";
 import { redisDefinition } from "./redis/target.ts";
@@ -121,7 +122,7 @@ const loaded = new Map<string, BackendDefinition>();
 function resolveModule(specifier: string, base: string): string | undefined {
   try {
     const file = Bun.resolveSync(specifier, base);
-    return file.startsWith("/") ? file : undefined;
+    return isAbsolute(file) ? file : undefined;
   } catch {
     return undefined;
   }
