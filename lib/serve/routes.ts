@@ -79,7 +79,6 @@ export async function moveMessages(broker: Broker, queue: string, req: Request):
   if (id !== undefined && (after !== undefined || before !== undefined)) {
     throw new HttpError(400, "INVALID_ARGUMENT", "'id' cannot be used with 'after' or 'before'");
   }
-  const [src, dst] = await broker.resolvePair(queue, to);
   const sel: Selection =
     id !== undefined
       ? { exactId: id, requireUnclaimed: false }
@@ -88,7 +87,7 @@ export async function moveMessages(broker: Broker, queue: string, req: Request):
           before: before === undefined ? undefined : parseTimestampBound(before),
           limit: all ? MOVE_ALL_LIMIT : 1,
         };
-  const moved = await broker.backend.move(src, dst, sel);
+  const moved = await broker.move(queue, to, sel); // both may be @aliases; the same queue twice is refused
   return moved.length > 0 ? json({ messages: moved.map(toJson) }) : new Response(null, { status: 204 });
 }
 
