@@ -14,7 +14,10 @@ const SLOW = 60_000;
 /** A folder whose .broker.db holds `claimed` claimed messages. */
 async function withClaimed(dir: string, claimed: number): Promise<void> {
   const b = createSqliteBackend(join(dir, ".broker.db"), resolveConfig());
-  await b.write("q", Array.from({ length: claimed }, (_, i) => `m${i}`));
+  await b.write(
+    "q",
+    Array.from({ length: claimed }, (_, i) => `m${i}`),
+  );
   expect((await b.claim("q", { limit: claimed })).length).toBe(claimed);
   await b.close();
 }
@@ -27,54 +30,66 @@ async function deadPid(): Promise<number> {
 }
 
 describe("--vacuum and its lock file", () => {
-  test.concurrent("a lock left by a process that is gone is taken over at once", async () => {
-    using d = tempDir();
-    await withClaimed(d.path, 3);
-    const lock = join(d.path, ".broker.vacuum.lock");
-    writeFileSync(lock, `${await deadPid()}\n`);
-    const r = await runCli(["--vacuum"], { cwd: d.path });
-    expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain("Vacuumed 3 claimed messages");
-    expect(r.stderr).toContain(`Removed stale vacuum lock file: ${lock} (owner process`);
-    expect(r.stderr).not.toContain("skipped");
-    expect(existsSync(lock)).toBe(false);
-  }, SLOW);
-
-  test.concurrent("a live owner's lock is respected; the same pid with another start time is not that owner", async () => {
-    using d = tempDir();
-    await withClaimed(d.path, 2);
-    const lock = join(d.path, ".broker.vacuum.lock");
-    writeFileSync(lock, `${process.pid}\n`);
-    expect(await runCli(["--vacuum"], { cwd: d.path })).toEqual({
-      stdout: "",
-      stderr: "Vacuum skipped: another process holds the vacuum lock\n",
-      exitCode: 0,
-    });
-    expect(existsSync(lock)).toBe(true);
-    // Our pid, but a start time it never had: the pid was reused, the owner is gone.
-    writeFileSync(lock, `${process.pid}\n1\n${hostname()}\n`);
-    const r = await runCli(["--vacuum"], { cwd: d.path });
-    expect(r.stderr).toContain("Vacuumed 2 claimed messages");
-    expect(existsSync(lock)).toBe(false);
-  }, SLOW);
-
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    test.concurrent(`${signal} during a vacuum removes its lock; the next --vacuum runs`, async () => {
+  test.concurrent(
+    "a lock left by a process that is gone is taken over at once",
+    async () => {
       using d = tempDir();
-      await withClaimed(d.path, 3000);
+      await withClaimed(d.path, 3);
       const lock = join(d.path, ".broker.vacuum.lock");
-      // One row per batch: thousands of transactions, so the signal lands mid-vacuum.
-      const env = childEnv({ BROKER_VACUUM_BATCH_SIZE: "1", BROKER_SYNC_MODE: "OFF" });
-      const proc = Bun.spawn([process.execPath, CLI, "--vacuum"], { cwd: d.path, env, stdout: "pipe", stderr: "pipe" });
-      while (!existsSync(lock) && proc.exitCode === null) await Bun.sleep(2);
-      expect(proc.exitCode).toBeNull();
-      proc.kill(signal);
-      await proc.exited;
-      expect(proc.signalCode ?? proc.exitCode).not.toBe(0);
-      expect(existsSync(lock)).toBe(false);
+      writeFileSync(lock, `${await deadPid()}\n`);
       const r = await runCli(["--vacuum"], { cwd: d.path });
       expect(r.exitCode).toBe(0);
-      expect(r.stderr).toMatch(/^Vacuumed \d+ claimed messages in/);
-    }, SLOW);
+      expect(r.stderr).toContain("Vacuumed 3 claimed messages");
+      expect(r.stderr).toContain(`Removed stale vacuum lock file: ${lock} (owner process`);
+      expect(r.stderr).not.toContain("skipped");
+      expect(existsSync(lock)).toBe(false);
+    },
+    SLOW,
+  );
+
+  test.concurrent(
+    "a live owner's lock is respected; the same pid with another start time is not that owner",
+    async () => {
+      using d = tempDir();
+      await withClaimed(d.path, 2);
+      const lock = join(d.path, ".broker.vacuum.lock");
+      writeFileSync(lock, `${process.pid}\n`);
+      expect(await runCli(["--vacuum"], { cwd: d.path })).toEqual({
+        stdout: "",
+        stderr: "Vacuum skipped: another process holds the vacuum lock\n",
+        exitCode: 0,
+      });
+      expect(existsSync(lock)).toBe(true);
+      // Our pid, but a start time it never had: the pid was reused, the owner is gone.
+      writeFileSync(lock, `${process.pid}\n1\n${hostname()}\n`);
+      const r = await runCli(["--vacuum"], { cwd: d.path });
+      expect(r.stderr).toContain("Vacuumed 2 claimed messages");
+      expect(existsSync(lock)).toBe(false);
+    },
+    SLOW,
+  );
+
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    test.concurrent(
+      `${signal} during a vacuum removes its lock; the next --vacuum runs`,
+      async () => {
+        using d = tempDir();
+        await withClaimed(d.path, 3000);
+        const lock = join(d.path, ".broker.vacuum.lock");
+        // One row per batch: thousands of transactions, so the signal lands mid-vacuum.
+        const env = childEnv({ BROKER_VACUUM_BATCH_SIZE: "1", BROKER_SYNC_MODE: "OFF" });
+        const proc = Bun.spawn([process.execPath, CLI, "--vacuum"], { cwd: d.path, env, stdout: "pipe", stderr: "pipe" });
+        while (!existsSync(lock) && proc.exitCode === null) await Bun.sleep(2);
+        expect(proc.exitCode).toBeNull();
+        proc.kill(signal);
+        await proc.exited;
+        expect(proc.signalCode ?? proc.exitCode).not.toBe(0);
+        expect(existsSync(lock)).toBe(false);
+        const r = await runCli(["--vacuum"], { cwd: d.path });
+        expect(r.exitCode).toBe(0);
+        expect(r.stderr).toMatch(/^Vacuumed \d+ claimed messages in/);
+      },
+      SLOW,
+    );
   }
 });

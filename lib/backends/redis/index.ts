@@ -10,6 +10,7 @@
 import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
 import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
+import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
@@ -179,9 +180,15 @@ class RedisStore implements RedisBackend {
   /** Delete claimed ids and their bodies in batches, under a lock key (compact: nothing more to do). */
   async vacuum(_compact = false): Promise<VacuumResult> {
     const lock = `${this.prefix}vacuum_lock`;
-    const token = crypto.randomUUID();
+    const token = `${ownerRecord()}${crypto.randomUUID()}`;
     const ttl = String(Math.max(1000, Math.round(this.#config.vacuumLockTimeout * 1000)));
-    if ((await this.#conn.send("SET", [lock, token, "NX", "PX", ttl])) === null) return { vacuumed: 0, ran: false };
+    const take = async () => (await this.#conn.send("SET", [lock, token, "NX", "PX", ttl])) !== null;
+    if (!(await take())) {
+      // A holder killed mid-vacuum (its process gone from this host) is not waited out for the TTL.
+      const holder = (await this.#conn.send("GET", [lock])) as string | null;
+      if (holder !== null && ownerGone(holder)) await this.#run("unlock", [holder]);
+      if (!(await take())) return { vacuumed: 0, ran: false };
+    }
     try {
       const batch = Math.max(1, this.#config.vacuumBatchSize);
       let vacuumed = 0;

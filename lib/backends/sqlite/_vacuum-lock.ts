@@ -8,8 +8,8 @@
  * release it before the signal has its usual effect.
  * @module
  */
-import { hostname } from "node:os";
 import { fs } from "../../util/fs-lazy.ts";
+import { ownerGone, ownerRecord } from "../_owner.ts";
 
 /** A held vacuum lock. */
 export interface VacuumLock {
@@ -24,7 +24,7 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** Take the vacuum lock at `path`, or null when a live process holds it. */
 export function acquireVacuumLock(path: string, staleSeconds: number): VacuumLock | null {
   removeStaleLock(path, staleSeconds);
-  const owner = `${process.pid}\n${startTime(process.pid) ?? ""}\n${hostname()}\n`;
+  const owner = ownerRecord();
   // Handlers first: a signal between creating the file and installing them would kill us holding it.
   const lock = hold(path, owner);
   let fd: number;
@@ -40,22 +40,6 @@ export function acquireVacuumLock(path: string, staleSeconds: number): VacuumLoc
     fs().closeSync(fd);
   }
   return lock;
-}
-
-/** Whether the owner recorded in a lock file's text is known to be gone (only judged on this host). */
-export function ownerGone(text: string): boolean {
-  const [pidText = "", start = "", host = ""] = text.split("\n");
-  const pid = Number(pidText.trim());
-  if (!/^\d+$/.test(pidText.trim()) || !Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (host && host !== hostname()) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as { code?: string }).code === "ESRCH";
-  }
-  // Alive: the same owner only if it started when the lock says (pids are reused).
-  const now = start ? startTime(pid) : undefined;
-  return now !== undefined && now !== start;
 }
 
 // --- internal ---
@@ -127,14 +111,4 @@ function removeStaleLock(path: string, staleSeconds: number): void {
   if (!judged) return;
   const why = gone ? `owner process ${Number(text.split("\n")[0])} is gone` : `age ${age.toFixed(1)}s exceeded timeout`;
   process.emitWarning(`Removed stale vacuum lock file: ${path} (${why})`);
-}
-
-/** A process's start time (clock ticks after boot, from /proc), or undefined where /proc is not available. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = fs().readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
 }

@@ -28,9 +28,12 @@ describe("postgres cleanup", () => {
     await admin.close();
   });
   const relations = async (nsp: string) =>
-    (await admin.unsafe("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = $1 AND relkind IN ('r', 'v') ORDER BY 1", [nsp])).map(
-      (r: { relname: string }) => r.relname,
-    );
+    (
+      await admin.unsafe(
+        "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = $1 AND relkind IN ('r', 'v') ORDER BY 1",
+        [nsp],
+      )
+    ).map((r: { relname: string }) => r.relname);
 
   test("refuses while a user's table or another schema's view is there, then drops only ours", async () => {
     const b = createPostgresBackend({ url: PG_URL, options: { schema }, config });
@@ -102,10 +105,15 @@ describe("sqlite cleanup", () => {
     await b.write("q", ["x"]);
     await b.close();
     for (const [name, text] of [
-      ["app.db-wal", ""], ["app.db-shm", ""], ["app.db-journal", ""],
-      ["app.vacuum.lock", "4242\n"], ["app.setup.lock", "\0"],
-      ["app.db.bak", "a backup"], ["notes.txt", "mine"],
-    ]) writeFileSync(join(d.path, name!), text!);
+      ["app.db-wal", ""],
+      ["app.db-shm", ""],
+      ["app.db-journal", ""],
+      ["app.vacuum.lock", "4242\n"],
+      ["app.setup.lock", "\0"],
+      ["app.db.bak", "a backup"],
+      ["notes.txt", "mine"],
+    ])
+      writeFileSync(join(d.path, name!), text!);
     expect(await b.cleanup!()).toBe(true);
     expect(readdirSync(d.path).sort()).toEqual(["app.db.bak", "notes.txt"]);
   });
