@@ -80,3 +80,13 @@ test.concurrent("the binary reads no .env or bunfig.toml from the directory it r
   expect(await Bun.file(join(d.path, "from-dotenv.db")).exists()).toBe(false);
   expect(await Bun.file(join(d.path, "preloaded")).exists()).toBe(false);
 }, 60_000);
+
+test.concurrent("help, alias dispatch and a mistyped command: the binary prints what the script prints", async () => {
+  using d = tempDir();
+  // Commands are loaded on demand and dispatched through citty; the bundle must resolve every loader.
+  for (const args of [[], ["help", "read"], ["alias", "--help"], ["help", "alias", "add"], ["serve", "--help"], ["reed", "q"]]) {
+    expect({ args, ...(await runCli(args, { cwd: d.path, cmd: [BROKER] })) }).toEqual({ args, ...(await runCli(args, { cwd: d.path })) });
+  }
+  expect(await runCli(["alias", "add", "a", "q"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await runCli(["alias", "list"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "a -> q\n", stderr: "", exitCode: 0 });
+}, 60_000);
