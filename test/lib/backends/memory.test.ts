@@ -8,6 +8,9 @@ import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { describeBackendContract } from "simplebroker/testing";
 import { createMemoryBackend } from "../../../examples/memory-backend.ts";
+import { Broker } from "../../../lib/queue/broker.ts";
+import { resolveConfig } from "../../../lib/target/config.ts";
+import { watchQueue } from "../../../lib/watch/watcher.ts";
 import { childEnv, tempDir } from "../../helpers.ts";
 
 const EXAMPLE = resolve(import.meta.dir, "../../../examples/memory-backend.ts");
@@ -39,6 +42,41 @@ async function cli(args: string[], cwd: string, env: Record<string, string>) {
   ]);
   return { stdout, stderr, code };
 }
+
+describe("shared code on a backend with few capabilities", () => {
+  test.each([
+    ["activity hints (onActivity)", true],
+    ["nothing but polling", false],
+  ])("a watcher receives writes from another connection: %s", async (_name, hints) => {
+    const store = `watch-${hints}`;
+    const watched = createMemoryBackend(store);
+    if (!hints) delete (watched as { onActivity?: unknown }).onActivity;
+    await using broker = new Broker(watched, resolveConfig());
+    const writer = createMemoryBackend(store);
+    const ctl = new AbortController();
+    const got: string[] = [];
+    const watching = (async () => {
+      for await (const m of watchQueue("jobs", { target: broker, signal: ctl.signal })) {
+        got.push(m.body);
+        if (got.length === 3) ctl.abort();
+      }
+    })();
+    await writer.write("jobs", ["a"]);
+    await writer.write("jobs", ["b", "c"]);
+    await watching;
+    expect(got).toEqual(["a", "b", "c"]);
+    expect(await writer.queueStats("jobs")).toEqual({ queue: "jobs", pending: 0, claimed: 3, total: 3, exists: true });
+  });
+
+  test("at-least-once batches without reservations: a rollback puts every message back", async () => {
+    await using broker = new Broker(createMemoryBackend("batches"), resolveConfig());
+    await broker.write("q", ["1", "2", "3"]);
+    const batch = await broker.reserve("q", { limit: 2 });
+    expect(batch.messages.map((m) => m.body)).toEqual(["1", "2"]);
+    await batch.rollback();
+    expect((await broker.peek("q", { limit: 10 })).map((m) => m.body)).toEqual(["1", "2", "3"]);
+  });
+});
 
 describe("BROKER_BACKEND names a backend module", () => {
   test("write, read and list run on the module's backend", async () => {
