@@ -72,16 +72,23 @@ export function redisPlace(): Place {
 export interface Served extends AsyncDisposable {
   url: string;
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** The start-up line (`Serving <target> at <url>`). */
+  stderrLine: string;
   /** stderr lines after the start-up line, collected as they come. */
   stderr: string[];
   /** SIGTERM, then the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Start `broker serve --port 0 ...args` in `place` and wait until it listens. */
-export async function startServe(place: Place, args: string[] = [], env: Record<string, string> = {}): Promise<Served> {
-  const proc = Bun.spawn([process.execPath, CLI, "serve", "--port", "0", ...args], {
-    cwd: place.dir,
+/** Start `broker [...globals] serve --port 0 ...args` in `place` (or `cwd`) and wait until it listens. */
+export async function startServe(
+  place: Place,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  { globals = [], cwd = place.dir }: { globals?: string[]; cwd?: string } = {},
+): Promise<Served> {
+  const proc = Bun.spawn([process.execPath, CLI, ...globals, "serve", "--port", "0", ...args], {
+    cwd,
     env: childEnv({ ...place.env, ...env }),
     stdin: "ignore",
     stdout: "pipe",
@@ -102,7 +109,14 @@ export async function startServe(place: Place, args: string[] = [], env: Record<
     if (proc.exitCode === null) proc.kill(signal);
     return proc.exited;
   };
-  return { url: match[1]!, proc, stderr, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
+  return {
+    url: match[1]!,
+    stderrLine: first.value as string,
+    proc,
+    stderr,
+    stop,
+    [Symbol.asyncDispose]: async () => void (await stop()),
+  };
 }
 
 /** Run the CLI in `place` (for writes from another process). */
