@@ -181,7 +181,11 @@ function makeChart() {
   bars.setAttribute("class", "rate");
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("class", "depth");
-  svg.append(axis, bars, line);
+  const label = document.createElementNS(SVG, "text");
+  label.setAttribute("class", "label");
+  label.setAttribute("x", "2");
+  label.setAttribute("y", "9");
+  svg.append(axis, bars, line, label);
   return svg;
 }
 
@@ -196,7 +200,7 @@ function sample() {
 
 function draw(q) {
   const svg = q.row.cells[3].firstChild;
-  const [, bars, line] = svg.childNodes;
+  const [, bars, line, label] = svg.childNodes;
   const step = 300 / WINDOW_SAMPLES;
   const x0 = 300 - q.samples.length * step;
   const maxDepth = Math.max(1, ...q.samples.map((s) => s.depth));
@@ -210,8 +214,9 @@ function draw(q) {
       d += `M${(x0 + i * step).toFixed(1)} 39h${(step * 0.8).toFixed(2)}v${(-h).toFixed(1)}h${(-step * 0.8).toFixed(2)}z`;
   });
   bars.setAttribute("d", d);
-  const title = document.createElementNS(SVG, "title");
   const last = q.samples.at(-1);
+  label.textContent = `peak ${maxDepth} pending · ${maxRate.toFixed(1)}/s`;
+  const title = document.createElementNS(SVG, "title");
   title.textContent = `${q.counts.name}: ${last.depth} pending, ${last.rate.toFixed(1)} claimed/s (peak ${maxRate.toFixed(1)}/s)`;
   svg.querySelector("title")?.remove();
   svg.append(title);
