@@ -155,8 +155,7 @@ function accepts(token: Exclude<Token, "*">, cp: number): boolean {
  * last `*` is enough: on a mismatch, that star absorbs one more character and
  * the walk resumes after it. At most |name| restarts of at most |pattern| steps.
  */
-function matchTokens(tokens: Token[], text: string): boolean {
-  const name = Array.from(text, (c) => c.codePointAt(0)!);
+function matchTokens(tokens: Token[], name: string): boolean {
   let p = 0;
   let n = 0;
   let star = -1;
@@ -166,12 +165,16 @@ function matchTokens(tokens: Token[], text: string): boolean {
     if (t === "*") {
       star = p++;
       resume = n;
-    } else if (t !== undefined && accepts(t, name[n]!)) {
+      continue;
+    }
+    const cp = name.codePointAt(n)!;
+    if (t !== undefined && accepts(t, cp)) {
       p++;
-      n++;
+      n += cp > 0xffff ? 2 : 1;
     } else if (star >= 0) {
       p = star + 1;
-      n = ++resume;
+      resume += name.codePointAt(resume)! > 0xffff ? 2 : 1;
+      n = resume;
     } else return false;
   }
   while (tokens[p] === "*") p++;
