@@ -15,7 +15,7 @@
  * Prints one `ok - …` line per check; exits 1 at the first failure.
  * @module
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONSUMER_SOURCE, CONSUMER_TSCONFIG, checkFileList, startRegistry } from "./_package-helpers.ts";
@@ -110,6 +110,7 @@ ok(`verdaccio listening at ${registry.url}`);
 const npmrc = join(work, "publish.npmrc");
 await Bun.write(npmrc, `registry=${registry.url}\n//${registry.url.slice("http://".length)}:_authToken=${registry.token}\n`);
 const deps = join(work, "deps");
+mkdirSync(deps);
 for (const dep of ["citty@0.2.2", "consola@3.4.2", "@iarna/toml@3.0.0"]) {
   const name = run(["npm", "pack", dep, "--pack-destination", deps, "--silent"], ROOT).trim().split("\n").pop() ?? "";
   run(["npm", "publish", join(deps, name), "--userconfig", npmrc, "--registry", registry.url, "--tag", "latest"], deps);
