@@ -6,10 +6,12 @@
 import { fs } from "../lib/util/fs-lazy.ts";
 import { localFilesOf } from "../lib/backends/index.ts";
 import { BackendError } from "../lib/core/errors.ts";
+import type { VacuumResult } from "../lib/core/types.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { log, out } from "./output.ts";
 import { startProgress } from "./progress.ts";
+import { exitAfterSignal, withStopSignals } from "./signals.ts";
 
 export async function cleanup(ctx: CliContext): Promise<ExitCode> {
   const target = ctx.target();
@@ -52,12 +54,14 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
   }
   const started = performance.now();
   const progress = startProgress("vacuum", ctx.globals.quiet);
-  let result: Awaited<ReturnType<typeof broker.vacuum>>;
+  let outcome: Awaited<ReturnType<typeof vacuumUntilStopped>>;
   try {
-    result = await broker.vacuum(compact);
+    outcome = await withStopSignals((stop) => vacuumUntilStopped(broker.vacuum(compact), stop));
   } finally {
     progress.done();
   }
+  if (!("ran" in outcome)) return exitAfterSignal(outcome.stoppedBy, "walk");
+  const result = outcome;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (!result.ran) log.info("Vacuum skipped: another process holds the vacuum lock");
   else {
@@ -65,6 +69,23 @@ export async function vacuum(ctx: CliContext): Promise<ExitCode> {
     if (compact) log.info(`Database compacted in ${seconds}s`);
   }
   return EXIT.OK;
+}
+
+/**
+ * The vacuum's result, or the stop signal that came first. After a signal the
+ * vacuum gets a moment to end its batch and remove its lock (SQLite stops
+ * between batches); a lock left behind by a vacuum cut short is taken over
+ * by the next one, since its owner is gone.
+ */
+async function vacuumUntilStopped(run: Promise<VacuumResult>, stop: AbortSignal): Promise<VacuumResult | { stoppedBy: unknown }> {
+  const stopped = new Promise<"stopped">((resolve) => {
+    if (stop.aborted) resolve("stopped");
+    stop.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+  const first = await Promise.race([run, stopped]);
+  if (first !== "stopped") return first;
+  await Promise.race([run.catch(() => {}), Bun.sleep(2000)]);
+  return { stoppedBy: stop.reason };
 }
 
 export async function status(ctx: CliContext): Promise<ExitCode> {
