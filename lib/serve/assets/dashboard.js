@@ -57,13 +57,17 @@ function showError(error) {
 
 // --- live counts (server-sent events read through fetch, so the token travels in a header) ---
 
+let askedForToken = false;
+
 async function listen() {
   for (let delay = 500; ; delay = Math.min(delay * 2, 10000)) {
     try {
       const res = await fetch("api/events", { headers: headers({ accept: "text/event-stream" }) });
       if (res.status === 401) {
-        setStatus("locked", "token needed");
-        askToken();
+        setStatus("locked", "token needed (use the Token button)");
+        // Ask by itself once; after that the Token button asks, so a cancelled prompt does not come back.
+        if (!askedForToken) askToken();
+        askedForToken = true;
         await sleep(delay);
         continue;
       }
