@@ -49,7 +49,7 @@ export function generatorLoop(kind: "claim" | "move", options: GeneratorOptions,
   if ((options.deliveryGuarantee ?? "exactly-once") === "exactly-once") return walk({ kind, selection });
   const batchSize = options.batchSize ?? defaultBatchSize;
   checkLimit(batchSize);
-  return batches(kind, selection, batchSize);
+  return batches(selection, batchSize);
 }
 
 /** The loop of a peek generator: pages by id. */

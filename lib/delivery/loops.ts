@@ -80,7 +80,7 @@ export function* walk(options: WalkOptions): Loop {
  * messages, commit. When delivery stops early (the consumer stopped or
  * failed), the whole batch is rolled back: every message is pending again.
  */
-export function* batches(kind: Exclude<WalkKind, "peek">, selection: Selection, batchSize: number): Loop {
+export function* batches(selection: Selection, batchSize: number): Loop {
   for (;;) {
     const batch: Batch = yield { op: "reserve", selection: { ...selection, limit: batchSize } };
     let delivered = false;

@@ -6,7 +6,7 @@
  */
 import { reserveBatch } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
-import type { Backend, Message, Reservation, Selection } from "../core/types.ts";
+import type { Backend, Message, Selection } from "../core/types.ts";
 import type { AsyncSource } from "./drive.ts";
 import type { WalkKind } from "./loops.ts";
 

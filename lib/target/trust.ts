@@ -5,6 +5,7 @@
  * rule and its reasons are in docs/project-scope.md.
  * @module
  */
+import type { Stats } from "node:fs";
 import { fs } from "../util/fs-lazy.ts";
 import { dirname } from "../util/path.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -33,7 +34,7 @@ export function assertTrustedProjectFile(file: string): void {
 export function untrustedReason(file: string): string | undefined {
   const uid = process.geteuid?.() ?? -1;
   if (uid === -1) return undefined; // no POSIX owners (Windows): nothing to compare
-  let st;
+  let st: Stats;
   try {
     st = fs().statSync(file);
   } catch {
@@ -43,7 +44,7 @@ export function untrustedReason(file: string): string | undefined {
   if (st.mode & WORLD_WRITABLE) return "it is writable by every user";
   if (st.mode & GROUP_WRITABLE && sharedGroup(st.gid)) return `it is writable by group ${st.gid}`;
   const folder = dirname(file);
-  let dir;
+  let dir: Stats;
   try {
     dir = fs().statSync(folder);
   } catch {

@@ -76,7 +76,7 @@ describe("command help", () => {
     expect(text.split("\n")[0]).toBe(`broker ${name} - ${cmd.meta.description}`);
     for (const [arg, def] of Object.entries(cmd.args)) {
       if (def.type === "positional") expect(text).toMatch(new RegExp(`^Usage: .* ${name} .*[<[]${arg}[>\\]]`, "m"));
-      else expect(text).toMatch(new RegExp(`^  (-\\w, )?--${arg}( [A-Z]+)?  +${escape(def.description!)}$`, "m"));
+      else expect(text).toMatch(new RegExp(`^  (-\\w, )?--${arg}( [A-Z]+)?  +${escapeRegExp(def.description!)}$`, "m"));
     }
   }, 60_000);
 
@@ -195,6 +195,6 @@ describe("did you mean", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
