@@ -8,6 +8,12 @@
  * times are compared. For information it also times the uncompiled forms and
  * `--version` against an empty program (startup and import cost).
  *
+ * To check a change against an earlier commit, set `BENCH_CLI_BASELINE` to a
+ * git ref (`BENCH_CLI_BASELINE=HEAD~3 bun bench/run.ts --only cli`): that
+ * commit's tree is exported with `git archive`, compiled the same way, and its
+ * `write` and `--version` are timed in the same rotation, with a 1.10 target
+ * (start-up within 10% of the earlier build).
+ *
  * To see where a CLI call spends its time, build a profiling binary and
  * aggregate its samples:
  *
@@ -20,9 +26,14 @@
  * call of a function that mentions a lazily built global (`Buffer`,
  * `SharedArrayBuffer`: ~0.2-0.6 ms); the first use of builtins written in JS
  * (`Array.from`, `filter`, `flatMap`) and of each regex (0.1-0.7 ms each).
+ * citty itself is small, but its argument parser is `node:util`'s `parseArgs`,
+ * and loading `node:util` costs a compiled binary ~4-6 ms (its internal
+ * validators and promisify modules); every command dispatched through
+ * citty's `runCommand` pays it once, while `--version`, `--status`, help and
+ * usage errors are answered before citty is loaded.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildArgs } from "../test/helpers.ts";
 import { measurement, type Measurement } from "./sqlite.ts";
@@ -34,6 +45,8 @@ export interface CliBenchOptions {
   dir: string;
   /** Timed runs per command. */
   runs: number;
+  /** A git ref to compare against (default: `$BENCH_CLI_BASELINE`); none: no comparison. */
+  baseline?: string;
   progress?: (line: string) => void;
 }
 
@@ -52,6 +65,17 @@ function build(entry: string, outfile: string): void {
     stderr: "pipe",
   });
   if (r.exitCode !== 0) throw new Error(`bun build ${entry} failed:\n${r.stderr.toString()}${r.stdout.toString()}`);
+}
+
+/** Export `ref`'s tree into `dir` (with this checkout's node_modules) and compile its CLI to `outfile`. */
+function buildAt(ref: string, dir: string, outfile: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const r = Bun.spawnSync(["sh", "-c", 'git archive "$1" | tar -x -C "$2"', "sh", ref, dir], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`git archive ${ref} failed: ${r.stderr.toString().trim()}`);
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  const b = Bun.spawnSync([process.execPath, ...buildArgs(join(dir, "cli/index.ts"), outfile)], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`bun build of ${ref} failed:\n${b.stderr.toString()}${b.stdout.toString()}`);
 }
 
 interface Cmd {
@@ -82,6 +106,12 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
   build(join(ROOT, "cli/index.ts"), broker);
   build(join(ROOT, "bench/raw-insert-fixture.ts"), rawBin);
   build(bareSrc, bareBin);
+  const baseline = opts.baseline ?? process.env.BENCH_CLI_BASELINE;
+  const baselineBin = join(bin, "broker-baseline");
+  if (baseline) {
+    say(`cli: compiling cli/index.ts of ${baseline}`);
+    buildAt(baseline, join(opts.dir, "baseline-src"), baselineBin);
+  }
 
   const env = cleanEnv();
   const dirs = Object.fromEntries(
@@ -93,6 +123,11 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
   ) as Record<"compiled" | "raw" | "uncompiled" | "rawUncompiled", string>;
   // Every database file is created by our CLI, so the raw program writes into the same schema.
   for (const d of Object.values(dirs)) runOnce({ argv: [broker, "write", "q", "setup"], cwd: d }, env);
+  const baselineDir = join(opts.dir, "cli-baseline");
+  if (baseline) {
+    mkdirSync(baselineDir, { recursive: true });
+    runOnce({ argv: [baselineBin, "write", "q", "setup"], cwd: baselineDir }, env);
+  }
 
   const fixture = join(ROOT, "bench/raw-insert-fixture.ts");
   const cli = join(ROOT, "cli/index.ts");
@@ -106,6 +141,10 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
     versionUncompiled: { argv: [process.execPath, cli, "--version"], cwd: opts.dir },
     bareUncompiled: { argv: [process.execPath, bareSrc], cwd: opts.dir },
   };
+  if (baseline) {
+    cmds.baselineWrite = { argv: [baselineBin, "write", "q", "hello"], cwd: baselineDir };
+    cmds.baselineVersion = { argv: [baselineBin, "--version"], cwd: opts.dir };
+  }
   const keys = Object.keys(cmds);
   const t: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
   say(`cli: ${opts.runs} runs of ${keys.length} commands`);
@@ -116,7 +155,22 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
       t[k]!.push(runOnce(cmds[k]!, env));
     }
   }
+  const vsBaseline = baseline
+    ? [
+        measurement(`cli write vs ${baseline} (compiled)`, "ms", t.compiled!, t.baselineWrite!, {
+          baseLabel: "then",
+          target: { op: "<=", value: 1.1 },
+          note: `the same command, built from ${baseline}`,
+        }),
+        measurement(`cli --version vs ${baseline} (compiled)`, "ms", t.versionCompiled!, t.baselineVersion!, {
+          baseLabel: "then",
+          target: { op: "<=", value: 1.1 },
+          note: `the same command, built from ${baseline}`,
+        }),
+      ]
+    : [];
   return [
+    ...vsBaseline,
     measurement("cli write (compiled binary)", "ms", t.compiled!, t.raw!, {
       baseLabel: "raw",
       target: { op: "<=", value: 1.5 },
