@@ -143,7 +143,7 @@ export class SqliteAdmin extends SqliteConnection {
 
   /** Delete claimed rows in batches under the vacuum lock file (docs/on-disk-format.md#vacuum). */
   vacuum(compact = false): VacuumResult {
-    const steps = this.#vacuumSteps(compact);
+    const steps = this.#vacuumSteps(compact, false);
     let step = steps.next();
     while (!step.done) step = steps.next();
     return step.value;
@@ -151,7 +151,7 @@ export class SqliteAdmin extends SqliteConnection {
 
   /** {@link vacuum}, pausing 1 ms between batches (as 3.6.1 does): a stop signal is handled between two batches. */
   async vacuumAsync(compact = false): Promise<VacuumResult> {
-    const steps = this.#vacuumSteps(compact);
+    const steps = this.#vacuumSteps(compact, true);
     let step = steps.next();
     while (!step.done) {
       await Bun.sleep(1);
@@ -181,9 +181,9 @@ export class SqliteAdmin extends SqliteConnection {
   }
 
   /** The vacuum, one batch per step; the lock is released when it ends, fails or is stopped by a signal. */
-  *#vacuumSteps(compact: boolean): Generator<void, VacuumResult> {
+  *#vacuumSteps(compact: boolean, stoppable: boolean): Generator<void, VacuumResult> {
     this.guard("vacuum");
-    const lock = acquireVacuumLock(withSuffix(this.path, ".vacuum.lock"), this.config.vacuumLockTimeout);
+    const lock = acquireVacuumLock(withSuffix(this.path, ".vacuum.lock"), this.config.vacuumLockTimeout, stoppable);
     if (!lock) return { vacuumed: 0, ran: false };
     try {
       let vacuumed = 0;

@@ -21,12 +21,17 @@ export interface VacuumLock {
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-/** Take the vacuum lock at `path`, or null when a live process holds it. */
-export function acquireVacuumLock(path: string, staleSeconds: number): VacuumLock | null {
+/**
+ * Take the vacuum lock at `path`, or null when a live process holds it.
+ * `stoppable`: handle stop signals while it is held (for a vacuum that yields
+ * between batches); a synchronous vacuum could only run the handler after it
+ * ended, so it leaves signals alone and a killed one's lock is taken over later.
+ */
+export function acquireVacuumLock(path: string, staleSeconds: number, stoppable = true): VacuumLock | null {
   removeStaleLock(path, staleSeconds);
   const owner = ownerRecord();
   // Handlers first: a signal between creating the file and installing them would kill us holding it.
-  const lock = hold(path, owner);
+  const lock = hold(path, owner, stoppable);
   let fd: number;
   try {
     fd = fs().openSync(path, "wx", 0o600);
@@ -44,7 +49,7 @@ export function acquireVacuumLock(path: string, staleSeconds: number): VacuumLoc
 
 // --- internal ---
 
-function hold(path: string, owner: string): VacuumLock {
+function hold(path: string, owner: string, stoppable: boolean): VacuumLock {
   let held = true;
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -66,7 +71,7 @@ function hold(path: string, owner: string): VacuumLock {
     for (const s of SIGNALS) process.off(s, onSignal);
     process.off("exit", onExit);
   }
-  for (const s of SIGNALS) process.on(s, onSignal);
+  if (stoppable) for (const s of SIGNALS) process.on(s, onSignal);
   process.on("exit", onExit);
   return {
     get interrupted() {
