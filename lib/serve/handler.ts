@@ -10,6 +10,7 @@
  * Routes are listed in docs/serve.md.
  * @module
  */
+import { ArgumentError } from "../core/errors.ts";
 import type { Broker } from "../queue/broker.ts";
 import { dashboardAsset } from "./assets.ts";
 import { QueueBatcher } from "./_batch.ts";
@@ -37,6 +38,7 @@ export type BrokerHandler = ((req: Request) => Response | Promise<Response>) & {
 
 /** Build the handler of `broker`'s HTTP API and dashboard. */
 export function createHandler(broker: Broker, options: HandlerOptions = {}): BrokerHandler {
+  if (options.token === "") throw new ArgumentError("The token cannot be empty");
   const prefix = (options.prefix ?? "").replace(/\/+$/, "");
   const feed = new ChangeFeed(broker);
   const batch = new QueueBatcher(broker);

@@ -26,6 +26,10 @@ test("answers under its prefix only", async () => {
   expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
 });
 
+test("an empty token is refused rather than matching an empty header", () => {
+  expect(() => createHandler(broker, { token: "" })).toThrow("The token cannot be empty");
+});
+
 test("the event stream sees a write through another connection of this process", async () => {
   // openEvents needs a URL: serve the handler on a free loopback port for this test.
   await using server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handler });
