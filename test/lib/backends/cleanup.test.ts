@@ -35,7 +35,7 @@ describe("postgres cleanup", () => {
       )
     ).map((r: { relname: string }) => r.relname);
 
-  test("refuses while a user's table or another schema's view is there, then drops only ours", async () => {
+  test("refuses while a user's table, index or another schema's view is there, then drops only ours", async () => {
     const b = createPostgresBackend({ url: PG_URL, options: { schema }, config });
     try {
       await b.write("q", ["x"]);
@@ -46,6 +46,10 @@ describe("postgres cleanup", () => {
       expect(await relations(schema)).toEqual(["aliases", "messages", "meta", "user_notes"]);
 
       await admin.unsafe(`DROP TABLE "${schema}".user_notes`);
+      // An index someone added to our own table is theirs too.
+      await admin.unsafe(`CREATE INDEX user_body_idx ON "${schema}".messages (body)`);
+      await expect(b.cleanup!()).rejects.toThrow(`(index ${schema}.user_body_idx); refusing to drop it`);
+      await admin.unsafe(`DROP INDEX "${schema}".user_body_idx`);
       await admin.unsafe(`CREATE SCHEMA "${other}"`);
       await admin.unsafe(`CREATE VIEW "${other}".queue_names AS SELECT DISTINCT queue FROM "${schema}".messages`);
       await expect(b.cleanup!()).rejects.toThrow(`(view ${other}.queue_names); refusing to drop it`);
