@@ -68,10 +68,17 @@ function sharedGroup(gid: number): boolean {
   if (gid !== process.getegid?.()) return true;
   try {
     const uid = process.geteuid?.();
-    const users = fs().readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":"));
+    const users = fs()
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"));
     const me = users.find((u) => Number(u[2]) === uid)?.[0];
     if (users.some((u) => u[0] && u[0] !== me && Number(u[3]) === gid)) return true;
-    const group = fs().readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")).find((g) => Number(g[2]) === gid);
+    const group = fs()
+      .readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"))
+      .find((g) => Number(g[2]) === gid);
     const members = (group?.[3] ?? "").split(",").filter((m) => m !== "" && m !== me);
     return members.length > 0;
   } catch {

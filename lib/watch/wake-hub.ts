@@ -45,7 +45,11 @@ export function usesWakeHub(backend: Backend): boolean {
  * 1 ms) and setImmediate would spin a core, starving the writer whose commit
  * we are waiting for; Atomics.waitAsync sleeps that long for real.
  */
-export function sleepUnlessWoken(ms: number, signal: AbortSignal | undefined, setWake: (wake: (() => void) | undefined) => void): Promise<void> {
+export function sleepUnlessWoken(
+  ms: number,
+  signal: AbortSignal | undefined,
+  setWake: (wake: (() => void) | undefined) => void,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
@@ -177,6 +181,7 @@ let sleepCell: Int32Array | null | undefined;
 
 /** The sleep cell, made on first use: SharedArrayBuffer costs a fresh process ~0.5 ms to set up, paid only by waiters. */
 function getSleepCell(): Int32Array | null {
-  if (sleepCell === undefined) sleepCell = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : null;
+  if (sleepCell === undefined)
+    sleepCell = typeof Atomics.waitAsync === "function" ? new Int32Array(new SharedArrayBuffer(4)) : null;
   return sleepCell;
 }

@@ -47,7 +47,16 @@ for (const [label, statements] of FOREIGN) {
     const db = join(d.path, "app.db");
     makeDb(db, statements);
     const before = sha256(db);
-    for (const args of [["peek", "q"], ["read", "q"], ["write", "q", "x"], ["list"], ["stats", "q"], ["move", "q", "r"], ["broadcast", "x"], ["alias", "add", "a", "b"]]) {
+    for (const args of [
+      ["peek", "q"],
+      ["read", "q"],
+      ["write", "q", "x"],
+      ["list"],
+      ["stats", "q"],
+      ["move", "q", "r"],
+      ["broadcast", "x"],
+      ["alias", "add", "a", "b"],
+    ]) {
       const r = await runCli(["-f", "app.db", ...args], { cwd: d.path });
       expect({ args, exitCode: r.exitCode, stdout: r.stdout }).toEqual({ args, exitCode: 1, stdout: "" });
       expect(r.stderr).toBe(`simplebroker: error: Database is missing SimpleBroker metadata: ${db}\n`);
@@ -100,7 +109,9 @@ test.concurrent("an older SimpleBroker file (schema v1: no claimed column, no ma
   ]);
   expect(await runCli(["read", "q"], { cwd: d.path })).toEqual({ stdout: "old\n", stderr: "", exitCode: 0 });
   const db = new Database(path, { readonly: true, safeIntegers: true });
-  const meta = Object.fromEntries((db.query("SELECT key, value FROM meta").all() as { key: string; value: unknown }[]).map((r) => [r.key, String(r.value)]));
+  const meta = Object.fromEntries(
+    (db.query("SELECT key, value FROM meta").all() as { key: string; value: unknown }[]).map((r) => [r.key, String(r.value)]),
+  );
   db.close();
   expect(meta).toMatchObject({ magic: "simplebroker-v1", schema_version: "4" });
 }, 60_000);

@@ -18,7 +18,16 @@ test.concurrent("a dangling .broker.db symlink out of the folder: write, init, -
   mkdirSync(work);
   mkdirSync(outside);
   symlinkSync(join(outside, "x.db"), join(work, ".broker.db"));
-  const commands = [["write", "q", "m"], ["init"], ["--status"], ["--vacuum"], ["--cleanup"], ["peek", "q"], ["list"], ["read", "q"]];
+  const commands = [
+    ["write", "q", "m"],
+    ["init"],
+    ["--status"],
+    ["--vacuum"],
+    ["--cleanup"],
+    ["peek", "q"],
+    ["list"],
+    ["read", "q"],
+  ];
   for (const args of commands) {
     const r = await runCli(args, { cwd: work });
     expect({ args, ...r }).toEqual({ args, ...refused("Database file must be within the working directory") });
@@ -50,7 +59,11 @@ test.concurrent("--status, --vacuum, peek, list, exists and stats answer for a m
   const run = (args: string[]) => runCli(args, { cwd: d.path });
   expect(await run(["--status"])).toEqual(ok("total_messages: 0\nlast_timestamp: 0\ndb_size: 0\n"));
   expect(await run(["--status", "--json"])).toEqual(ok('{"total_messages": 0, "last_timestamp": 0, "db_size": 0}\n'));
-  expect(await run(["--vacuum"])).toEqual({ stdout: "", stderr: `Database not found: ${join(d.path, ".broker.db")}\n`, exitCode: 0 });
+  expect(await run(["--vacuum"])).toEqual({
+    stdout: "",
+    stderr: `Database not found: ${join(d.path, ".broker.db")}\n`,
+    exitCode: 0,
+  });
   expect(await run(["peek", "q"])).toEqual(ok("", 2));
   expect(await run(["peek", "q", "--all", "--json"])).toEqual(ok("", 2));
   expect(await run(["list", "--stats"])).toEqual(ok(""));

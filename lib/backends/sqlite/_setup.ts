@@ -141,10 +141,7 @@ function migrate(db: Database): void {
     }
   };
   const setVersion = (v: number) =>
-    db.run(
-      "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-      [v],
-    );
+    db.run("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", [v]);
   transaction(() => {
     if (!columns.includes("claimed")) db.run("ALTER TABLE messages ADD COLUMN claimed INTEGER DEFAULT 0");
     db.run(UNCLAIMED_INDEX);
@@ -153,9 +150,7 @@ function migrate(db: Database): void {
   transaction(() => {
     const dup = db.query("SELECT ts FROM messages GROUP BY ts HAVING count(*) > 1 LIMIT 1").get();
     if (dup) {
-      throw new BackendError(
-        "Cannot add unique constraint on timestamp column: duplicate timestamps exist in the database.",
-      );
+      throw new BackendError("Cannot add unique constraint on timestamp column: duplicate timestamps exist in the database.");
     }
     db.run(TS_UNIQUE_INDEX);
     if (version < 3n) setVersion(3);

@@ -118,7 +118,10 @@ function openAndSetUp(path: string, config: BrokerConfig): Database {
     try {
       fs().mkdirSync(dirname(path), { recursive: true, mode: DB_FOLDER_MODE });
     } catch (error) {
-      throw new BackendError(`Cannot create the database folder ${dirname(path)}: ${(error as { code?: string }).code ?? messageOf(error)}`, { cause: error });
+      throw new BackendError(
+        `Cannot create the database folder ${dirname(path)}: ${(error as { code?: string }).code ?? messageOf(error)}`,
+        { cause: error },
+      );
     }
   }
   let db: Database;
