@@ -9,6 +9,8 @@ import { childEnv } from "./helpers.ts";
 import { PREFLIGHT_SECONDS } from "./services.ts";
 
 const ROOT = join(import.meta.dir, "..");
+/** A `bun test` subprocess, plus the preflight's wait for a silent server, on a possibly loaded machine. */
+const SUBPROCESS_TIMEOUT_MS = 30_000;
 
 /** A 127.0.0.1 port that was free a moment ago and has nothing listening now. */
 function closedPort(): number {
@@ -34,30 +36,37 @@ async function runSuite(file: string, env: Record<string, string>) {
 }
 
 describe("test-service preflight", () => {
-  test.concurrent("a closed Postgres port fails the suite with one line", async () => {
-    const port = closedPort();
-    const { code, output } = await runSuite("test/cli/postgres-golden.test.ts", {
-      BROKER_TEST_POSTGRES_URL: `postgres://postgres:hunter2@127.0.0.1:${port}/test`,
-    });
-    expect(code).not.toBe(0);
-    expect(output).toContain(
-      `PostgreSQL for the tests does not answer at postgres://postgres:***@127.0.0.1:${port}/test (BROKER_TEST_POSTGRES_URL): `,
-    );
-    expect(output).not.toContain("hunter2");
-    expect(output).toMatch(/\b0 pass\b/);
-  });
+  test.concurrent(
+    "a closed Postgres port fails the suite with one line",
+    async () => {
+      const port = closedPort();
+      const { code, output } = await runSuite("test/cli/postgres-golden.test.ts", {
+        BROKER_TEST_POSTGRES_URL: `postgres://postgres:hunter2@127.0.0.1:${port}/test`,
+      });
+      expect(code).not.toBe(0);
+      expect(output).toContain(
+        `PostgreSQL for the tests does not answer at postgres://postgres:***@127.0.0.1:${port}/test (BROKER_TEST_POSTGRES_URL): `,
+      );
+      expect(output).not.toContain("hunter2");
+      expect(output).toMatch(/\b0 pass\b/);
+    },
+    SUBPROCESS_TIMEOUT_MS,
+  );
 
-  test.concurrent("a closed Redis port fails the suite with one line", async () => {
-    const port = closedPort();
-    const { code, output } = await runSuite("test/cli/redis-golden.test.ts", {
-      BROKER_TEST_REDIS_URL: `redis://127.0.0.1:${port}/0`,
-    });
-    expect(code).not.toBe(0);
-    expect(output).toContain(`Redis for the tests does not answer at redis://127.0.0.1:${port}/0 (BROKER_TEST_REDIS_URL): `);
-    expect(output).toMatch(/\b0 pass\b/);
-  });
+  test.concurrent(
+    "a closed Redis port fails the suite with one line",
+    async () => {
+      const port = closedPort();
+      const { code, output } = await runSuite("test/cli/redis-golden.test.ts", {
+        BROKER_TEST_REDIS_URL: `redis://127.0.0.1:${port}/0`,
+      });
+      expect(code).not.toBe(0);
+      expect(output).toContain(`Redis for the tests does not answer at redis://127.0.0.1:${port}/0 (BROKER_TEST_REDIS_URL): `);
+      expect(output).toMatch(/\b0 pass\b/);
+    },
+    SUBPROCESS_TIMEOUT_MS,
+  );
 
-  // The preflight waits PREFLIGHT_SECONDS for the silent server, so this case needs more than the default 5 s.
   test.concurrent(
     "a Redis port that accepts and never answers fails the suite after the preflight wait",
     async () => {
@@ -78,6 +87,6 @@ describe("test-service preflight", () => {
         silent.stop(true);
       }
     },
-    (PREFLIGHT_SECONDS + 12) * 1000,
+    SUBPROCESS_TIMEOUT_MS,
   );
 });
