@@ -26,8 +26,11 @@ export type FileState =
   /** A SimpleBroker database (any schema version up to ours); `wal` from the header's version bytes. */
   | { kind: "ours"; wal: boolean };
 
-/** The names an older SimpleBroker file may hold besides `sqlite_*` objects (3.x creates or drops all of them). */
-const KNOWN_OBJECTS = new Set([
+/**
+ * The names an older SimpleBroker file may hold besides `sqlite_*` objects (3.x creates or drops all of
+ * them). Plain arrays, not Sets: a Set built from a list at module load costs the CLI's start-up.
+ */
+const KNOWN_OBJECTS = [
   "messages",
   "meta",
   "queue_aliases",
@@ -38,9 +41,9 @@ const KNOWN_OBJECTS = new Set([
   "idx_messages_queue_ts",
   "idx_queue_id",
   "idx_queue_ts",
-]);
+];
 const MESSAGE_COLUMNS = ["id", "queue", "body", "ts"];
-const META_KEYS = new Set(["last_ts", "alias_version", "schema_version"]);
+const META_KEYS = ["last_ts", "alias_version", "schema_version"];
 
 /**
  * Identify the file at `path` read-only (header, then schema on a read-only
@@ -182,13 +185,13 @@ function readMeta(db: Database): Map<string, unknown> | undefined {
 
 function isOlderSimpleBroker(db: Database, names: Set<string>, meta: Map<string, unknown> | undefined): boolean {
   if (!names.has("messages")) return false;
-  for (const name of names) if (!KNOWN_OBJECTS.has(name)) return false;
+  for (const name of names) if (!KNOWN_OBJECTS.includes(name)) return false;
   const columns = columnNames(db, "messages");
   if (!MESSAGE_COLUMNS.every((c) => columns.includes(c))) return false;
   if (!columns.every((c) => MESSAGE_COLUMNS.includes(c) || c === "claimed")) return false;
   if (names.has("meta")) {
     if (meta === undefined || meta.size >= 16) return false;
-    for (const key of meta.keys()) if (!META_KEYS.has(key)) return false;
+    for (const key of meta.keys()) if (!META_KEYS.includes(key)) return false;
   }
   return true;
 }
