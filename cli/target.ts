@@ -4,7 +4,7 @@
  * @module
  */
 import { fs } from "../lib/util/fs-lazy.ts";
-import { dirname, isAbsolute, join, resolve, sep } from "../lib/util/path.ts";
+import { dirname, isAbsolute, isWithin, join, resolve } from "../lib/util/path.ts";
 import { resolveConfig } from "../lib/target/config.ts";
 import { ArgumentError, BackendError } from "../lib/core/errors.ts";
 import { pythonPathStr, resolveLoose, validateSafePath } from "../lib/target/paths.ts";
@@ -164,8 +164,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   const resolvedDb = resolveLoose(dbPath);
   if (!usedProjectScope && !isAbsolute(fileArg)) {
     const resolvedDir = resolveLoose(dirAbs);
-    const inside = resolvedDb === resolvedDir || resolvedDb.startsWith(resolvedDir.endsWith(sep) ? resolvedDir : `${resolvedDir}${sep}`);
-    if (!inside) throw new BackendError("Database file must be within the working directory");
+    if (!isWithin(resolvedDb, resolvedDir)) throw new BackendError("Database file must be within the working directory");
   }
 
   // Quirk-exact (docs/compatibility.md#q23-grandparent-directory-check): 3.6.1 checks the parent of the database's parent, so one

@@ -27,3 +27,15 @@ export const resolve: (...parts: string[]) => string = impl.resolve;
 export const dirname: (path: string) => string = impl.dirname;
 /** `path.basename` (no suffix argument) of this platform. */
 export const basename: (path: string) => string = impl.basename;
+
+/**
+ * True when `path` is `dir` or lies inside it; both absolute and resolved
+ * (symlinks followed). Windows compares without regard to case, as its file
+ * systems do, and separates with `\`.
+ */
+export function isWithin(path: string, dir: string, windows: boolean = IS_WINDOWS): boolean {
+  const s = windows ? "\\" : "/";
+  const p = windows ? path.toLowerCase() : path;
+  const d = windows ? dir.toLowerCase() : dir;
+  return p === d || p.startsWith(d.endsWith(s) ? d : `${d}${s}`);
+}

@@ -5,6 +5,7 @@
 // when it is written with `\` (lib/target/paths.ts).
 import { describe, expect, test } from "bun:test";
 import { validateSafePath, withSuffix } from "../../lib/target/paths.ts";
+import { isWithin } from "../../lib/util/path.ts";
 
 const CONTEXT = "Database filename";
 
@@ -76,5 +77,17 @@ describe("safe paths on POSIX and Windows", () => {
     expect(withSuffix("C:\\x.d\\broker\\", ".setup.lock", true)).toBe("C:\\x.d\\broker.setup.lock");
     expect(withSuffix("/x.d/broker", ".setup.lock", false)).toBe("/x.d/broker.setup.lock");
     expect(() => withSuffix("C:\\q.db", ".a\\b", true)).toThrow("Invalid suffix '.a\\b'");
+  });
+
+  // The -f symlink rule: the resolved database must stay inside the resolved -d directory.
+  test("isWithin: a database inside its directory, under each platform's rules", () => {
+    expect(isWithin("/srv/q/x.db", "/srv/q", false)).toBe(true);
+    expect(isWithin("/srv/q", "/srv/q", false)).toBe(true);
+    expect(isWithin("/srv/queue/x.db", "/srv/q", false)).toBe(false);
+    expect(isWithin("/SRV/q/x.db", "/srv/q", false)).toBe(false);
+    expect(isWithin("C:\\Data\\x.db", "c:\\data", true)).toBe(true);
+    expect(isWithin("C:\\data2\\x.db", "C:\\data", true)).toBe(false);
+    expect(isWithin("\\\\srv\\share\\q\\x.db", "\\\\srv\\share\\", true)).toBe(true);
+    expect(isWithin("D:\\data\\x.db", "C:\\data", true)).toBe(false);
   });
 });
