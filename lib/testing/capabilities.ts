@@ -5,7 +5,7 @@
  * @module
  */
 import { expect } from "bun:test";
-import { isAbsolute } from "node:path";
+import { isAbsolute } from "../util/path.ts";
 import { cleanupStore } from "../backends/capabilities.ts";
 import type { Backend, Message } from "../core/types.ts";
 
