@@ -1,11 +1,11 @@
 /**
- * The brokers of the watchers of this process: watchers of one local-file
- * database (SQLite) with the same settings share one broker, so one
- * connection, however many there are; it opens with the first and closes
- * with the last. Watchers of a network backend each open their own.
+ * The brokers of the watchers of this process: watchers of one database
+ * (same target, options and settings) share one broker, so one SQLite
+ * connection, or one PostgreSQL pool and LISTEN connection, or one pair of
+ * Redis connections, however many watchers there are; it opens with the
+ * first and closes with the last.
  * @module
  */
-import { localFilesOf } from "../backends/index.ts";
 import type { BrokerConfig, BrokerTarget } from "../core/types.ts";
 import { Broker } from "../queue/broker.ts";
 import { openBroker, resolveTargetArg } from "../queue/open.ts";
@@ -26,10 +26,9 @@ interface Entry {
 const shared = new Map<string, Entry>();
 
 /**
- * The broker a watcher runs on: `target` itself when it is a broker, the
- * shared broker of a local-file target (opened, and its database set up,
- * before this resolves, so a target that cannot be opened rejects here), or
- * a broker of its own on any other target.
+ * The broker a watcher runs on: `target` itself when it is a broker, else the
+ * shared broker of the target, opened (and its store set up) before this
+ * resolves, so a target that cannot be opened rejects here.
  */
 export async function leaseBroker(
   target: string | BrokerTarget | Broker | undefined,
@@ -38,10 +37,6 @@ export async function leaseBroker(
   if (target instanceof Broker) return { broker: target, release: async () => {} };
   const config = resolveConfig(overrides);
   const resolved = typeof target === "object" ? target : resolveTargetArg(target, config);
-  if (!localFilesOf(resolved.backendName)) {
-    const broker = await openBroker(resolved, { config });
-    return { broker, release: () => broker.close() };
-  }
   const key = JSON.stringify([resolved.backendName, resolved.target, resolved.backendOptions, config], (_k, v) =>
     typeof v === "bigint" ? String(v) : v,
   );

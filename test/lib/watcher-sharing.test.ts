@@ -3,11 +3,14 @@
 // open file descriptors barely grow, every watcher still gets its message
 // written by another process, also under a low `ulimit -n`. A watcher that
 // cannot start says so through `started` and its errorHandler, never silently.
+// Watchers of one PostgreSQL schema share one pool and one LISTEN connection too.
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { QueueWatcher } from "../../index.ts";
-import { childEnv, tempDir } from "../helpers.ts";
+import { openBroker, QueueWatcher } from "../../index.ts";
+import type { BrokerTarget } from "../../lib/core/types.ts";
+import { childEnv, tempDir, uniqueName } from "../helpers.ts";
+import { postgresUrl } from "../services.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/many-watchers-fixture.ts");
 
@@ -73,3 +76,37 @@ test("without an errorHandler, run() rejects with the start error", async () => 
   const w = new QueueWatcher("q", () => {}, { db: join(blocker, "sub", "x.db") });
   await expect(w.run()).rejects.toThrow(/ENOTDIR/);
 });
+
+test("200 QueueWatchers on one PostgreSQL schema share one pool and one LISTEN connection; all deliver", async () => {
+  const url = await postgresUrl();
+  const schema = uniqueName("sbshare");
+  const target: BrokerTarget = {
+    backendName: "postgres",
+    target: url,
+    backendOptions: { schema },
+    projectRoot: null,
+    configPath: null,
+    usedProjectScope: false,
+    legacySqlitePathMode: false,
+  };
+  const fds = () => readdirSync("/proc/self/fd").length;
+  const got = new Set<string>();
+  const first = new QueueWatcher("warm-up", () => {}, { db: target }).start();
+  const watchers: QueueWatcher[] = [];
+  try {
+    await first.started;
+    const before = fds();
+    for (let i = 0; i < 200; i++) watchers.push(new QueueWatcher(`w${i}`, (m) => void got.add(m.body), { db: target }).start());
+    await Promise.all(watchers.map((w) => w.started));
+    expect(fds() - before).toBeLessThanOrEqual(8);
+    await using writer = await openBroker(target);
+    for (let i = 0; i < 200; i++) await writer.write(`w${i}`, `m${i}`);
+    const deadline = Date.now() + 20_000;
+    while (got.size < 200 && Date.now() < deadline) await Bun.sleep(20);
+    expect(got.size).toBe(200);
+  } finally {
+    await Promise.all([first, ...watchers].map((w) => w.stop()));
+    await using admin = await openBroker(target);
+    await admin.backend.cleanup?.();
+  }
+}, 60_000);
