@@ -102,31 +102,44 @@ export async function deliverEach(
   signal?: AbortSignal,
   graceMs = 2000,
 ): Promise<DeliveryResult> {
-  const messages = iterateAsync(loop, source);
+  // Drives the loop itself rather than through iterateAsync: no async generator between the
+  // store and `deliver`, which a walk of a million messages would pay for each one.
+  const grace = signal ? new Grace(signal, graceMs) : undefined;
   let delivered = 0;
   let turn = performance.now();
+  let finished = false;
+  let r = loop.next();
   try {
-    for (let r = await messages.next(); !r.done; ) {
-      // A walk on a local store can run on promise jobs alone, never reaching the event loop,
-      // where a stop request (a signal handler) would run: give it a turn every few ms.
-      if (signal && performance.now() - turn > TURN_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        turn = performance.now();
-      }
+    while (!r.done) {
+      const step = r.value;
+      let answer: unknown;
       try {
-        if (signal?.aborted) throw new StopRequest();
-        await (signal ? withGrace(deliver(r.value), signal, graceMs) : deliver(r.value));
+        if (step.op !== "deliver") answer = await doAsync(step, source);
+        else {
+          // A walk on a local store can run on promise jobs alone, never reaching the event loop,
+          // where a stop request (a signal handler) would run: give it a turn now and then.
+          if (signal && performance.now() - turn > TURN_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            turn = performance.now();
+          }
+          if (signal?.aborted) throw new StopRequest();
+          await (grace ? grace.run(deliver(step.message)) : deliver(step.message));
+          delivered++;
+          if (signal?.aborted) break;
+        }
       } catch (error) {
-        await messages.throw(error); // puts the message back, then rethrows
+        r = loop.throw(error); // puts the message back, then rethrows
+        continue;
       }
-      delivered++;
-      if (signal?.aborted) break;
-      r = await messages.next();
+      r = loop.next(answer as never);
     }
+    finished = !signal?.aborted;
   } catch (error) {
     if (!(error instanceof StopRequest)) throw error;
+    finished = true;
   } finally {
-    await messages.return();
+    grace?.dispose();
+    if (!finished) for (let s = loop.return(); !s.done; s = loop.next((await doAsync(s.value, source)) as never));
   }
   return signal?.aborted ? { delivered, stopped: signal.reason } : { delivered };
 }
@@ -134,7 +147,7 @@ export async function deliverEach(
 // --- internal ---
 
 /** How long {@link deliverEach} may run without letting the event loop turn. */
-const TURN_MS = 5;
+const TURN_MS = 100;
 
 class StopRequest extends Error {
   override name = "StopRequest";
@@ -178,18 +191,36 @@ async function doAsync<S extends AsyncSource>(step: Step, source: S): Promise<un
   }
 }
 
-/** `work`, or a {@link StopRequest} when `signal` aborted and `work` is still pending `graceMs` later. */
-function withGrace(work: Promise<void>, signal: AbortSignal, graceMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      timer = setTimeout(() => reject(new StopRequest()), graceMs);
+/**
+ * After `signal` aborts, the delivery in progress gets `graceMs` to finish;
+ * then it is abandoned with a {@link StopRequest}. One listener and at most
+ * one timer per walk, one promise per delivery.
+ */
+class Grace {
+  readonly #signal: AbortSignal;
+  readonly #onAbort: () => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #abandon: ((error: StopRequest) => void) | undefined;
+
+  constructor(signal: AbortSignal, graceMs: number) {
+    this.#signal = signal;
+    this.#onAbort = () => {
+      this.#timer ??= setTimeout(() => this.#abandon?.(new StopRequest()), graceMs);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** `work`, or a rejection with {@link StopRequest} when the grace runs out first. */
+  run(work: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#abandon = reject;
+      work.then(resolve, reject);
     });
-  });
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#signal.removeEventListener("abort", this.#onAbort);
+  }
 }
