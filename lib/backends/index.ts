@@ -7,7 +7,8 @@
  * @module
  */
 import { ConfigError } from "../core/errors.ts";
-import { isAbsolute } from "../util/path.ts";
+import { fs } from "../util/fs-lazy.ts";
+import { dirname, isAbsolute, join } from "../util/path.ts";
 import type { Backend, BackendDefinition, BrokerConfig, BrokerTarget, FileBackendDefinition, LocalFiles } from "../core/types.ts";
 import { postgresDefinition } from "./postgres/target.ts";
 import { redisDefinition } from "./redis/target.ts";
@@ -118,13 +119,32 @@ const BUILT_IN = new Map<string, BackendDefinition>([
 /** Outside definitions by resolved file. */
 const loaded = new Map<string, BackendDefinition>();
 
-/** The file a module specifier resolves to from `base`, or undefined (builtin modules like `fs` are no backends). */
+/**
+ * The file a module specifier resolves to from `base`, or undefined. A path
+ * (`./x.ts`, `/abs/x.ts`, `file:` URL) is taken from `base`; a package name
+ * only from a node_modules folder at or above `base`: Bun auto-installs a
+ * bare name it cannot find there, and a typo must not fetch a package.
+ */
 function resolveModule(specifier: string, base: string): string | undefined {
   try {
-    const file = Bun.resolveSync(specifier, base);
-    return isAbsolute(file) ? file : undefined;
+    const path = specifier.startsWith("file:") ? Bun.fileURLToPath(specifier) : specifier;
+    if (path.startsWith(".") || isAbsolute(path)) return Bun.resolveSync(path, base);
+    if (!hasPackage(path, base)) return undefined;
+    const file = Bun.resolveSync(path, base);
+    return isAbsolute(file) ? file : undefined; // builtin modules (`fs`) are no backends
   } catch {
     return undefined;
+  }
+}
+
+/** Whether `<dir>/node_modules/<package>` exists in `base` or a folder above it. */
+function hasPackage(specifier: string, base: string): boolean {
+  const parts = specifier.split("/");
+  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+  if (!name || name.includes(":")) return false;
+  for (let dir = base; ; dir = dirname(dir)) {
+    if (fs().existsSync(join(dir, "node_modules", name))) return true;
+    if (dirname(dir) === dir) return false;
   }
 }
 

@@ -110,6 +110,12 @@ describe("BROKER_BACKEND names a backend module", () => {
       stderr: "simplebroker: error: Requested backend './missing.ts' is not available.\n",
       code: 1,
     });
+    // A package name comes only from a node_modules folder: Bun would otherwise auto-install it (here from its cache).
+    expect(await cli(["write", "q", "x"], dir.path, { BROKER_BACKEND: "nope" })).toEqual({
+      stdout: "",
+      stderr: "simplebroker: error: Requested backend 'nope' is not available.\n",
+      code: 1,
+    });
     const bad = await cli(["write", "q", "x"], dir.path, { BROKER_BACKEND: "./nothing.ts" });
     expect(bad).toEqual({
       stdout: "",
