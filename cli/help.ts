@@ -28,8 +28,10 @@ export async function helpText(topic: readonly string[]): Promise<string> {
   return commandHelp(await load(), `alias ${sub}`);
 }
 
+// --- internal ---
+
 /** Help for one command (`path` is how it is typed: `read`, `alias add`). */
-export function commandHelp(cmd: BrokerCommand, path: string): string {
+function commandHelp(cmd: BrokerCommand, path: string): string {
   const options: [string, string][] = [];
   const operands: [string, string][] = [];
   const usage: string[] = [];
@@ -52,8 +54,6 @@ export function commandHelp(cmd: BrokerCommand, path: string): string {
   const line = `broker [global options] ${path}${options.length > 1 ? " [options]" : ""}${usage.length ? ` ${usage.join(" ")}` : ""}`;
   return render(`broker ${path}`, cmd.meta, line, sections, [`Global options go before '${path.split(" ")[0]}'; see 'broker help'.`]);
 }
-
-// --- internal ---
 
 type Section = [title: string, rows: [string, string][]];
 
