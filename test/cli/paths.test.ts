@@ -34,7 +34,7 @@ describe("unsafe -d / -f", () => {
     mkdirSync(join(d.path, "sub"));
     expect(await runCli([...flags, "write", "q", "m"], { cwd: d.path })).toEqual(err(text));
     expect(readdirSync(d.path)).toEqual(["sub"]);
-  });
+  }, 30_000); // a dozen CLI subprocesses at once on a loaded 2-core machine
 });
 
 describe("symlinks and directories", () => {
