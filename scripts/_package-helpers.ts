@@ -39,6 +39,8 @@ export function checkFileList(paths: readonly string[]): string[] {
 /** A consumer that touches the public surface: classes, functions, types, errors. */
 export const CONSUMER_SOURCE = `import { BrokerError, isBrokerError, openBroker, Queue, QueueWatcher, resolveConfig, VERSION } from "simplebroker";
 import type { BrokerConfig, Message, QueueStats } from "simplebroker";
+import { defineBackend, REQUIRED_METHODS } from "simplebroker/testing";
+import type { BackendDefinition, ContractOptions } from "simplebroker/testing";
 
 using q = new Queue("consumer", { dbPath: "." });
 const id: bigint = q.write("hello");
@@ -55,6 +57,9 @@ try {
 }
 const watcher = new QueueWatcher("consumer", (m) => void m.body, { db: "." });
 await watcher.stop();
+const definitions: BackendDefinition[] = [];
+const contract: ContractOptions | undefined = undefined;
+if (typeof defineBackend !== "function" || REQUIRED_METHODS.length < 1 || definitions.length > 0 || contract) throw new Error("testing");
 if (stats.total < 0 || again?.body !== "again" || VERSION.length === 0) throw new Error("unexpected");
 console.log(msg?.body, msg?.ts === id);
 `;
@@ -86,8 +91,8 @@ export const CONSUMER_TSCONFIG = JSON.stringify(
 export interface LocalRegistry {
   url: string;
   token: string;
-  /** True once the registry answered a GET for this package's metadata. */
-  served(name: string): boolean;
+  /** True once the registry has logged answering a GET for this package's metadata. */
+  served(name: string): Promise<boolean>;
   stop(): void;
 }
 
@@ -119,7 +124,7 @@ export async function startRegistry(bin: string, dir: string, env: Record<string
   const port = freePort();
   const url = `http://127.0.0.1:${port}/`;
   // Under Bun rather than the system Node: verdaccio 6 refuses Node < 22.
-  const proc = Bun.spawn(["bun", bin, "--config", configPath, "--listen", `127.0.0.1:${port}`], {
+  const proc = Bun.spawn([process.execPath, bin, "--config", configPath, "--listen", `127.0.0.1:${port}`], {
     env,
     stdout: "pipe",
     stderr: "pipe",
@@ -151,13 +156,12 @@ export async function startRegistry(bin: string, dir: string, env: Record<string
     stop();
     throw new Error(`verdaccio refused to register a user (HTTP ${res.status})`);
   }
-  const served = (name: string) =>
-    log
-      .split("\n")
-      .some(
-        (line) =>
-          line.includes(`GET /${name} `) || line.includes(`"GET","url":"/${name}"`) || new RegExp(`GET /${name}[" ]`).test(line),
-      );
+  // verdaccio's logger writes asynchronously: give a request's line a few seconds to arrive.
+  const served = async (name: string) => {
+    const line = `"request":{"method":"GET","url":"/${name}"}`;
+    for (let i = 0; i < 50 && !log.includes(line); i++) await Bun.sleep(100);
+    return log.includes(line);
+  };
   return { url, token, served, stop };
 }
 

@@ -133,7 +133,7 @@ if (!version.endsWith(expected)) fail(`bunx simplebroker --version printed ${JSO
 ok(`bunx simplebroker --version: ${version}`);
 run(["bunx", "simplebroker", "write", "jobs", "via bunx"], user, bunxEnv);
 expectEqual(run(["bunx", "simplebroker", "read", "jobs"], user, bunxEnv), "via bunx\n", "bunx simplebroker write then read");
-if (!registry.served("simplebroker")) fail("the local registry never served simplebroker");
+if (!(await registry.served("simplebroker"))) fail("the local registry never served simplebroker");
 ok("bunx fetched simplebroker from the local registry");
 
 cleanup();
