@@ -27,7 +27,6 @@ export const watch = command(
     const dest = typeof args.move === "string" ? await broker.resolveQueue(args.move) : undefined;
     const mode: WatchMode = dest !== undefined ? { kind: "move", destination: dest } : { kind: args.peek ? "peek" : "consume", after };
     log.info(`Watching queue '${queue}' (${dest !== undefined ? `move to ${dest}` : args.peek ? "peek" : "consume"} mode)...`);
-    if (dest === queue) throw new ArgumentError("Cannot move messages to the same queue");
     const end = await printWalk(broker, { queue, watch: mode }, new RecordPrinter(args, true), { signals: "watch" });
     if (end.exit !== undefined) return end.exit;
     return EXIT.OK;

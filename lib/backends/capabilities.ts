@@ -4,6 +4,7 @@
  * methods, so a backend can start with the required core only.
  * @module
  */
+import { putBack } from "../core/put-back.ts";
 import type { Backend, Message, Reservation, Selection, VacuumResult } from "../core/types.ts";
 
 /**
@@ -44,7 +45,7 @@ async function takenBatch(backend: Backend, queue: string, selection: Selection,
       if (!open) return;
       open = false;
       const from = moveTo ?? queue;
-      for (const m of messages) await backend.move(from, queue, { exactId: m.ts, requireUnclaimed: false });
+      for (const m of messages) await putBack(backend, queue, m, from);
     },
   };
 }

@@ -6,7 +6,8 @@
  */
 import { reserveBatch } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
-import type { Backend, Message, Selection } from "../core/types.ts";
+import { putBack } from "../core/put-back.ts";
+import type { Backend } from "../core/types.ts";
 import type { AsyncSource } from "./drive.ts";
 import type { WalkKind } from "./loops.ts";
 
@@ -26,20 +27,7 @@ export function checkDestination(
   }
 }
 
-/** What can move one message by id (a backend, the SQLite store). */
-interface Mover<R> {
-  move(source: string, target: string, selection: Selection): R;
-}
-
-/**
- * Put back a message that was taken but never delivered: it becomes pending
- * again in `queue`, keeping its id (so its place in the queue). `from` is
- * where it is now: `queue` itself for a claimed message, the destination for
- * a moved one.
- */
-export function putBack<R>(store: Mover<R>, queue: string, message: Message, from = queue): R {
-  return store.move(from, queue, { exactId: message.ts, requireUnclaimed: false });
-}
+export { putBack } from "../core/put-back.ts";
 
 /**
  * The source of a walk over `queue` of `backend`: claims, peeks or moves (to

@@ -12,7 +12,7 @@
 import type { Backend, BrokerConfig, Message } from "../core/types.ts";
 import type { AsyncSource } from "../delivery/drive.ts";
 import { walk, type Loop } from "../delivery/loops.ts";
-import { backendSource } from "../delivery/ops.ts";
+import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { ActivityMonitor } from "./activity.ts";
 
 /** Options of a watch on one queue (`watchQueue`, `Queue.watch()`, `AsyncQueue.watch()`). */
@@ -40,6 +40,7 @@ export interface WatchRun {
  * handed out (it stopped first) goes back when the source closes.
  */
 export function watchRun(backend: Backend, config: BrokerConfig, queue: string, mode: WatchMode, signal: AbortSignal): WatchRun {
+  if (mode.kind === "move") checkDestination(queue, mode.destination, { message: "Cannot move messages to the same queue" });
   const kind = mode.kind === "consume" ? "claim" : mode.kind;
   const base = backendSource(backend, queue, kind, mode.kind === "move" ? mode.destination : undefined);
   const monitor = new ActivityMonitor(backend, [queue], config);

@@ -86,7 +86,6 @@ export class QueueMoveWatcher extends BaseWatcher {
   protected async source(broker: Broker, signal: AbortSignal) {
     const src = await broker.resolveQueue(this.sourceQueue);
     const dst = await broker.resolveQueue(this.destQueue);
-    checkDestination(src, dst, { message: "Cannot move messages to the same queue" });
     return broker.watch(src, { kind: "move", destination: dst }, signal);
   }
 
