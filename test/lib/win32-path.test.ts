@@ -77,10 +77,10 @@ describe("win32-path gives node:path's win32 answers", () => {
     expect(node.dirname(input)).toBe(want);
   });
 
-  test("join, resolve, normalize, dirname, basename and isAbsolute on 50,000 generated paths", () => {
+  test("join, resolve, normalize, dirname, basename and isAbsolute on 20,000 generated paths", () => {
     const rand = seededRandom(20261130);
     const mismatches: string[] = [];
-    for (let i = 0; i < 50_000; i++) {
+    for (let i = 0; i < 20_000; i++) {
       const [p, q, r] = [randomPath(rand, 6), randomPath(rand, 4), randomPath(rand, 3)];
       const pairs: [string, unknown, unknown][] = [
         ["dirname", node.dirname(p), ours.dirname(p)],
