@@ -7,8 +7,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { parseArgs as cittyParse } from "citty";
 import {
-  aliasCommand, canonicalArgs, COMMANDS, parseCommandArgs, parseGlobals, suggestCommand, UsageError, type CommandName, type GlobalOptions,
+  aliasCommand, canonicalArgs, COMMANDS, parseCommandArgs, parseGlobals, UsageError, type CommandName, type GlobalOptions,
 } from "../../cli/argv.ts";
+import { suggestCommand } from "../../cli/suggest.ts";
 import type { BrokerCommand } from "../../cli/command.ts";
 import { COMMAND_LOADERS, loadAliasGroup } from "../../cli/commands/index.ts";
 import { seededRandom as prng } from "../helpers.ts";
