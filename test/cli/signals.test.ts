@@ -77,7 +77,7 @@ function expectNothingLostOrDuplicated(written: string[], printed: string[], pen
 
 describe("stop signals put back the message not yet printed", () => {
   const random = seededRandom(19);
-  const rounds = SIGNALS.flatMap((s) => [s, s]);
+  const rounds = SIGNALS.flatMap((s) => [s, s, s]);
 
   test.each(rounds.map((s, i) => [s, i] as const))("read --all, %s (round %d)", async (signal) => {
     using dir = tempDir();
