@@ -11,8 +11,8 @@
  * keeps the store in that JSON file between runs: read on first use, written
  * on close, without locking — for demos and tests, not for concurrent use.
  *
- * It implements the required core plus two capabilities: maintenance
- * (`vacuum`) and activity hints (`onActivity`). Without `reserve`, batches
+ * It implements the required core plus three capabilities: rename,
+ * maintenance (`vacuum`) and activity hints (`onActivity`). Without `reserve`, batches
  * are claimed at once; without `waitForActivity`, watchers poll.
  */
 import { ArgumentError, defineBackend, nextHybridTimestamp, wallClockNs } from "../index.ts"; // in your project: from "simplebroker"
@@ -94,7 +94,7 @@ export function createMemoryBackend(name = ""): Backend {
       for (const r of rows) r.claimed = true;
       return out(rows);
     },
-    peek: async (queue, sel) => out(select(queue, sel)),
+    peek: async (queue, sel) => out(select(queue, sel, !sel.includeClaimed)),
     move: async (source, target, sel) => {
       const rows = select(source, sel, sel.requireUnclaimed ?? true);
       for (const r of rows) Object.assign(r, { queue: target, claimed: false });
@@ -134,7 +134,19 @@ export function createMemoryBackend(name = ""): Backend {
     },
     removeAlias: async (alias) => s().aliases.delete(alias),
 
-    // Capabilities: maintenance and activity hints.
+    // Capabilities: rename, maintenance and activity hints.
+    rename: async (source, target, retargetAliases) => {
+      const store = s();
+      if (store.rows.some((r) => r.queue === target)) throw new ArgumentError("Target queue already exists");
+      const rows = store.rows.filter((r) => r.queue === source);
+      for (const r of rows) r.queue = target;
+      let aliases = 0;
+      if (rows.length && retargetAliases) {
+        for (const [alias, to] of store.aliases) if (to === source && ++aliases) store.aliases.set(alias, target);
+      }
+      if (rows.length) notify(target);
+      return { messages: rows.length, aliases };
+    },
     vacuum: async () => {
       const store = s();
       const before = store.rows.length;

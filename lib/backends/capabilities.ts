@@ -5,7 +5,8 @@
  * @module
  */
 import { putBack } from "../core/put-back.ts";
-import type { Backend, Message, Reservation, Selection, VacuumResult } from "../core/types.ts";
+import { BackendError } from "../core/errors.ts";
+import type { Backend, Message, RenameResult, Reservation, Selection, VacuumResult } from "../core/types.ts";
 
 /**
  * Claim (or move to `moveTo`) a batch that stays revocable until
@@ -28,6 +29,12 @@ export function vacuumStore(backend: Backend, compact = false): Promise<VacuumRe
 /** Remove the store itself. Without the cleanup capability: false, nothing was removed. */
 export function cleanupStore(backend: Backend): Promise<boolean> {
   return backend.cleanup ? backend.cleanup() : Promise.resolve(false);
+}
+
+/** Rename a queue (see {@link Backend.rename}). Without the rename capability: a BackendError naming the backend. */
+export function renameQueue(backend: Backend, source: string, target: string, retargetAliases: boolean): Promise<RenameResult> {
+  if (backend.rename) return backend.rename(source, target, retargetAliases);
+  return Promise.reject(new BackendError(`The ${backend.name} backend cannot rename queues`));
 }
 
 // --- internal ---

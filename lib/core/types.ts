@@ -27,6 +27,16 @@ export interface Selection {
   exactId?: bigint;
   /** For moves by exact id: false lets a claimed row be moved (revived). Default true. */
   requireUnclaimed?: boolean;
+  /** For peeks only: also show claimed rows not yet vacuumed, in id order (inspection only). */
+  includeClaimed?: boolean;
+}
+
+/** What a {@link BackendCapabilities.rename} changed. */
+export interface RenameResult {
+  /** Rows retagged, pending and claimed. */
+  messages: number;
+  /** Aliases whose target was the old name and now is the new one. */
+  aliases: number;
 }
 
 /** Counts for one queue. A queue exists while it has at least one row. */
@@ -167,8 +177,44 @@ export interface BackendCapabilities {
    * (see {@link IdleConsumer}). Returns the function that withdraws the offer.
    */
   offerIdle?(queue: string, consumer: IdleConsumer): () => void;
+  /**
+   * Rename: retag every row of `source` (pending and claimed) to `target` in
+   * one transaction, and with `retargetAliases` point the aliases of `source`
+   * at `target` (bumping the alias version). Throws an ArgumentError
+   * `Target queue already exists` when `target` has any row; returns zero
+   * messages (changing nothing) when `source` has none. Without it renaming
+   * is refused with a BackendError naming the backend.
+   */
+  rename?(source: string, target: string, retargetAliases: boolean): Promise<RenameResult>;
+  /**
+   * Load: insert dump records under their own ids, in one transaction where
+   * the store has them (see docs/dump-format.md), and raise `last_ts` to at
+   * least `input.lastTs`. Without it `load` is refused with a BackendError.
+   */
+  load?(input: LoadInput): Promise<LoadResult>;
   /** Local file: the store is this file on this machine (absolute path). */
   readonly localFile?: string;
+}
+
+/** One record of a dump being loaded, already validated, with its 1-based line number. */
+export type LoadRecord =
+  | { kind: "alias"; alias: string; target: string; line: number }
+  | { kind: "message"; queue: string; body: string; id: bigint; line: number };
+
+/** What {@link BackendCapabilities.load} applies. */
+export interface LoadInput {
+  /** The header's `last_ts`: the store's `last_ts` becomes at least this. */
+  lastTs: bigint;
+  /** The records in dump order; iterating may throw (bad input), which must leave the store as it was. */
+  records: AsyncIterable<LoadRecord>;
+  /** The error for a record the store refuses (`problem`: e.g. a duplicate id), with the caller's line number. */
+  reject(record: LoadRecord, problem: string): Error;
+}
+
+/** What a load applied. */
+export interface LoadResult {
+  messages: number;
+  aliases: number;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { BrokerConfig, Message, QueueStats, Selection } from "../core/types.ts";
 import type { Loop, WalkKind } from "../delivery/loops.ts";
+import type { FindOptions } from "./_inspect.ts";
 import type { WatchMode } from "../watch/watch-source.ts";
 
 /** What an `AsyncQueue` asks of its broker; `Broker` implements it. Operands may be `@aliases`. */
@@ -21,6 +22,9 @@ export interface QueueHost {
   exists(queue: string): Promise<boolean>;
   queueStats(queue: string): Promise<QueueStats>;
   hasPending(queue: string, after?: bigint): Promise<boolean>;
+  findMessageIds(queue: string, options?: FindOptions): Promise<bigint[]>;
+  deleteMany(queue: string, ids: Iterable<bigint>): Promise<number>;
+  latestPendingTimestamp(queue: string): Promise<bigint | undefined>;
   /** The messages of a delivery loop over `queue`, one by one. */
   iterate(queue: string, kind: WalkKind, loop: Loop, destination?: string): AsyncGenerator<Message, void, undefined>;
   /** Messages of `queue` (resolved) as they arrive, until `signal` aborts. */

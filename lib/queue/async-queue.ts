@@ -8,6 +8,7 @@ import type { Message, QueueStats, Selection } from "../core/types.ts";
 import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
 import { checkLimit } from "../delivery/ops.ts";
 import type { QueueHost } from "./_host.ts";
+import type { FindOptions } from "./_inspect.ts";
 import type { WatchOptions } from "../watch/watch-source.ts";
 
 /** A queue of an open `Broker` (get one from `broker.queue(name)`). Names may be `@aliases`. */
@@ -46,11 +47,12 @@ export class AsyncQueue {
     yield* this.broker.iterate(this.name, "claim", generatorLoop("claim", options, this.broker.config.generatorBatchSize));
   }
 
-  async peekOne(options: { exactId?: bigint } & RangeOptions = {}): Promise<Message | null> {
+  /** `includeClaimed`: also claimed messages not yet vacuumed (inspection only). */
+  async peekOne(options: { exactId?: bigint; includeClaimed?: boolean } & RangeOptions = {}): Promise<Message | null> {
     return (await this.broker.peek(this.name, { ...options, limit: 1 }))[0] ?? null;
   }
 
-  peekMany(limit = 1000, options: RangeOptions & { offset?: number } = {}): Promise<Message[]> {
+  peekMany(limit = 1000, options: RangeOptions & { offset?: number; includeClaimed?: boolean } = {}): Promise<Message[]> {
     checkLimit(limit);
     return this.broker.peek(this.name, { ...options, limit });
   }
@@ -88,6 +90,21 @@ export class AsyncQueue {
 
   stats(): Promise<QueueStats> {
     return this.broker.queueStats(this.name);
+  }
+
+  /** Ids of the pending messages matching `options` (`bodyContains`, `after`, `before`, `limit`), oldest first. */
+  findMessageIds(options: FindOptions = {}): Promise<bigint[]> {
+    return this.broker.findMessageIds(this.name, options);
+  }
+
+  /** Claim the pending messages with these ids; returns how many were found. */
+  deleteMany(ids: Iterable<bigint>): Promise<number> {
+    return this.broker.deleteMany(this.name, ids);
+  }
+
+  /** The newest pending id, or undefined when nothing is pending. */
+  latestPendingTimestamp(): Promise<bigint | undefined> {
+    return this.broker.latestPendingTimestamp(this.name);
   }
 
   hasPending(after?: bigint): Promise<boolean> {

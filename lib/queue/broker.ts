@@ -6,16 +6,19 @@
  * @module
  */
 import type { AsyncQueue } from "./async-queue.ts";
-import { cleanupStore, reserveBatch, vacuumStore } from "../backends/capabilities.ts";
+import { cleanupStore, renameQueue, reserveBatch, vacuumStore } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
-import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, QueueStats, Reservation, Selection, VacuumResult } from "../core/types.ts";
+import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, LoadResult, Message, QueueStats, Reservation, Selection, VacuumResult } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { broadcastMatching, listQueues, type QueueFilter } from "./queue-filter.ts";
+import { deleteMany, findMessageIds, latestPendingTimestamp, type FindOptions } from "./_inspect.ts";
 import { deliverEach, iterateAsync, type DeliveryResult } from "../delivery/drive.ts";
 import { walk, type Loop, type WalkKind, type WalkOptions } from "../delivery/loops.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { watchRun, type WatchMode } from "../watch/watch-source.ts";
 import type { QueueHost } from "./_host.ts";
+import { dumpLines, type DumpFilter } from "../dump/dump.ts";
+import { loadDump, type LoadOptions } from "../dump/load.ts";
 
 /** A walk {@link Broker.deliver} runs: a queue walk, or a watch that waits for more. Names already resolved. */
 export type DeliveryPlan = (WalkOptions & { queue: string; destination?: string }) | { watch: WatchMode; queue: string };
@@ -141,10 +144,43 @@ export class Broker implements AsyncDisposable, QueueHost {
     return rows.length > 0;
   }
 
-  /** Write `body` to every existing queue (matching the glob `pattern`); returns how many. */
-  async broadcast(body: string, pattern?: string): Promise<number> {
+  /**
+   * Write `body` to every existing queue (matching the glob `pattern`), or
+   * with `{ queues }` to each of those names that exists (no `@aliases`),
+   * in one transaction; returns how many queues got it.
+   */
+  async broadcast(body: string, pattern?: string | { queues: readonly string[] }): Promise<number> {
     validateMessageSize(body, this.config.maxMessageSize);
-    return broadcastMatching(this.backend, body, pattern);
+    if (typeof pattern !== "object") return broadcastMatching(this.backend, body, pattern);
+    for (const q of pattern.queues) validateQueueName(q);
+    return this.backend.broadcast(body, { queues: [...new Set(pattern.queues)] });
+  }
+
+  /**
+   * Rename queue `source` (an `@alias` is resolved) to `target` in one
+   * transaction, pending and claimed rows alike; aliases of `source` follow
+   * unless `retargetAliases` is false. Zero messages: `source` had no rows.
+   */
+  async rename(source: string, target: string, options: { retargetAliases?: boolean } = {}): Promise<{ messages: number; aliases: number }> {
+    const src = await this.resolveQueue(source);
+    validateQueueName(target);
+    if (src === target) throw new ArgumentError("Source and target queues cannot be the same");
+    return renameQueue(this.backend, src, target, options.retargetAliases ?? true);
+  }
+
+  /** Ids of the pending messages of `queue` matching `options`, oldest first. */
+  async findMessageIds(queue: string, options: FindOptions = {}): Promise<bigint[]> {
+    return findMessageIds(this.backend, await this.resolveQueue(queue), options);
+  }
+
+  /** Claim the pending messages of `queue` with these ids; returns how many were found. */
+  async deleteMany(queue: string, ids: Iterable<bigint>): Promise<number> {
+    return deleteMany(this.backend, await this.resolveQueue(queue), ids);
+  }
+
+  /** The newest pending id of `queue`, or undefined when nothing is pending. */
+  async latestPendingTimestamp(queue: string): Promise<bigint | undefined> {
+    return latestPendingTimestamp(this.backend, await this.resolveQueue(queue));
   }
 
   /** Stats of the queues with rows, filtered by a literal `prefix` or a glob `pattern`. */
@@ -184,6 +220,16 @@ export class Broker implements AsyncDisposable, QueueHost {
 
   lastTimestamp(): Promise<bigint> {
     return this.backend.lastTimestamp();
+  }
+
+  /** The store as `simplebroker-dump` v1 lines, without newlines (docs/dump-format.md). */
+  dump(filter: DumpFilter = {}): AsyncGenerator<string, void, undefined> {
+    return dumpLines(this.backend, filter);
+  }
+
+  /** Load `simplebroker-dump` v1 lines (all-or-nothing where the backend has transactions). */
+  load(lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadResult> {
+    return loadDump(this.backend, lines, options);
   }
 
   listAliases(): Promise<Array<[string, string]>> {

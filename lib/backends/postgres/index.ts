@@ -10,12 +10,12 @@
 import type { SQL } from "bun";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
-  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult,
+  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult,
 } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
-import { addAlias, dropOwnSchema, removeAlias, vacuumSchema } from "./maintenance.ts";
+import { addAlias, dropOwnSchema, removeAlias, renameQueue, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
 import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
 import { quoteIdent, validateSchemaName } from "./schema.ts";
@@ -235,6 +235,10 @@ export class PostgresBackend implements Backend {
 
   async removeAlias(alias: string): Promise<boolean> {
     return this.#run((db) => removeAlias(db, this.schema, alias));
+  }
+
+  async rename(source: string, target: string, retargetAliases: boolean): Promise<RenameResult> {
+    return this.#run((db) => renameQueue(db, this.schema, source, target, retargetAliases, this.channel));
   }
 
   /** Delete claimed rows in batches under a session advisory lock (skip when busy); `compact` adds VACUUM (ANALYZE). */

@@ -7,7 +7,7 @@
 import type { SQL } from "bun";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
-import type { VacuumResult } from "../../core/types.ts";
+import type { RenameResult, VacuumResult } from "../../core/types.ts";
 import { advisoryKey } from "./keys.ts";
 import { classifySchema, OWN_RELATIONS, quoteIdent } from "./schema.ts";
 
@@ -132,6 +132,32 @@ export async function removeAlias(db: SQL, schema: string, alias: string): Promi
   return aliasTx(db, schema, async (tx, s) => {
     const res = await tx.unsafe(`DELETE FROM ${s}.aliases WHERE alias = $1`, [alias]);
     return res.count > 0;
+  });
+}
+
+/**
+ * Retag every row of `source` to `target` in one transaction (the table
+ * locked against writers, so `target` cannot gain rows meanwhile), then with
+ * `retarget` point the aliases of `source` at `target` and bump the alias version.
+ */
+export async function renameQueue(db: SQL, schema: string, source: string, target: string, retarget: boolean, channel: string): Promise<RenameResult> {
+  const s = quoteIdent(schema);
+  return db.begin(async (tx) => {
+    await tx.unsafe(`LOCK TABLE ${s}.messages IN SHARE ROW EXCLUSIVE MODE`);
+    const taken = await tx.unsafe(`SELECT 1 FROM ${s}.messages WHERE queue = $1 LIMIT 1`, [target]);
+    if (taken.length) throw new ArgumentError("Target queue already exists");
+    const moved = await tx.unsafe(`UPDATE ${s}.messages SET queue = $1 WHERE queue = $2`, [target, source]);
+    const messages = Number(moved.count);
+    if (messages === 0) return { messages, aliases: 0 };
+    await tx.unsafe("SELECT pg_notify($1, $2)", [channel, target]);
+    if (!retarget) return { messages, aliases: 0 };
+    await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [advisoryKey("aliases", schema)]);
+    const re = await tx.unsafe(`UPDATE ${s}.aliases SET target = $1 WHERE target = $2`, [target, source]);
+    const aliases = Number(re.count);
+    if (aliases > 0) {
+      await tx.unsafe(`UPDATE ${s}.meta SET alias_version = GREATEST(alias_version + 1, $1) WHERE singleton`, [wallClockNs()]);
+    }
+    return { messages, aliases };
   });
 }
 

@@ -52,7 +52,7 @@ function where(queue: string, sel: Selection, unclaimedOnly: boolean, params: un
   if (sel.exactId !== undefined) {
     return `ts = ${p(sel.exactId)} AND queue = ${p(queue)}${unclaimedOnly ? " AND claimed = FALSE" : ""}`;
   }
-  let text = `queue = ${p(queue)} AND claimed = FALSE`;
+  let text = unclaimedOnly ? `queue = ${p(queue)} AND claimed = FALSE` : `queue = ${p(queue)}`;
   if (sel.after !== undefined) text += ` AND ts > ${p(sel.after)}`;
   if (sel.before !== undefined) text += ` AND ts < ${p(sel.before)}`;
   return text;
@@ -65,7 +65,7 @@ function limitOf(sel: Selection): number {
 /** Pending rows without changing them, oldest first. */
 export function peekSql(s: string, queue: string, sel: Selection): Statement {
   const params: unknown[] = [];
-  const cond = where(queue, sel, true, params);
+  const cond = where(queue, sel, !sel.includeClaimed, params);
   params.push(limitOf(sel), Math.max(0, Math.trunc(sel.offset ?? 0)));
   const n = params.length;
   return {

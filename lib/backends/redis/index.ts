@@ -9,7 +9,7 @@
  */
 import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
-import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, Reservation, Selection, VacuumResult } from "../../core/types.ts";
+import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult } from "../../core/types.ts";
 import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
@@ -89,7 +89,8 @@ class RedisStore implements RedisBackend {
     const args = selectionArgs(sel);
     if (!args) return [];
     const offset = String(Math.max(0, Math.floor(sel.offset ?? 0)));
-    return toMessages(await this.#run("peek", [queue, args.limit, args.after, args.before, args.exact, offset]));
+    const claimed = sel.includeClaimed ? "1" : "0";
+    return toMessages(await this.#run("peek", [queue, args.limit, args.after, args.before, args.exact, offset, claimed]));
   }
 
   async move(source: string, target: string, sel: Selection = {}): Promise<Message[]> {
@@ -115,6 +116,11 @@ class RedisStore implements RedisBackend {
       await this.#run("finish", [token, commit ? "1" : "0"]);
     };
     return { messages, commit: () => finish(true), rollback: () => finish(false) };
+  }
+
+  async rename(source: string, target: string, retargetAliases: boolean): Promise<RenameResult> {
+    const [messages, aliases] = (await this.#run("rename", [source, target, retargetAliases ? "1" : "0"])) as number[];
+    return { messages: Number(messages), aliases: Number(aliases) };
   }
 
   async deleteQueue(queue?: string): Promise<number> {

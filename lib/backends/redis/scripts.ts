@@ -36,11 +36,45 @@ zrem(qk(q, 'pending'), ids)
 zadd(qk(q, 'claimed'), ids)
 return bodies(ids)`,
 
-  /** queue, limit, after, before, exact, offset → {id, body, …} */
+  /** queue, limit, after, before, exact, offset, includeClaimed(1|0) → {id, body, …} */
   peek: `guard(false)
 local q = ARGV[2]
 expire(q)
-return bodies(pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3]))`,
+if ARGV[8] ~= '1' then return bodies(pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3])) end
+local off, lim, all, page = tonumber(ARGV[7]), tonumber(ARGV[3]), {}, {}
+for _, kind in ipairs({'pending', 'reserved', 'claimed'}) do
+  for _, id in ipairs(pick(qk(q, kind), ARGV[4], ARGV[5], ARGV[6], 0, off + lim)) do all[#all + 1] = id end
+end
+table.sort(all)
+for i = off + 1, math.min(#all, off + lim) do page[#page + 1] = all[i] end
+return bodies(page)`,
+
+  /** source, target, retargetAliases(1|0) → {rows renamed, aliases retargeted} */
+  rename: `guard(false)
+local src, dst = ARGV[2], ARGV[3]
+expire(src)
+local function size(q)
+  return redis.call('ZCARD', qk(q, 'pending')) + redis.call('ZCARD', qk(q, 'claimed')) + redis.call('ZCARD', qk(q, 'reserved'))
+end
+if size(dst) > 0 then fail('SBARG', 'Target queue already exists') end
+local n = size(src)
+if n == 0 then return {0, 0} end
+for _, tok in ipairs(redis.call('ZRANGE', qk(src, 'batches'), 0, -1)) do redis.call('HSET', bk(tok, 'meta'), 'queue', dst) end
+for _, kind in ipairs({'pending', 'claimed', 'reserved', 'batches'}) do
+  if redis.call('EXISTS', qk(src, kind)) == 1 then redis.call('RENAME', qk(src, kind), qk(dst, kind)) end
+end
+redis.call('SREM', QUEUES, src)
+redis.call('SADD', QUEUES, dst)
+local a = 0
+if ARGV[4] == '1' then
+  local pairs_ = redis.call('HGETALL', P .. 'aliases')
+  for i = 1, #pairs_, 2 do
+    if pairs_[i + 1] == src then redis.call('HSET', P .. 'aliases', pairs_[i], dst); a = a + 1 end
+  end
+  if a > 0 then redis.call('HINCRBY', META, 'alias_version', 1) end
+end
+wake(dst)
+return {n, a}`,
 
   /** source, target, limit, after, before, exact, requireUnclaimed(1|0) → {id, body, …} */
   move: `guard(false)

@@ -128,7 +128,7 @@ export class SqliteAdmin extends SqliteConnection {
         t = map.get(t);
       }
       this.stmt("INSERT INTO queue_aliases (alias, target) VALUES (?, ?)").run(alias, target);
-      this.#bumpAliasVersion();
+      this.bumpAliasVersion();
     });
   }
 
@@ -136,7 +136,7 @@ export class SqliteAdmin extends SqliteConnection {
     this.guard("remove_alias");
     return this.writeTx(() => {
       const n = this.stmt("DELETE FROM queue_aliases WHERE alias = ?").run(alias).changes;
-      this.#bumpAliasVersion();
+      this.bumpAliasVersion();
       return Number(n) > 0;
     });
   }
@@ -176,7 +176,7 @@ export class SqliteAdmin extends SqliteConnection {
 
   // --- internal ---
 
-  #bumpAliasVersion(): void {
+  protected bumpAliasVersion(): void {
     this.stmt("UPDATE meta SET value = ? WHERE key = 'alias_version'").run(wallClockNs());
   }
 

@@ -16,7 +16,7 @@ export function selectionWhere(queue: string, sel: Selection, unclaimedOnly: boo
   if (sel.exactId !== undefined) {
     return { where: `ts = ? AND queue = ?${unclaimedOnly ? " AND claimed = 0" : ""}`, params: [sel.exactId, queue] };
   }
-  let where = "queue = ? AND claimed = 0";
+  let where = unclaimedOnly ? "queue = ? AND claimed = 0" : "queue = ?";
   const params: unknown[] = [queue];
   if (sel.after !== undefined) {
     where += " AND ts > ?";

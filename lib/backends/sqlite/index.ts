@@ -9,12 +9,13 @@ import type { Backend, BrokerConfig } from "../../core/types.ts";
 import { asBackendError } from "./schema.ts";
 import { offerIdleConsumer, onStoreActivity } from "./local.ts";
 import { SqliteStore } from "./store.ts";
+import { loadIntoSqlite } from "./_load.ts";
 
 export { SqliteStore } from "./store.ts";
 
 /** The SQLite implementation of {@link Backend}, with its synchronous store. */
 export type SqliteBackend = Backend &
-  Required<Pick<Backend, "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">> & {
+  Required<Pick<Backend, "rename" | "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">> & {
     readonly store: SqliteStore;
   };
 
@@ -53,8 +54,10 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     resolveAlias: (alias) => settle(() => store.resolveAlias(alias)),
     addAlias: (alias, target) => settle(() => store.addAlias(alias, target)),
     removeAlias: (alias) => settle(() => store.removeAlias(alias)),
+    rename: (source, target, retarget) => settle(() => store.rename(source, target, retarget)),
     vacuum: (compact) => store.vacuumAsync(compact).catch((error) => Promise.reject(asBackendError(error))),
     cleanup: () => settle(() => store.cleanup()),
+    load: (input) => loadIntoSqlite(store, input).catch((error) => Promise.reject(asBackendError(error))),
     dataVersion: () => settle(() => store.dataVersion()),
     // Hints only (in-process writes, -wal changes): watchers keep polling data_version for other processes.
     onActivity: (listener) => onStoreActivity(path, listener),

@@ -8,7 +8,8 @@
  */
 import { handOver, idleConsumersFor, notifyActivity } from "./local.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
-import type { BroadcastTargets, IdleConsumer, Message, Selection } from "../../core/types.ts";
+import { ArgumentError } from "../../core/errors.ts";
+import type { BroadcastTargets, IdleConsumer, Message, RenameResult, Selection } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { SqliteAdmin } from "./_admin.ts";
 import { selectionWhere, sortRows, toMessage, type Row } from "./_sql.ts";
@@ -89,7 +90,7 @@ export class SqliteStore extends SqliteAdmin {
   }
 
   peek(queue: string, sel: Selection = {}): Message[] {
-    const { where, params } = selectionWhere(queue, sel, true);
+    const { where, params } = selectionWhere(queue, sel, !sel.includeClaimed);
     // Pages of a walk start after the last id seen: in id order the (queue, ts) index range would be
     // sorted again for every page; in ts order it is read once. Both orders agree, as ids are
     // allocated inside the write transaction.
@@ -165,6 +166,23 @@ export class SqliteStore extends SqliteAdmin {
     if (queues === null) return -1;
     for (const q of queues) notifyActivity(this.path, q);
     return queues.length;
+  }
+
+  /** Retag every row of `source` to `target` (and its aliases with `retargetAliases`) in one write transaction. */
+  rename(source: string, target: string, retargetAliases: boolean): RenameResult {
+    this.guard("rename");
+    const result = this.writeTx(() => {
+      if (this.stmt("SELECT 1 FROM messages WHERE queue = ? LIMIT 1").get(target)) {
+        throw new ArgumentError("Target queue already exists");
+      }
+      const messages = Number(this.stmt("UPDATE messages SET queue = ? WHERE queue = ?").run(target, source).changes);
+      if (messages === 0 || !retargetAliases) return { messages, aliases: 0 };
+      const aliases = Number(this.stmt("UPDATE queue_aliases SET target = ? WHERE target = ?").run(target, source).changes);
+      if (aliases > 0) this.bumpAliasVersion();
+      return { messages, aliases };
+    });
+    if (result.messages) notifyActivity(this.path, target);
+    return result;
   }
 
   // --- internal ---
