@@ -4,8 +4,10 @@
  * killed process can be taken over at once instead of waited out.
  * @module
  */
-import { hostname } from "node:os";
 import { fs } from "../util/fs-lazy.ts";
+
+/** The host name, with node:os loaded on first use (kept off CLI start-up). */
+const hostname = (): string => (require("node:os") as typeof import("node:os")).hostname();
 
 /** `<pid>\n<start time>\n<host>\n` of this process (the start time is empty where /proc is missing). */
 export function ownerRecord(): string {
