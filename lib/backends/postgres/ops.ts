@@ -68,8 +68,12 @@ export function peekSql(s: string, queue: string, sel: Selection): Statement {
   const cond = where(queue, sel, !sel.includeClaimed, params);
   params.push(limitOf(sel), Math.max(0, Math.trunc(sel.offset ?? 0)));
   const n = params.length;
+  // A page of a walk starts after the last id seen: read in ts order it is a range of the ts index;
+  // in order_id order every page would filter out all the rows before it again. Both orders agree,
+  // as ts and order_id are assigned together under the meta row lock.
+  const order = sel.after !== undefined && sel.exactId === undefined ? "ts" : "order_id";
   return {
-    text: `SELECT body, ts FROM ${s}.messages WHERE ${cond} ORDER BY order_id LIMIT $${n - 1} OFFSET $${n}`,
+    text: `SELECT body, ts FROM ${s}.messages WHERE ${cond} ORDER BY ${order} LIMIT $${n - 1} OFFSET $${n}`,
     params,
   };
 }
