@@ -14,7 +14,7 @@ export const COMMANDS = [
   "write", "read", "peek", "list", "exists", "stats", "delete", "move", "broadcast", "alias", "watch", "init",
 ] as const;
 /** Commands added after 3.6.1: recognised, but not listed in 3.6.1's invalid-choice message. */
-export const EXTENSION_COMMANDS = ["serve"] as const;
+export const EXTENSION_COMMANDS = ["serve", "dump", "load"] as const;
 export type CommandName = (typeof COMMANDS)[number] | (typeof EXTENSION_COMMANDS)[number];
 
 /** Options that may appear before the command. */
@@ -128,7 +128,13 @@ export function invalidChoice(what: string, word: string, listed: readonly strin
 }
 
 /** Parsed values of a command's arguments, keyed by the names in its `ArgsDef` (what {@link parseCommandArgs} returns). */
-export type StrictValues = Record<string, string | boolean | undefined> & { help?: boolean };
+export type StrictValues = Record<string, string | string[] | boolean | undefined> & { help?: boolean };
+
+/**
+ * String options that may be given more than once (`dump --include`, `--exclude`): their values are
+ * collected in order and reach the command as one JSON array text (see {@link repeated}).
+ */
+export const REPEATABLE: ReadonlySet<string> = new Set(["include", "exclude"]);
 
 /** A read-only view of a command's values: what citty hands a command's `run` satisfies it too. */
 export type ParsedValues = { readonly [name: string]: unknown };
@@ -147,10 +153,16 @@ export function canonicalArgs(def: ArgsDef, values: StrictValues): string[] {
     if (def[name]!.type === "positional") positionals.push(value as string);
     else if (value === true) options.push(`--${name}`);
     else if (typeof value === "string") options.push(`--${name}=${value}`);
+    else if (Array.isArray(value)) options.push(`--${name}=${JSON.stringify(value)}`); // citty keeps only the last of repeated options
   }
   options.push("--");
   for (const p of positionals) options.push(p);
   return options;
+}
+
+/** The values of a {@link REPEATABLE} option as the command receives it (a JSON array text), or [] when absent. */
+export function repeated(value: unknown): string[] {
+  return typeof value === "string" ? (JSON.parse(value) as string[]) : [];
 }
 
 /**
@@ -240,7 +252,8 @@ export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "wri
       inline = next;
       i++;
     }
-    out[name] = inline;
+    const seen = out[name];
+    out[name] = !REPEATABLE.has(name) ? inline : Array.isArray(seen) ? [...seen, inline] : [inline];
   }
   if (out.help) return out;
   let p = 0;

@@ -21,6 +21,8 @@ export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promis
   watch: () => import("./watch.ts").then((m) => m.watch),
   init: () => import("./init.ts").then((m) => m.init),
   serve: () => import("./serve.ts").then((m) => m.serve),
+  dump: () => import("./dump.ts").then((m) => m.dump),
+  load: () => import("./load.ts").then((m) => m.load),
 };
 
 /** The `alias` group (add, remove, list). */
