@@ -10,8 +10,9 @@
 import type { SQL } from "bun";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
-  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult,
+  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, LoadInput, LoadResult, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult,
 } from "../../core/types.ts";
+import { BackendError } from "../../core/errors.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
@@ -20,6 +21,7 @@ import { ActivityListener } from "./notify.ts";
 import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
 import { quoteIdent, validateSchemaName } from "./schema.ts";
 import { PgSession } from "./session.ts";
+import { loadIntoPostgres } from "./load.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -235,6 +237,16 @@ export class PostgresBackend implements Backend {
 
   async removeAlias(alias: string): Promise<boolean> {
     return this.#run((db) => removeAlias(db, this.schema, alias));
+  }
+
+  /** Load a dump in one transaction. Run once: a retry could not replay records already streamed. */
+  async load(input: LoadInput): Promise<LoadResult> {
+    let started = false;
+    return this.#run((db) => {
+      if (started) throw new BackendError("A load cannot be retried after its transaction failed; nothing was changed");
+      started = true;
+      return loadIntoPostgres(db, this.schema, this.channel, input);
+    });
   }
 
   async rename(source: string, target: string, retargetAliases: boolean): Promise<RenameResult> {
