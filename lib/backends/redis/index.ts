@@ -9,11 +9,12 @@
  */
 import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
-import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult } from "../../core/types.ts";
+import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, LoadInput, LoadResult, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult } from "../../core/types.ts";
 import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
+import { loadIntoRedis } from "./load.ts";
 
 export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
 
@@ -116,6 +117,12 @@ class RedisStore implements RedisBackend {
       await this.#run("finish", [token, commit ? "1" : "0"]);
     };
     return { messages, commit: () => finish(true), rollback: () => finish(false) };
+  }
+
+  /** Load a dump: staged and validated first, then applied by one script (see load.ts). */
+  async load(input: LoadInput): Promise<LoadResult> {
+    await this.init();
+    return loadIntoRedis((command, args) => this.#conn.send(command, args), this.prefix, input);
   }
 
   async rename(source: string, target: string, retargetAliases: boolean): Promise<RenameResult> {

@@ -14,6 +14,7 @@
  *     q:<queue>:batches         zset: reservation token scored by its deadline (ms)
  *     batches:<token>:ids|meta  the ids of one reservation; its queue, destination, deadline
  *     vacuum_lock               string with a PX expiry while a vacuum runs
+ *     load:<token>:msgs|aliases a load's staged records until it applies them (expire after an hour)
  *     activity:q:<queue>        pub/sub channel (payload: queue name)
  *     activity:all              pub/sub channel (payload `*`: broadcast, delete --all)
  * @module
@@ -93,7 +94,7 @@ export function escapeGlob(text: string): string {
 }
 
 const OWN_KEY =
-  /^(?:meta|queues|aliases|bodies|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches)|batches:[0-9a-f-]{36}:(?:ids|meta))$/;
+  /^(?:meta|queues|aliases|bodies|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches)|batches:[0-9a-f-]{36}:(?:ids|meta)|load:[0-9a-f-]{36}:(?:msgs|aliases))$/;
 
 /** Whether `key` (a key under `prefix`) is one of the keys of the layout above. */
 export function isOwnKey(prefix: string, key: string): boolean {
