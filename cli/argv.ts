@@ -14,7 +14,7 @@ export const COMMANDS = [
   "write", "read", "peek", "list", "exists", "stats", "delete", "move", "broadcast", "alias", "watch", "init",
 ] as const;
 /** Commands added after 3.6.1: recognised, but not listed in 3.6.1's invalid-choice message. */
-export const EXTENSION_COMMANDS = ["serve", "dump", "load"] as const;
+export const EXTENSION_COMMANDS = ["serve", "dump", "load", "rename"] as const;
 export type CommandName = (typeof COMMANDS)[number] | (typeof EXTENSION_COMMANDS)[number];
 
 /** Options that may appear before the command. */
@@ -131,10 +131,10 @@ export function invalidChoice(what: string, word: string, listed: readonly strin
 export type StrictValues = Record<string, string | string[] | boolean | undefined> & { help?: boolean };
 
 /**
- * String options that may be given more than once (`dump --include`, `--exclude`): their values are
+ * String options that may be given more than once (`dump --include`, `--exclude`, `broadcast --queue`): their values are
  * collected in order and reach the command as one JSON array text (see {@link repeated}).
  */
-export const REPEATABLE: ReadonlySet<string> = new Set(["include", "exclude"]);
+export const REPEATABLE: ReadonlySet<string> = new Set(["include", "exclude", "queue"]);
 
 /** A read-only view of a command's values: what citty hands a command's `run` satisfies it too. */
 export type ParsedValues = { readonly [name: string]: unknown };
@@ -300,11 +300,11 @@ function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[
   }
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
-    if (tok === "-p" || tok === "--pattern") {
+    if (tok === "-p" || tok === "--pattern" || tok === "--queue") {
       i++;
       continue;
     }
-    if (tok.startsWith("--pattern=")) continue; // `-pX` is not skipped: 3.6.1 treats it as message text
+    if (tok.startsWith("--pattern=") || tok.startsWith("--queue=")) continue; // `-pX` is not skipped: 3.6.1 treats it as message text
     if (tok.startsWith("-") && tok !== "-") return [...tokens.slice(0, i), "--", ...tokens.slice(i)];
   }
   return tokens;

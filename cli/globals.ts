@@ -9,7 +9,7 @@ import { BackendError } from "../lib/core/errors.ts";
 import type { VacuumResult } from "../lib/core/types.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
-import { log, out } from "./output.ts";
+import { jsonId, log, out } from "./output.ts";
 import { startProgress } from "./progress.ts";
 import { exitAfterSignal, withStopSignals } from "./signals.ts";
 
@@ -95,7 +95,7 @@ export async function status(ctx: CliContext): Promise<ExitCode> {
   const s = missing ? { totalMessages: 0, lastTimestamp: 0n, dbSize: 0 } : await (await ctx.broker()).status();
   await out(
     ctx.globals.statusJson
-      ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${s.lastTimestamp}, "db_size": ${s.dbSize}}\n`
+      ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${jsonId(s.lastTimestamp)}, "db_size": ${s.dbSize}}\n`
       : `total_messages: ${s.totalMessages}\nlast_timestamp: ${s.lastTimestamp}\ndb_size: ${s.dbSize}\n`,
   );
   return EXIT.OK;

@@ -13,7 +13,7 @@ import type { BrokerCommand } from "./command.ts";
 import { COMMAND_LOADERS, loadAliasGroup, ROOT } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
-import { asciiJson, ClosedStdoutError, err, log, out, setQuiet } from "./output.ts";
+import { asciiJson, ClosedStdoutError, err, log, out, setJsonIds, setQuiet } from "./output.ts";
 
 /** Run the CLI with these arguments (without the program name). */
 export async function main(argv: string[]): Promise<ExitCode> {
@@ -38,6 +38,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     const { config, warnings } = resolveConfigWithWarnings();
     for (const w of warnings) err(`simplebroker: warning: ${w}\n`);
+    setJsonIds(process.env.BROKER_JSON_IDS);
     // Loaded only now: --version and --help never pay for the database stack.
     const { CliContext } = await import("./context.ts");
     ctx = new CliContext(globals, command, config);

@@ -11,6 +11,9 @@
 import type { ConsolaInstance } from "consola/core";
 import { fs } from "../lib/util/fs-lazy.ts";
 import type { Message } from "../lib/core/types.ts";
+import { ConfigError } from "../lib/core/errors.ts";
+
+let idsAsStrings = false;
 
 /** Thrown by {@link out} when the reader of stdout went away. */
 export class ClosedStdoutError extends Error {
@@ -82,9 +85,26 @@ export interface RecordFormat {
   timestamps?: boolean;
 }
 
+/**
+ * How ids appear in JSON output, from `BROKER_JSON_IDS`: `number` (the
+ * default, unset or empty) prints the bare integer as 3.6.1 does; `string`
+ * prints a quoted 19-digit string, which JavaScript's `JSON.parse` keeps exact.
+ * Any other value is a configuration error.
+ */
+export function setJsonIds(value: string | undefined): void {
+  if (value === undefined || value === "" || value === "number") idsAsStrings = false;
+  else if (value === "string") idsAsStrings = true;
+  else throw new ConfigError(`Invalid BROKER_JSON_IDS '${value}': expected 'number' or 'string'`, { key: "BROKER_JSON_IDS" });
+}
+
+/** An id as a JSON value (see {@link setJsonIds}). */
+export function jsonId(ts: bigint): string {
+  return idsAsStrings ? `"${String(ts).padStart(19, "0")}"` : String(ts);
+}
+
 /** One message record in plain, `-t` or `--json` form, with its trailing newline. */
 export function formatMessage(m: Message, fmt: RecordFormat): string {
-  if (fmt.json) return `{"message": ${JSON.stringify(m.body)}, "timestamp": ${m.ts}}\n`;
+  if (fmt.json) return `{"message": ${JSON.stringify(m.body)}, "timestamp": ${jsonId(m.ts)}}\n`;
   if (fmt.timestamps) return `${m.ts}\t${m.body}\n`;
   return `${m.body}\n`;
 }

@@ -1,16 +1,24 @@
+import { repeated, UsageError } from "../argv.ts";
 import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 
 export const broadcast = command(
-  { name: "broadcast", description: "Write a message to every existing queue (optionally matching a pattern)", examples: ["broadcast shutdown", "broadcast -p 'jobs-*' pause"] },
+  {
+    name: "broadcast",
+    description: "Write a message to every existing queue (optionally matching a pattern, or only the named queues)",
+    examples: ["broadcast shutdown", "broadcast -p 'jobs-*' pause", "broadcast --queue jobs --queue mail pause"],
+  },
   {
     pattern: { type: "string", alias: "p", description: "Only queues matching this fnmatch pattern" },
+    queue: { type: "string", description: "Only this queue, when it exists (repeatable; not with --pattern)", valueHint: "Q" },
     message: { type: "positional", description: "Message text, or '-' to read stdin" },
   },
   async (args, ctx) => {
+    const queues = repeated(args.queue);
+    if (queues.length && args.pattern !== undefined) throw new UsageError("argument --queue: not allowed with argument -p/--pattern");
     const body = ctx.messageText(args.message as string);
     const broker = await ctx.broker();
-    const n = await broker.broadcast(body, args.pattern as string | undefined);
+    const n = await broker.broadcast(body, queues.length ? { queues } : (args.pattern as string | undefined));
     return n > 0 ? EXIT.OK : EXIT.EMPTY;
   },
   "broadcast",

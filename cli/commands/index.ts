@@ -18,6 +18,7 @@ export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promis
   exists: () => import("./exists.ts").then((m) => m.exists),
   stats: () => import("./stats.ts").then((m) => m.stats),
   broadcast: () => import("./broadcast.ts").then((m) => m.broadcast),
+  rename: () => import("./rename.ts").then((m) => m.rename),
   watch: () => import("./watch.ts").then((m) => m.watch),
   init: () => import("./init.ts").then((m) => m.init),
   serve: () => import("./serve.ts").then((m) => m.serve),

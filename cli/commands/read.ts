@@ -5,6 +5,9 @@ import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
 import { startProgress } from "../progress.ts";
 
 const PEEK_PAGE = 1000;
+const PEEK_ARGS = {
+  "include-claimed": { type: "boolean", description: "Also show claimed messages not yet vacuumed (inspection only)" },
+} as const;
 
 function readOrPeek(mode: "read" | "peek"): BrokerCommand {
   return command(
@@ -13,7 +16,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       description: mode === "read" ? "Read and remove messages from a queue" : "Show messages without removing them",
       examples: [`${mode} jobs`, `${mode} jobs --all --json`, `${mode} jobs --after 2024-06-01T00:00:00Z -t`],
     },
-    { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS },
+    { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS, ...(mode === "peek" ? PEEK_ARGS : {}) },
     async (args, ctx) => {
       if (args.message !== undefined && (args.all || args.after !== undefined || args.before !== undefined)) {
         throw new ArgumentError("--message cannot be used with --all, --after, or --before");
@@ -25,7 +28,8 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const printer = new RecordPrinter(args, args.all === true || filtered);
       if (args.all && mode === "read") printer.progress = startProgress("read", ctx.globals.quiet);
       const kind = mode === "read" ? "claim" : "peek";
-      const selection = f.exactId !== undefined ? { exactId: f.exactId } : { after: f.after, before: f.before };
+      const includeClaimed = args["include-claimed"] === true;
+      const selection = f.exactId !== undefined ? { exactId: f.exactId, includeClaimed } : { after: f.after, before: f.before, includeClaimed };
       // read --all claims, commits and prints one message at a time (exactly-once); peek --all pages by id.
       const pageSize = kind === "peek" && args.all ? PEEK_PAGE : 1;
       const end = await printWalk(broker, { queue, kind, selection, once: !args.all, pageSize }, printer, {
