@@ -88,14 +88,16 @@ describe("docs references", () => {
     expect(await brokenRefs(refs)).toEqual([]);
   });
 
-  test("no source file cites a document outside the repository", async () => {
+  test("no comment or page cites a document outside the repository", async () => {
     const outside: string[] = [];
     for (const path of [...(await files(SOURCES)), "index.ts", "README.md", ...(await files("docs/**/*.md"))]) {
-      const text = await read(path);
-      for (const m of text.matchAll(/SPEC(?:\.md)? ?§|\.\.\/shared\//g)) {
-        const line = text.slice(0, m.index).split("\n").length;
-        outside.push(`${relative(ROOT, join(ROOT, path))}:${line}: ${m[0]}`);
-      }
+      const markdown = path.endsWith(".md");
+      (await read(path)).split("\n").forEach((line, i) => {
+        // A test may load a peer program from a sibling folder (skipping when it is absent); prose may not send readers there.
+        const prose = markdown || /^\s*(\/\/|\/?\*|#)/.test(line);
+        const hit = /SPEC(?:\.md)? ?§/.exec(line) ?? (prose ? /\.\.\/shared\//.exec(line) : null);
+        if (hit) outside.push(`${relative(ROOT, join(ROOT, path))}:${i + 1}: ${hit[0]}`);
+      });
     }
     expect(outside).toEqual([]);
   });
