@@ -8,6 +8,7 @@ import { expect } from "bun:test";
 import { isAbsolute } from "../util/path.ts";
 import { cleanupStore } from "../backends/capabilities.ts";
 import type { Backend, Message } from "../core/types.ts";
+import { describeInspectionCases } from "./inspection.ts";
 
 /** What the capability cases borrow from the contract suite. */
 export interface CapabilityCaseContext {
@@ -24,6 +25,7 @@ export interface CapabilityCaseContext {
 /** Register the capability cases inside the contract suite's `describe`. */
 export function describeCapabilities(ctx: CapabilityCaseContext): void {
   const { it, fresh } = ctx;
+  describeInspectionCases(it, fresh);
   const peer = async (b: Backend) => {
     if (!ctx.connectSame) return b;
     const other = await ctx.connectSame(b);
