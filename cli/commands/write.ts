@@ -1,4 +1,4 @@
-import { ARGS, command } from "../command.ts";
+import { command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { jsonId, out } from "../output.ts";
 
