@@ -16,6 +16,9 @@ import { NO_PROGRESS, type Progress } from "./progress.ts";
 const NEWLINE_WARNING =
   "simplebroker: warning: Message contains newline characters which may break shell pipelines. Consider using --json for safe handling of special characters.\n";
 
+/** Characters gathered before a buffered printer writes. */
+const FLUSH_AT = 65536;
+
 /** Prints records; warns once about newlines when `shared` (plain mode only). */
 export class RecordPrinter {
   readonly format: RecordFormat;
@@ -30,15 +33,33 @@ export class RecordPrinter {
     this.shared = shared;
   }
 
+  /**
+   * Gather records into writes of about 64 KiB instead of one write per record; set by
+   * {@link printWalk} for walks that consume nothing (`peek`): a record still in the buffer when
+   * stdout closes never reaches the reader, and its message stays in its queue.
+   */
+  buffered = false;
+  #pending = "";
+
   /** Print one record; throws ClosedStdoutError when stdout is gone. */
   async print(m: Message): Promise<void> {
     if (this.shared && !this.#warned && !this.format.json && m.body.includes("\n")) {
       this.#warned = true;
       err(NEWLINE_WARNING);
     }
-    await out(formatMessage(m, this.format));
+    if (this.buffered) {
+      this.#pending += formatMessage(m, this.format);
+      if (this.#pending.length >= FLUSH_AT) await this.flush();
+    } else await out(formatMessage(m, this.format));
     this.count++;
     this.progress.tick();
+  }
+
+  /** Write what {@link buffered} printing has gathered. */
+  async flush(): Promise<void> {
+    const text = this.#pending;
+    this.#pending = "";
+    await out(text);
   }
 }
 
@@ -82,6 +103,8 @@ export async function printWalk(
   options: { signals?: "walk" | "watch"; keepMoving?: boolean } = {},
 ): Promise<WalkEnd> {
   let closed = false;
+  // A peek walk consumes nothing, so its records may go out in 64 KiB writes; a watch prints as it goes.
+  printer.buffered = !("watch" in plan) && plan.kind === "peek";
   const deliver = async (m: Message) => {
     if (closed) return;
     try {
@@ -94,6 +117,7 @@ export async function printWalk(
   const run = async (signal?: AbortSignal): Promise<WalkEnd> => {
     try {
       const { delivered, stopped } = await broker.deliver(plan, deliver, signal);
+      if (printer.buffered) await printer.flush();
       if (stopped !== undefined && options.signals) return { delivered, closed, exit: exitAfterSignal(stopped, options.signals) };
       return { delivered, closed };
     } catch (error) {
