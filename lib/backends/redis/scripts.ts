@@ -116,10 +116,17 @@ return bodies(ids)`,
 local function drop(q, keep)
   local n = 0
   for _, kind in ipairs({'pending', 'claimed', 'reserved'}) do
-    local ids = redis.call('ZRANGE', qk(q, kind), 0, -1)
-    if not keep then hdel(ids) end
-    n = n + #ids
-    redis.call('DEL', qk(q, kind))
+    local key = qk(q, kind)
+    if keep then n = n + redis.call('ZCARD', key) end
+    -- A thousand ids at a time: a million-message queue is never one reply in the script's memory.
+    while not keep do
+      local ids = redis.call('ZRANGE', key, 0, 999)
+      if #ids == 0 then break end
+      hdel(ids)
+      redis.call('ZREMRANGEBYRANK', key, 0, #ids - 1)
+      n = n + #ids
+    end
+    redis.call('DEL', key)
   end
   for _, tok in ipairs(redis.call('ZRANGE', qk(q, 'batches'), 0, -1)) do
     redis.call('DEL', bk(tok, 'meta'), bk(tok, 'ids'))
