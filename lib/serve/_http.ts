@@ -18,6 +18,9 @@ export type ServeErrorCode =
   | "READ_ONLY"
   | "NOT_FOUND"
   | "MESSAGE_NOT_FOUND"
+  | "QUEUE_NOT_FOUND"
+  | "QUEUE_EXISTS"
+  | "SAME_QUEUE"
   | "METHOD_NOT_ALLOWED"
   | "MESSAGE_TOO_LARGE"
   | "INTERNAL_ERROR";

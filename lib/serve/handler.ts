@@ -17,6 +17,7 @@ import { QueueBatcher } from "./_batch.ts";
 import { bearerMatches, errorResponse, HttpError } from "./_http.ts";
 import { ChangeFeed, eventStream } from "./events.ts";
 import * as routes from "./routes.ts";
+import { dumpStore, renameQueue } from "./routes-admin.ts";
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -24,7 +25,7 @@ export interface HandlerOptions {
   prefix?: string;
   /** When set, every API request needs `Authorization: Bearer <token>` (401 otherwise). */
   token?: string;
-  /** Refuse every change (writes, reads, moves, deletes) with 403. Default false. */
+  /** Refuse every change (writes, reads, moves, renames, deletes) with 403; dumps are allowed. Default false. */
   readOnly?: boolean;
   /** Send CORS headers allowing this origin (default: no CORS headers). */
   cors?: string;
@@ -93,6 +94,7 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
     const m = req.method;
     const [top, rawQueue, sub, rawId, ...extra] = parts;
     if (top === "events" && parts.length === 1) return only(m, "GET", () => eventStream(feed, req));
+    if (top === "dump" && parts.length === 1) return only(m, "GET", () => dumpStore(broker, url));
     if (top !== "queues" || extra.length > 0) throw notFound();
     if (rawQueue === undefined || rawQueue === "") {
       if (m === "GET") return routes.listQueues(broker);
@@ -115,6 +117,7 @@ export function createHandler(broker: Broker, options: HandlerOptions = {}): Bro
     }
     if (sub === "read") return only(m, "POST", () => routes.readMessage(broker, batch, queue));
     if (sub === "move") return only(m, "POST", () => routes.moveMessages(broker, queue, req));
+    if (sub === "rename") return only(m, "POST", () => renameQueue(broker, queue, req));
     throw notFound();
   }
 

@@ -155,6 +155,60 @@ export function apiSuite(makePlace: () => Place): void {
   );
 
   test(
+    "rename: pending and claimed rows and aliases move, as broker rename; same name or taken target 409, empty queue 404, bad names 400",
+    async () => {
+      const rename = (queue: string, body: unknown) =>
+        post(`api/queues/${encodeURIComponent(queue)}/rename`, JSON.stringify(body), {
+          headers: { "content-type": "application/json" },
+        });
+      const failure = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { code: string }).code });
+      await post("api/queues/ren-a/messages", "one");
+      await post("api/queues/ren-a/messages", "two");
+      await post("api/queues/ren-a/read"); // "one" is claimed: it moves too
+      expect((await cli(place, ["alias", "add", "ren", "ren-a"])).exitCode).toBe(0);
+
+      const ok = await rename("ren-a", { to: "ren-b" });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({
+        old_queue: "ren-a",
+        new_queue: "ren-b",
+        messages_renamed: 2,
+        aliases_retargeted: 1,
+        renamed: true,
+      });
+      expect(await (await fetch(`${base}api/queues/ren-b`)).json()).toEqual({ name: "ren-b", pending: 1, claimed: 1, total: 2 });
+      expect(await (await fetch(`${base}api/queues/ren-a`)).json()).toMatchObject({ total: 0 });
+      expect((await cli(place, ["alias", "list"])).stdout).toBe("ren -> ren-b\n");
+
+      // Through the alias, and without retargeting: the alias stays on the old name.
+      const kept = await rename("@ren", { to: "ren-c", retargetAliases: false });
+      expect(await kept.json()).toMatchObject({ old_queue: "ren-b", new_queue: "ren-c", messages_renamed: 2, aliases_retargeted: 0 });
+      expect((await cli(place, ["alias", "list"])).stdout).toBe("ren -> ren-b\n");
+      expect((await cli(place, ["peek", "ren-c"])).stdout).toBe("two\n");
+
+      await post("api/queues/ren-taken/messages", "x");
+      expect(await failure(await rename("ren-c", { to: "ren-taken" }))).toEqual({ status: 409, code: "QUEUE_EXISTS" });
+      expect(await failure(await rename("ren-c", { to: "ren-c" }))).toEqual({ status: 409, code: "SAME_QUEUE" });
+      // Nothing moved on a refusal.
+      expect(await (await fetch(`${base}api/queues/ren-c`)).json()).toMatchObject({ total: 2 });
+      // An empty source is 404, where the CLI exits 2.
+      expect(await failure(await rename("ren-a", { to: "ren-z" }))).toEqual({ status: 404, code: "QUEUE_NOT_FOUND" });
+      expect((await cli(place, ["rename", "ren-a", "ren-z"])).exitCode).toBe(2);
+      expect(await failure(await rename("ren-c", { to: "bad name" }))).toEqual({ status: 400, code: "INVALID_QUEUE_NAME" });
+      expect(await failure(await rename("-bad", { to: "ren-z" }))).toEqual({ status: 400, code: "INVALID_QUEUE_NAME" });
+      expect(await failure(await rename("ren-c", {}))).toEqual({ status: 400, code: "INVALID_ARGUMENT" });
+      expect(await failure(await rename("ren-c", { to: "ren-z", retargetAliases: "no" }))).toEqual({
+        status: 400,
+        code: "INVALID_ARGUMENT",
+      });
+      expect(await failure(await post("api/queues/ren-c/rename", "{"))).toEqual({ status: 400, code: "INVALID_BODY" });
+      expect(await failure(await fetch(`${base}api/queues/ren-c/rename`))).toEqual({ status: 405, code: "METHOD_NOT_ALLOWED" });
+      expect((await cli(place, ["peek", "--all", "ren-c"])).stdout).toBe("two\n");
+    },
+    TIMEOUT,
+  );
+
+  test(
     "errors are JSON with a stable code: bad queue name 400, unknown route 404, wrong method 405, oversized body 413",
     async () => {
       const expectError = async (res: Response, status: number, code: string) => {
