@@ -182,7 +182,12 @@ export function apiSuite(makePlace: () => Place): void {
 
       // Through the alias, and without retargeting: the alias stays on the old name.
       const kept = await rename("@ren", { to: "ren-c", retargetAliases: false });
-      expect(await kept.json()).toMatchObject({ old_queue: "ren-b", new_queue: "ren-c", messages_renamed: 2, aliases_retargeted: 0 });
+      expect(await kept.json()).toMatchObject({
+        old_queue: "ren-b",
+        new_queue: "ren-c",
+        messages_renamed: 2,
+        aliases_retargeted: 0,
+      });
       expect((await cli(place, ["alias", "list"])).stdout).toBe("ren -> ren-b\n");
       expect((await cli(place, ["peek", "ren-c"])).stdout).toBe("two\n");
 
