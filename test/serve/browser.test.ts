@@ -173,4 +173,46 @@ describe.skipIf(!hasChromium)("dashboard in headless Chromium", () => {
     },
     TIMEOUT,
   );
+
+  test(
+    "rename asks for the new name and confirms; the dump downloads with the token in a header, as broker dump writes it",
+    async () => {
+      expect((await cli(place, ["write", "to-rename", "r1"])).exitCode).toBe(0);
+      expect((await cli(place, ["write", "to-rename", "r2"])).exitCode).toBe(0);
+      await using server = await startServe(place, ["--token", "dump-secret"]);
+      const { page, errors, dialogs } = await open(server.url, ["dump-secret", "renamed", false, "renamed", true]);
+      const dumpAuth: Array<string | undefined> = [];
+      page.on("request", (r) => {
+        if (new URL(r.url()).pathname === "/api/dump") dumpAuth.push(r.headers().authorization);
+      });
+      await row(page, "to-rename").getByRole("button", { name: "Browse" }).click();
+      await rows(page, 2);
+      // Dismissing the confirmation renames nothing; accepting renames and opens the new name.
+      await page.locator("#rename").click();
+      await page.locator("#rename").click();
+      await page.waitForFunction(
+        () => (globalThis as unknown as PageGlobals).document.querySelector("#browser-queue")?.textContent === "renamed",
+      );
+      await rows(page, 2);
+      expect((await cli(place, ["peek", "--all", "renamed"])).stdout).toBe("r1\nr2\n");
+      expect((await cli(place, ["peek", "to-rename"])).exitCode).toBe(2);
+      expect(dialogs.slice(1)).toEqual([
+        "prompt: Rename 'to-rename' (pending and claimed messages) to which new queue?",
+        "confirm: Rename 'to-rename' to 'renamed'? Its aliases follow it.",
+        "prompt: Rename 'to-rename' (pending and claimed messages) to which new queue?",
+        "confirm: Rename 'to-rename' to 'renamed'? Its aliases follow it.",
+      ]);
+
+      const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#dump").click()]);
+      expect(download.suggestedFilename()).toMatch(/^broker-dump-.*\.ndjson$/);
+      const saved = await Bun.file((await download.path())!).text();
+      expect(saved).toBe((await cli(place, ["dump"])).stdout);
+      expect(saved).toContain('"queue": "renamed"');
+      expect(dumpAuth).toEqual(["Bearer dump-secret"]);
+      expect(download.url()).not.toContain("dump-secret");
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    TIMEOUT,
+  );
 });

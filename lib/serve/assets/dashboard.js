@@ -326,6 +326,37 @@ async function removeQueue(queue) {
   await loadMessages(true);
 }
 
+async function rename(queue) {
+  const to = prompt(`Rename '${queue}' (pending and claimed messages) to which new queue?`);
+  if (!to) return;
+  if (!confirm(`Rename '${queue}' to '${to.trim()}'? Its aliases follow it.`)) return;
+  const result = await api(`${queuePath(queue)}/rename`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ to: to.trim() }),
+  });
+  select(result.new_queue);
+}
+
+/** Fetch the dump with the token in the header (a plain link could only carry it in the URL), then save it from a Blob. */
+async function downloadDump(event) {
+  event.preventDefault();
+  const res = await fetch("api/dump", { headers: headers() });
+  if (res.status === 401) {
+    askToken();
+    throw new Error("The server needs an access token (use the Token button)");
+  }
+  if (!res.ok) throw new Error(`dump failed: ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `broker-dump-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -334,6 +365,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("more").addEventListener("click", () => void loadMessages(false));
   $("move-all").addEventListener("click", () => void move(selected, { all: true }, "every pending message").catch(showError));
   $("delete-queue").addEventListener("click", () => void removeQueue(selected).catch(showError));
+  $("rename").addEventListener("click", () => void rename(selected).catch(showError));
+  $("dump").addEventListener("click", (event) => void downloadDump(event).catch(showError));
   setInterval(sample, SAMPLE_MS);
   void listen();
 });
