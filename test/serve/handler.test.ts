@@ -46,3 +46,17 @@ test("the event stream sees a write through another connection of this process",
     events.close();
   }
 }, 30_000);
+
+test("rename and dump under the prefix: the dump is Broker.dump's lines, each ended by a newline", async () => {
+  await handler(new Request("http://app/mq/api/queues/before/messages", { method: "POST", body: "r" }));
+  const renamed = await handler(
+    new Request("http://app/mq/api/queues/before/rename", { method: "POST", body: JSON.stringify({ to: "after" }) }),
+  );
+  expect(await renamed.json()).toMatchObject({ old_queue: "before", new_queue: "after", messages_renamed: 1 });
+  const dump = await handler(new Request("http://app/mq/api/dump?include=after"));
+  expect(dump.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
+  const lines: string[] = [];
+  for await (const line of broker.dump({ include: ["after"] })) lines.push(`${line}\n`);
+  expect(lines.length).toBe(2);
+  expect(await dump.text()).toBe(lines.join(""));
+});
