@@ -28,9 +28,11 @@
  * (`Array.from`, `filter`, `flatMap`) and of each regex (0.1-0.7 ms each).
  * citty itself is small, but its argument parser is `node:util`'s `parseArgs`,
  * and loading `node:util` costs a compiled binary ~4-6 ms (its internal
- * validators and promisify modules); every command dispatched through
- * citty's `runCommand` pays it once, while `--version`, `--status`, help and
- * usage errors are answered before citty is loaded.
+ * validators and promisify modules), once for every command dispatched
+ * through citty's `runCommand`. scripts/build.ts (what `npm run build` and
+ * `buildArgs` run) therefore points citty's import at
+ * cli/_citty-parse-args.ts; a profiling binary built with `bun build` as
+ * above still loads `node:util`.
  * @module
  */
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -3,8 +3,9 @@
  * `dist/` (`broker-<os>-<arch>[-musl][.exe]`), `dist/SHA256SUMS` over them,
  * and a smoke test of the binary this machine can run.
  *
- * Cross targets need Bun's runtime for that platform; `bun build --compile
- * --target=…` downloads it from the npm registry (`@oven/bun-<os>-<arch>`
+ * Each is compiled by scripts/build.ts (as `npm run build` is) with
+ * `--target=…`. Cross targets need Bun's runtime for that platform; the
+ * compiler downloads it from the npm registry (`@oven/bun-<os>-<arch>`
  * packages) on first use and caches it under `~/.bun/install/cache`.
  * Same flags as `npm run build`: minified, bytecode, and no `.env` /
  * `bunfig.toml` read from the directory the binary runs in.
@@ -37,14 +38,9 @@ for (const [name, target] of Object.entries(TARGETS)) {
   const proc = Bun.spawnSync(
     [
       process.execPath,
-      "build",
+      join(ROOT, "scripts", "build.ts"),
       join(ROOT, "cli", "index.ts"),
-      "--compile",
       `--target=${target}`,
-      "--minify",
-      "--bytecode",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
       "--outfile",
       join(DIST, name),
     ],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -57,13 +57,12 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * `bun build` arguments of `npm run build` (package.json's `build` script)
- * for another entry point and output file, so tests build the binary users get.
+ * Arguments for `bun` that compile `entry` to `outfile` the way `npm run
+ * build` compiles the CLI (scripts/build.ts), so tests build the binary users
+ * get: `Bun.spawn([process.execPath, ...buildArgs(entry, outfile)])`.
  */
 export function buildArgs(entry: string, outfile: string): string[] {
-  const pkg = JSON.parse(readFileSync(resolve(import.meta.dir, "../package.json"), "utf8")) as { scripts: { build: string } };
-  const words = pkg.scripts.build.split(/\s+/).slice(2); // drop "bun build"
-  return ["build", ...words.map((w, i) => (w === "cli/index.ts" ? entry : words[i - 1] === "--outfile" ? outfile : w))];
+  return [resolve(import.meta.dir, "../scripts/build.ts"), entry, "--outfile", outfile];
 }
 
 /** The copies of the golden transcripts recorded from SimpleBroker 3.6.1. */
