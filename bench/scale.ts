@@ -94,18 +94,7 @@ async function watchCatchUp(cmd: string[], env: Record<string, string>, depth: n
 function build(): string {
   const out = join(work, "broker");
   const p = Bun.spawnSync(
-    [
-      bun,
-      "build",
-      "cli/index.ts",
-      "--compile",
-      "--minify",
-      "--bytecode",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
-      "--outfile",
-      out,
-    ],
+    [bun, "scripts/build.ts", "cli/index.ts", "--outfile", out], // as `npm run build` compiles it
     { cwd: root, stdout: "ignore", stderr: "pipe" },
   );
   if (p.exitCode !== 0) throw new Error(`build failed: ${p.stderr}`);
