@@ -32,7 +32,9 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const selection = f.exactId !== undefined ? { exactId: f.exactId, includeClaimed } : { after: f.after, before: f.before, includeClaimed };
       // read --all claims, commits and prints one message at a time (exactly-once); peek --all pages by id.
       const pageSize = kind === "peek" && args.all ? PEEK_PAGE : 1;
-      const end = await printWalk(broker, { queue, kind, selection, once: !args.all, pageSize }, printer, {
+      // BROKER_READ_COMMIT_INTERVAL > 1: read --all claims that many per transaction, prints, then commits (at-least-once).
+      const commitInterval = kind === "claim" ? ctx.config.readCommitInterval : undefined;
+      const end = await printWalk(broker, { queue, kind, selection, once: !args.all, pageSize, commitInterval }, printer, {
         signals: kind === "claim" ? "walk" : undefined,
       });
       if (end.exit !== undefined) return end.exit;

@@ -79,16 +79,25 @@ export function* walk(options: WalkOptions): Loop {
  * At-least-once: reserve a batch in an open transaction, deliver each of its
  * messages, commit. When delivery stops early (the consumer stopped or
  * failed), the whole batch is rolled back: every message is pending again.
+ * With `keepDelivered` (`read --all` with a commit interval), the messages
+ * that did arrive are then claimed again by id, so only the rest stays
+ * pending (a crash in between re-delivers them: still at-least-once).
  */
-export function* batches(selection: Selection, batchSize: number): Loop {
+export function* batches(selection: Selection, batchSize: number, keepDelivered = false): Loop {
   for (;;) {
     const batch: Batch = yield { op: "reserve", selection: { ...selection, limit: batchSize } };
-    let delivered = false;
+    let arrived = 0;
     try {
-      for (const message of batch.messages) yield { op: "deliver", message };
-      delivered = true;
+      for (const message of batch.messages) {
+        yield { op: "deliver", message };
+        arrived++;
+      }
     } finally {
-      yield { op: "end", batch, commit: delivered };
+      const all = arrived === batch.messages.length;
+      yield { op: "end", batch, commit: all };
+      if (!all && keepDelivered) {
+        for (let i = 0; i < arrived; i++) yield { op: "take", selection: { exactId: batch.messages[i]!.ts, limit: 1 } };
+      }
     }
     if (batch.messages.length < batchSize) return;
   }

@@ -13,7 +13,7 @@ import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { broadcastMatching, listQueues, type QueueFilter } from "./queue-filter.ts";
 import { deleteMany, findMessageIds, latestPendingTimestamp, type FindOptions } from "./_inspect.ts";
 import { deliverEach, iterateAsync, type DeliveryResult } from "../delivery/drive.ts";
-import { walk, type Loop, type WalkKind, type WalkOptions } from "../delivery/loops.ts";
+import { batches, walk, type Loop, type WalkKind, type WalkOptions } from "../delivery/loops.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { watchRun, type WatchMode } from "../watch/watch-source.ts";
 import type { QueueHost } from "./_host.ts";
@@ -21,7 +21,18 @@ import { dumpLines, type DumpFilter } from "../dump/dump.ts";
 import { loadDump, type LoadOptions } from "../dump/load.ts";
 
 /** A walk {@link Broker.deliver} runs: a queue walk, or a watch that waits for more. Names already resolved. */
-export type DeliveryPlan = (WalkOptions & { queue: string; destination?: string }) | { watch: WatchMode; queue: string };
+export type DeliveryPlan =
+  | (WalkOptions & {
+      queue: string;
+      destination?: string;
+      /**
+       * A whole-queue claim walk in at-least-once batches of this many (`BROKER_READ_COMMIT_INTERVAL` > 1):
+       * each batch is claimed in one transaction, delivered, then committed; when delivery stops early,
+       * what arrived stays claimed and the rest goes back.
+       */
+      commitInterval?: number;
+    })
+  | { watch: WatchMode; queue: string };
 
 /** An open store with every cross-queue operation. Close it, or use `await using`. */
 export class Broker implements AsyncDisposable, QueueHost {
@@ -111,7 +122,11 @@ export class Broker implements AsyncDisposable, QueueHost {
    * (see `deliverEach`).
    */
   async deliver(plan: DeliveryPlan, deliver: (message: Message) => Promise<void>, signal?: AbortSignal): Promise<DeliveryResult> {
-    if (!("watch" in plan)) return deliverEach(walk(plan), backendSource(this.backend, plan.queue, plan.kind, plan.destination), deliver, signal);
+    if (!("watch" in plan)) {
+      const batched = plan.kind === "claim" && (plan.commitInterval ?? 1) > 1 && !plan.once && plan.selection.exactId === undefined;
+      const loop = batched ? batches(plan.selection, plan.commitInterval!, true) : walk(plan);
+      return deliverEach(loop, backendSource(this.backend, plan.queue, plan.kind, plan.destination), deliver, signal);
+    }
     const stop = new AbortController();
     signal?.addEventListener("abort", () => stop.abort(signal.reason), { once: true });
     if (signal?.aborted) stop.abort(signal.reason);
