@@ -5,7 +5,7 @@
  *
  *     bun bench/scale-child.ts <target> <op>
  *
- * `target` is a database file or a postgres:// / redis:// URL; `op` is one of
+ * `target` is a database file, or `env` for the target the BROKER_BACKEND* variables name; `op` is one of
  * peekGenerator, peekMany, readGenerator, moveGenerator (queue q, to q2),
  * raw-peek, raw-claim (SQLite only: the smallest program doing the same work).
  * @module
@@ -23,7 +23,7 @@ if (!target || !op) {
 let n = 0;
 if (op === "raw-peek" || op === "raw-claim") n = raw(target, op);
 else {
-  await using broker = await openBroker(target);
+  await using broker = await openBroker(target === "env" ? undefined : target);
   const q = broker.queue("q");
   if (op === "peekGenerator") for await (const _ of q.peekGenerator()) n++;
   else if (op === "readGenerator") for await (const _ of q.readGenerator()) n++;

@@ -12,13 +12,16 @@
  * default 10000,100000: each consuming command refills the queue over the
  * network, and a million claims one transaction at a time takes minutes
  * there), BENCH_SCALE_BINARY (a compiled CLI; default: built from this tree),
- * BENCH_SCALE_TIMEOUT (seconds per command, default 600),
+ * BENCH_SCALE_TIMEOUT (seconds per command, default 600; a command past it
+ * is recorded as failed, with no point in the chart), BENCH_SCALE_REFERENCE_TIMEOUT
+ * (the same for SimpleBroker 3.6.1),
+ * BROKER_SYNC_MODE (default NORMAL, for every program measured),
  * BROKER_TEST_POSTGRES_URL / BROKER_TEST_REDIS_URL (skipped when unset).
  * @module
  */
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { scaleChart, type Point } from "./scale-chart.ts";
 
@@ -28,8 +31,11 @@ const list = (v: string | undefined, d: number[]) => (v ? v.split(",").map(Numbe
 const SIZES = list(process.env.BENCH_SCALE_SIZES, [10_000, 100_000, 200_000, 1_000_000]);
 const NET_SIZES = list(process.env.BENCH_SCALE_NET_SIZES, [10_000, 100_000]);
 const TIMEOUT_MS = Number(process.env.BENCH_SCALE_TIMEOUT ?? 600) * 1000;
+const REFERENCE_TIMEOUT_MS = Number(process.env.BENCH_SCALE_REFERENCE_TIMEOUT ?? process.env.BENCH_SCALE_TIMEOUT ?? 600) * 1000;
 const REFERENCE = process.env.BENCH_SCALE_REFERENCE ?? "/work/shared/reference/simplebroker-3.6.1";
 const bun = process.execPath;
+/** synchronous=NORMAL for every program measured (ours, 3.6.1, raw): the claim loops measure our work, not the disk's fsync. */
+const SYNC = process.env.BROKER_SYNC_MODE ?? "NORMAL";
 const binary = process.env.BENCH_SCALE_BINARY ?? build();
 const points: Point[] = [];
 const notes: string[] = [];
@@ -38,8 +44,30 @@ const started = new Date();
 /** One row of the results: a command at a depth. */
 function record(command: string, impl: string, depth: number, r: Run): void {
   points.push({ command, impl, depth, seconds: r.seconds, rssMb: r.rssMb });
+  save();
   const s = r.seconds === null ? `failed (${r.note})` : `${r.seconds.toFixed(2)} s, ${r.rssMb?.toFixed(0)} MB`;
   console.log(`${impl.padEnd(20)} ${String(depth).padStart(8)}  ${command.padEnd(16)} ${s}`);
+}
+
+/** Write the results and the chart so far (after every measurement: a long run stopped early keeps what it measured). */
+function save(): void {
+  const results = join(root, "bench/results");
+  mkdirSync(results, { recursive: true });
+  const day = started.toISOString().slice(0, 10);
+  const meta = {
+    startedAt: started.toISOString(),
+    savedAt: new Date().toISOString(),
+    bun: Bun.version,
+    cpus: navigator.hardwareConcurrency,
+  };
+  writeFileSync(
+    join(results, `scale-${day}.json`),
+    `${JSON.stringify({ ...meta, loadAverage: loadavg(), syncMode: SYNC, sizes: SIZES, netSizes: NET_SIZES, notes, points }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(results, "scale.svg"),
+    scaleChart(points, `Whole-queue commands against queue depth (${day}, 100-byte bodies, log-log)`),
+  );
 }
 
 interface Run {
@@ -49,16 +77,22 @@ interface Run {
 }
 
 /** Run `cmd` under /usr/bin/time; stdout to /dev/null (or `stdout`), stdin from `stdin`. */
-function measure(cmd: string[], env: Record<string, string> = {}, io: { stdin?: string; stdout?: string } = {}): Run {
+function measure(
+  cmd: string[],
+  env: Record<string, string> = {},
+  io: { stdin?: string; stdout?: string } = {},
+  timeoutMs = TIMEOUT_MS,
+): Run {
   const timing = join(work, "time.txt");
   const p = Bun.spawnSync(["/usr/bin/time", "-f", "%e %M", "-o", timing, ...cmd], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, BROKER_SYNC_MODE: SYNC, ...env },
+    cwd: work,
     stdin: io.stdin ? Bun.file(io.stdin) : "ignore",
     stdout: io.stdout ? Bun.file(io.stdout) : "ignore",
     stderr: "pipe",
-    timeout: TIMEOUT_MS,
+    timeout: timeoutMs,
   });
-  if (p.signalCode) return { seconds: null, rssMb: null, note: `timed out after ${TIMEOUT_MS / 1000} s` };
+  if (p.signalCode) return { seconds: null, rssMb: null, note: `timed out after ${timeoutMs / 1000} s` };
   const [secs, kb] = readFileSync(timing, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
   // Exit 2 is "queue empty" (a delete of nothing, say): still a finished run.
   if (p.exitCode !== 0 && p.exitCode !== 2)
@@ -69,7 +103,7 @@ function measure(cmd: string[], env: Record<string, string> = {}, io: { stdin?: 
 /** `watch q` until it has printed `depth` lines; time to the last one, VmHWM of the process. */
 async function watchCatchUp(cmd: string[], env: Record<string, string>, depth: number): Promise<Run> {
   const t0 = performance.now();
-  const p = Bun.spawn(cmd, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "ignore" });
+  const p = Bun.spawn(cmd, { env: { ...process.env, BROKER_SYNC_MODE: SYNC, ...env }, stdout: "pipe", stderr: "ignore" });
   let lines = 0;
   const reader = p.stdout.getReader();
   const stop = setTimeout(() => p.kill("SIGKILL"), TIMEOUT_MS);
@@ -142,7 +176,12 @@ async function sqliteRuns(depth: number): Promise<void> {
     const p = c.fresh ? copy() : base;
     record(c.name, "ours sqlite", depth, measure([binary, "-f", p, ...c.argv]));
     if (python && c.python)
-      record(c.name, "SimpleBroker 3.6.1", depth, measure([...python, "-f", c.fresh ? copy() : base, ...c.argv], pyEnv));
+      record(
+        c.name,
+        "SimpleBroker 3.6.1",
+        depth,
+        measure([...python, "-f", c.fresh ? copy() : base, ...c.argv], pyEnv, {}, REFERENCE_TIMEOUT_MS),
+      );
   }
   // --vacuum after a read --all: every row claimed.
   for (const [impl, cmd, env] of [["ours sqlite", [binary], {}], ...(python ? [["SimpleBroker 3.6.1", python, pyEnv]] : [])] as [
@@ -151,8 +190,13 @@ async function sqliteRuns(depth: number): Promise<void> {
     Record<string, string>,
   ][]) {
     const p = copy();
-    Bun.spawnSync([binary, "-f", p, "read", "q", "--all"], { stdout: "ignore" });
-    record("--vacuum", impl, depth, measure([...cmd, "-f", p, "--vacuum"], env));
+    Bun.spawnSync([binary, "-f", p, "read", "q", "--all"], { env: { ...process.env, BROKER_SYNC_MODE: SYNC }, stdout: "ignore" });
+    record(
+      "--vacuum",
+      impl,
+      depth,
+      measure([...cmd, "-f", p, "--vacuum"], env, {}, impl === "ours sqlite" ? TIMEOUT_MS : REFERENCE_TIMEOUT_MS),
+    );
   }
   record("watch catch-up", "ours sqlite", depth, await watchCatchUp([binary, "-f", copy(), "watch", "q"], {}, depth));
   if (hasDump) {
@@ -172,11 +216,11 @@ async function networkRuns(backend: "postgres" | "redis", url: string, depth: nu
   const env = {
     BROKER_BACKEND: backend,
     BROKER_BACKEND_TARGET: url,
-    BROKER_BACKEND_SCHEMA: backend === "postgres" ? "bench_scale" : "bench_scale",
+    BROKER_BACKEND_SCHEMA: "bench_scale",
   };
   const impl = `ours ${backend}`;
   const fill = async () => {
-    Bun.spawnSync([binary, "delete"], { env: { ...process.env, ...env } });
+    Bun.spawnSync([binary, "delete", "--all"], { env: { ...process.env, ...env } });
     const body = "x".repeat(100);
     const chunk = join(work, "chunk.txt");
     writeFileSync(chunk, `${Array.from({ length: 1000 }, () => body).join("\n")}\n`);
@@ -197,7 +241,7 @@ for (let i = 0; i < ${depth}; i += 1000) await b.write("q", bodies.slice(0, Math
     record(c.name, impl, depth, measure([binary, ...c.argv], env));
   }
   await fill();
-  Bun.spawnSync([binary, "read", "q", "--all"], { env: { ...process.env, ...env }, stdout: "ignore" });
+  Bun.spawnSync([binary, "read", "q", "--all"], { env: { ...process.env, BROKER_SYNC_MODE: SYNC, ...env }, stdout: "ignore" });
   record("--vacuum", impl, depth, measure([binary, "--vacuum"], env));
   await fill();
   record("watch catch-up", impl, depth, await watchCatchUp([binary, "watch", "q"], env, depth));
@@ -205,7 +249,7 @@ for (let i = 0; i < ${depth}; i += 1000) await b.write("q", bodies.slice(0, Math
     await fill();
     record(`lib ${op}`, impl, depth, measure([bun, join(root, "bench/scale-child.ts"), "env", op], env));
   }
-  Bun.spawnSync([binary, "delete"], { env: { ...process.env, ...env } });
+  Bun.spawnSync([binary, "delete", "--all"], { env: { ...process.env, ...env } });
 }
 
 console.log(`bench:scale in ${work}; SQLite depths ${SIZES.join(", ")}; PostgreSQL/Redis depths ${NET_SIZES.join(", ")}`);
@@ -225,18 +269,18 @@ if (Math.max(...NET_SIZES) < Math.max(...SIZES)) {
     `PostgreSQL and Redis measured up to ${Math.max(...NET_SIZES)} messages only (every consuming command refills the queue over the network)`,
   );
 }
+// Growth from the second-largest to the largest depth: linear work grows by the depth ratio.
+for (const key of new Set(points.map((p) => `${p.impl}\t${p.command}`))) {
+  const line = points.filter((p) => `${p.impl}\t${p.command}` === key && p.seconds !== null).sort((a, b) => a.depth - b.depth);
+  if (line.length < 2) continue;
+  const [a, b] = line.slice(-2) as [Point, Point];
+  const growth = b.seconds! / a.seconds!;
+  console.log(
+    `growth ${key.replace("\t", " ")}: ${growth.toFixed(2)}x time for ${(b.depth / a.depth).toFixed(1)}x depth (${a.depth} -> ${b.depth}), max RSS ${b.rssMb?.toFixed(0)} MB`,
+  );
+}
 for (const n of notes) console.log(`note: ${n}`);
 
-const results = join(root, "bench/results");
-mkdirSync(results, { recursive: true });
-const day = started.toISOString().slice(0, 10);
-writeFileSync(
-  join(results, `scale-${day}.json`),
-  `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, loadAverage: (await import("node:os")).loadavg(), sizes: SIZES, netSizes: NET_SIZES, notes, points }, null, 2)}\n`,
-);
-writeFileSync(
-  join(results, "scale.svg"),
-  scaleChart(points, `Whole-queue commands against queue depth (${day}, 100-byte bodies, log-log)`),
-);
-console.log(`wrote bench/results/scale-${day}.json and bench/results/scale.svg`);
+save();
+console.log(`wrote bench/results/scale-${started.toISOString().slice(0, 10)}.json and bench/results/scale.svg`);
 rmSync(work, { recursive: true, force: true });

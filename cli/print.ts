@@ -35,8 +35,8 @@ export class RecordPrinter {
 
   /**
    * Gather records into writes of about 64 KiB instead of one write per record; set by
-   * {@link printWalk} for walks that consume nothing (`peek`): a record still in the buffer when
-   * stdout closes never reaches the reader, and its message stays in its queue.
+   * {@link printWalk} for `peek` walks (nothing consumed) and `move` walks (a page is committed
+   * before any of it is printed, and a closed stdout does not stop the move).
    */
   buffered = false;
   #pending = "";
@@ -103,8 +103,10 @@ export async function printWalk(
   options: { signals?: "walk" | "watch"; keepMoving?: boolean } = {},
 ): Promise<WalkEnd> {
   let closed = false;
-  // A peek walk consumes nothing, so its records may go out in 64 KiB writes; a watch prints as it goes.
-  printer.buffered = !("watch" in plan) && plan.kind === "peek";
+  // A peek walk consumes nothing, and a move walk commits a page before printing any of it (a
+  // stop still prints what was delivered, below), so their records go out in 64 KiB writes; read
+  // prints each claimed record before claiming the next, and a watch prints as it goes.
+  printer.buffered = !("watch" in plan) && (plan.kind === "peek" || plan.kind === "move");
   const deliver = async (m: Message) => {
     if (closed) return;
     try {
