@@ -4,8 +4,8 @@
  * - exactly-once at BROKER_SYNC_MODE=NORMAL, 100k messages: the compiled CLI
  *   against a compiled plain bun:sqlite claim-commit-print loop on the same
  *   file (bench/drain-raw-fixture.ts; target ≥ 0.9×) and against the Python
- *   SimpleBroker 3.6.1 CLI (target ≥ 2×), when its source is at
- *   ../shared/reference/simplebroker-3.6.1 (BENCH_PY361 overrides);
+ *   SimpleBroker 3.6.1 CLI (target ≥ 2×), when BENCH_PY361 (default: the
+ *   reference copy beside this checkout) holds its source;
  * - at FULL (an fsync per commit, so 10k messages): BROKER_READ_COMMIT_INTERVAL=1000
  *   against 1 (target ≥ 10×).
  *
