@@ -39,7 +39,7 @@ test("without BROKER_JSON_IDS (or with number) ids stay bare integers; another v
   using d = tempDir();
   const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: d.path, env });
   const id = (await cli(["write", "q", "x", "-t"])).stdout.trim();
-  for (const env of [{}, { BROKER_JSON_IDS: "number" }]) {
+  for (const env of [{}, { BROKER_JSON_IDS: "number" }] as Record<string, string>[]) {
     const out = (await cli(["peek", "q", "--json"], env)).stdout;
     expect(out).toBe(`{"message": "x", "timestamp": ${id}}\n`);
     expect((await cli(["write", "q", "y", "--json"], env)).stdout).toMatch(/^\{"timestamp": \d{19}\}\n$/);
