@@ -30,8 +30,10 @@ export {
 } from "./lib/core/errors.ts";
 export type { BrokerErrorCode } from "./lib/core/errors.ts";
 export type {
-  Backend, BrokerConfig, BrokerStatus, BrokerTarget, Message, MessageId, QueueStats, RenameResult, Reservation, Selection, SyncMode, VacuumResult,
+  Backend, BrokerConfig, BrokerStatus, BrokerTarget, LoadInput, LoadRecord, LoadResult, Message, MessageId, QueueStats, RenameResult, Reservation, Selection, SyncMode, VacuumResult,
 } from "./lib/core/types.ts";
+export type { DumpFilter } from "./lib/dump/dump.ts";
+export type { LoadOptions } from "./lib/dump/load.ts";
 export type { FindOptions } from "./lib/queue/_inspect.ts";
 export { VERSION } from "./lib/util/version.ts";
 export { createHandler } from "./lib/serve/handler.ts";
