@@ -65,7 +65,7 @@ for (const [name, open] of Object.entries(backends)) {
       expect(await q.latestPendingTimestamp()).toBe(ids[2499]);
       const odd = await q.findMessageIds({ bodyContains: "odd" });
       expect(odd).toEqual(ids.filter((_, i) => i % 2));
-      expect(await b.findMessageIds("jobs", { bodyContains: "even", after: ids[9], before: ids[20], limit: 3 })).toEqual([ids[10], ids[12], ids[14]]);
+      expect(await b.findMessageIds("jobs", { bodyContains: "even", after: ids[9], before: ids[20], limit: 3 })).toEqual([ids[10]!, ids[12]!, ids[14]!]);
       expect(await q.deleteMany([ids[2499]!, ids[0]!, ids[0]!, 42n])).toBe(2);
       expect(await b.latestPendingTimestamp("jobs")).toBe(ids[2498]);
       expect((await q.peekOne({ includeClaimed: true }))?.ts).toBe(ids[0]);
