@@ -15,7 +15,8 @@ export const broadcast = command(
   },
   async (args, ctx) => {
     const queues = repeated(args.queue);
-    if (queues.length && args.pattern !== undefined) throw new UsageError("argument --queue: not allowed with argument -p/--pattern");
+    if (queues.length && args.pattern !== undefined)
+      throw new UsageError("argument --queue: not allowed with argument -p/--pattern");
     const body = ctx.messageText(args.message as string);
     const broker = await ctx.broker();
     const n = await broker.broadcast(body, queues.length ? { queues } : (args.pattern as string | undefined));

@@ -29,7 +29,8 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       if (args.all && mode === "read") printer.progress = startProgress("read", ctx.globals.quiet);
       const kind = mode === "read" ? "claim" : "peek";
       const includeClaimed = args["include-claimed"] === true;
-      const selection = f.exactId !== undefined ? { exactId: f.exactId, includeClaimed } : { after: f.after, before: f.before, includeClaimed };
+      const selection =
+        f.exactId !== undefined ? { exactId: f.exactId, includeClaimed } : { after: f.after, before: f.before, includeClaimed };
       // read --all claims, commits and prints one message at a time (exactly-once); peek --all pages by id.
       const pageSize = kind === "peek" && args.all ? PEEK_PAGE : 1;
       // BROKER_READ_COMMIT_INTERVAL > 1: read --all claims that many per transaction, prints, then commits (at-least-once).

@@ -6,13 +6,13 @@ export const write = command(
   {
     name: "write",
     description: "Write a message to a queue (argument, '-' or piped stdin)",
-    examples: ["write jobs \"resize photo.jpg\"", "write jobs - < message.txt", "write jobs \"resize photo.jpg\" -t"],
+    examples: ['write jobs "resize photo.jpg"', "write jobs - < message.txt", 'write jobs "resize photo.jpg" -t'],
   },
   {
     queue: { type: "positional", description: "Queue name or @alias" },
     message: { type: "positional", required: false, description: "Message text, or '-' to read stdin" },
     timestamps: { type: "boolean", alias: "t", description: "Print the new message's id" },
-    json: { type: "boolean", description: "Print the new message's id as {\"timestamp\": ID}" },
+    json: { type: "boolean", description: 'Print the new message\'s id as {"timestamp": ID}' },
   },
   async (args, ctx) => {
     const body = ctx.messageText(args.message as string | undefined);

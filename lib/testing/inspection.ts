@@ -10,7 +10,10 @@ import { BackendError } from "../core/errors.ts";
 import type { Backend } from "../core/types.ts";
 
 /** Register the cases inside the contract suite's `describe`. */
-export function describeInspectionCases(it: (name: string, fn: () => Promise<void>) => void, fresh: () => Promise<Backend>): void {
+export function describeInspectionCases(
+  it: (name: string, fn: () => Promise<void>) => void,
+  fresh: () => Promise<Backend>,
+): void {
   it("peek includeClaimed also shows claimed rows, in id order, with every selection", async () => {
     const b = await fresh();
     const ids = await b.write("q", ["1", "2", "3", "4"]);

@@ -31,8 +31,16 @@ interface Run {
 async function replay(extra: string[]): Promise<Run> {
   const proc = Bun.spawn(
     [
-      "python3", join(GOLDEN, "golden.py"), "check", "--cli", `${process.execPath} ${CLI}`,
-      "--scenarios", join(GOLDEN, "scenarios-7x.json"), "--transcript", join(GOLDEN, "transcript-7x.json"), ...extra,
+      "python3",
+      join(GOLDEN, "golden.py"),
+      "check",
+      "--cli",
+      `${process.execPath} ${CLI}`,
+      "--scenarios",
+      join(GOLDEN, "scenarios-7x.json"),
+      "--transcript",
+      join(GOLDEN, "transcript-7x.json"),
+      ...extra,
     ],
     { env: childEnv(), stdout: "pipe", stderr: "pipe" },
   );
@@ -84,14 +92,20 @@ suite(
   "postgres",
   async () => {
     const file = join(dir.path, "pg.toml");
-    writeFileSync(file, `version = 1\nbackend = "postgres"\ntarget = "${await postgresUrl()}"\n\n[backend_options]\nschema = "{SCHEMA}"\n`);
+    writeFileSync(
+      file,
+      `version = 1\nbackend = "postgres"\ntarget = "${await postgresUrl()}"\n\n[backend_options]\nschema = "{SCHEMA}"\n`,
+    );
     return file;
   },
   async (run) => {
     // golden.py names each schema golden_<scenario>_<its pid>: drop exactly this run's.
     const admin = new SQL(await postgresUrl(), { max: 1 });
     try {
-      const rows = await admin.unsafe("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'golden\\_7x\\_%' AND nspname LIKE $1", [`%\\_${run.pid}`]);
+      const rows = await admin.unsafe(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'golden\\_7x\\_%' AND nspname LIKE $1",
+        [`%\\_${run.pid}`],
+      );
       for (const r of rows as { nspname: string }[]) await admin.unsafe(`DROP SCHEMA IF EXISTS "${r.nspname}" CASCADE`);
     } finally {
       await admin.close();
@@ -103,7 +117,10 @@ suite(
   "redis",
   async () => {
     const file = join(dir.path, "redis.toml");
-    writeFileSync(file, `version = 1\nbackend = "redis"\ntarget = "${await redisUrl()}"\n\n[backend_options]\nnamespace = "{SCHEMA}"\n`);
+    writeFileSync(
+      file,
+      `version = 1\nbackend = "redis"\ntarget = "${await redisUrl()}"\n\n[backend_options]\nnamespace = "{SCHEMA}"\n`,
+    );
     return file;
   },
   async (run) => {
@@ -111,7 +128,13 @@ suite(
     try {
       let cursor = "0";
       do {
-        const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `simplebroker:golden_7x_*_${run.pid}:*`, "COUNT", "1000"])) as [string, string[]];
+        const [next, keys] = (await admin.send("SCAN", [
+          cursor,
+          "MATCH",
+          `simplebroker:golden_7x_*_${run.pid}:*`,
+          "COUNT",
+          "1000",
+        ])) as [string, string[]];
         cursor = String(next);
         if (keys.length) await admin.send("UNLINK", keys);
       } while (cursor !== "0");

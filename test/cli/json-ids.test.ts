@@ -19,7 +19,10 @@ test("ids parsed from JSON output with JSON.parse select the message again with 
   const second = (await cli(["write", "q", "second", "-t"])).stdout.trim();
   expect(second).toMatch(/^\d{19}$/);
 
-  const peeked = (await cli(["peek", "q", "--all", "--json"], STRING)).stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const peeked = (await cli(["peek", "q", "--all", "--json"], STRING)).stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(peeked).toEqual([
     { message: "first", timestamp: id },
     { message: "second", timestamp: second },

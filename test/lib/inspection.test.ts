@@ -8,7 +8,13 @@ import { postgresUrl, redisUrl } from "../services.ts";
 
 const dir = tempDir();
 const target = (backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget => ({
-  backendName, target: url, backendOptions, projectRoot: null, configPath: null, usedProjectScope: false, legacySqlitePathMode: false,
+  backendName,
+  target: url,
+  backendOptions,
+  projectRoot: null,
+  configPath: null,
+  usedProjectScope: false,
+  legacySqlitePathMode: false,
 });
 const backends: Record<string, () => Promise<Broker>> = {
   sqlite: () => openBroker(`${dir.path}/${uniqueName("lib")}.db`),
@@ -61,11 +67,18 @@ for (const [name, open] of Object.entries(backends)) {
       const b = await fresh();
       const q = b.queue("jobs");
       expect(await q.latestPendingTimestamp()).toBeUndefined();
-      const ids = await b.write("jobs", Array.from({ length: 2500 }, (_, i) => (i % 2 ? `odd ${i}` : `even ${i}`)));
+      const ids = await b.write(
+        "jobs",
+        Array.from({ length: 2500 }, (_, i) => (i % 2 ? `odd ${i}` : `even ${i}`)),
+      );
       expect(await q.latestPendingTimestamp()).toBe(ids[2499]);
       const odd = await q.findMessageIds({ bodyContains: "odd" });
       expect(odd).toEqual(ids.filter((_, i) => i % 2));
-      expect(await b.findMessageIds("jobs", { bodyContains: "even", after: ids[9], before: ids[20], limit: 3 })).toEqual([ids[10]!, ids[12]!, ids[14]!]);
+      expect(await b.findMessageIds("jobs", { bodyContains: "even", after: ids[9], before: ids[20], limit: 3 })).toEqual([
+        ids[10]!,
+        ids[12]!,
+        ids[14]!,
+      ]);
       expect(await q.deleteMany([ids[2499]!, ids[0]!, ids[0]!, 42n])).toBe(2);
       expect(await b.latestPendingTimestamp("jobs")).toBe(ids[2498]);
       expect((await q.peekOne({ includeClaimed: true }))?.ts).toBe(ids[0]);

@@ -140,7 +140,14 @@ export async function removeAlias(db: SQL, schema: string, alias: string): Promi
  * locked against writers, so `target` cannot gain rows meanwhile), then with
  * `retarget` point the aliases of `source` at `target` and bump the alias version.
  */
-export async function renameQueue(db: SQL, schema: string, source: string, target: string, retarget: boolean, channel: string): Promise<RenameResult> {
+export async function renameQueue(
+  db: SQL,
+  schema: string,
+  source: string,
+  target: string,
+  retarget: boolean,
+  channel: string,
+): Promise<RenameResult> {
   const s = quoteIdent(schema);
   return db.begin(async (tx) => {
     await tx.unsafe(`LOCK TABLE ${s}.messages IN SHARE ROW EXCLUSIVE MODE`);
