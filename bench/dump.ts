@@ -1,14 +1,14 @@
 /**
  * Dump/load memory benchmark (`npm run bench:dump`): the compiled CLI dumps
  * a 100k- and a 1M-message SQLite file and loads each dump into a fresh
- * file, under `/usr/bin/time -v`; prints time and maximum RSS of each. Both
+ * file; prints time and maximum RSS of each (the child's resource usage). Both
  * stream (keyset pages out, one transaction fed line by line in), so the
  * RSS at 1M should stay near the RSS at 100k. BENCH_DUMP_SIZES overrides
  * the sizes (comma-separated).
  * @module
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openBroker } from "../index.ts";
@@ -16,21 +16,18 @@ import { buildArgs } from "../test/helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const SIZES = (process.env.BENCH_DUMP_SIZES ?? "100000,1000000").split(",").map(Number);
-if (!existsSync("/usr/bin/time")) throw new Error("bench/dump.ts needs /usr/bin/time (GNU time) for the maximum RSS");
 const dir = mkdtempSync(join(tmpdir(), "sb-dumpbench-"));
 const cli = join(dir, "broker");
 const b = Bun.spawnSync([process.execPath, ...buildArgs(join(ROOT, "cli/index.ts"), cli)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
 if (b.exitCode !== 0) throw new Error(b.stderr.toString());
 
-/** Run `sh -c script` under GNU time: seconds and maximum RSS in MiB. */
+/** Run `sh -c "exec …"`: seconds and the process's maximum RSS in MiB (from its resource usage). */
 function timed(script: string): { seconds: number; rssMb: number } {
   const t0 = performance.now();
-  const r = Bun.spawnSync(["/usr/bin/time", "-v", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(["sh", "-c", `exec ${script}`], { stdout: "pipe", stderr: "pipe" });
   const seconds = (performance.now() - t0) / 1000;
-  const err = r.stderr.toString();
-  if (r.exitCode !== 0) throw new Error(`${script}: ${err}`);
-  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(err)?.[1]);
-  return { seconds, rssMb: kb / 1024 };
+  if (r.exitCode !== 0) throw new Error(`${script}: exit ${r.exitCode}: ${r.stderr.toString()}`);
+  return { seconds, rssMb: r.resourceUsage.maxRSS / 2 ** 20 };
 }
 
 for (const n of SIZES) {
