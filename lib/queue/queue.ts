@@ -119,7 +119,7 @@ export class Queue implements Disposable {
     yield* this.#run("claim", generatorLoop("claim", options, this.config.generatorBatchSize));
   }
 
-  peekOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+  peekOne(options: { exactId?: bigint; includeClaimed?: boolean } & RangeOptions = {}): Message | null {
     return this.#take("peek", { ...options, limit: 1 })[0] ?? null;
   }
 
@@ -127,7 +127,7 @@ export class Queue implements Disposable {
     return this.peekOne(options);
   }
 
-  peekMany(limit = 1000, options: RangeOptions = {}): Message[] {
+  peekMany(limit = 1000, options: RangeOptions & { includeClaimed?: boolean } = {}): Message[] {
     checkLimit(limit);
     return this.#take("peek", { ...options, limit });
   }

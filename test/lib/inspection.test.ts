@@ -2,7 +2,7 @@
 // Broker.rename, broadcast to named queues, includeClaimed peeks, findMessageIds,
 // deleteMany and latestPendingTimestamp (Broker and AsyncQueue).
 import { afterAll, describe, expect, test } from "bun:test";
-import { openBroker, type Broker, type BrokerTarget } from "../../index.ts";
+import { openBroker, Queue, type Broker, type BrokerTarget } from "../../index.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
 import { postgresUrl, redisUrl } from "../services.ts";
 
@@ -88,3 +88,14 @@ for (const [name, open] of Object.entries(backends)) {
     }, 60_000);
   });
 }
+
+test("the synchronous Queue peeks claimed messages with includeClaimed", () => {
+  using q = new Queue("sync", { dbPath: `${dir.path}/${uniqueName("sync")}.db` });
+  const ids = q.writeMany(["1", "2", "3"]);
+  q.readOne();
+  expect(q.peekMany(10).map((m) => m.body)).toEqual(["2", "3"]);
+  expect(q.peekMany(10, { includeClaimed: true }).map((m) => m.ts)).toEqual(ids);
+  expect(q.peekOne({ includeClaimed: true })?.body).toBe("1");
+  expect(q.peekOne({ exactId: ids[0], includeClaimed: true })?.body).toBe("1");
+  expect(q.peekOne({ exactId: ids[0] })).toBeNull();
+});
