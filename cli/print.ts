@@ -43,7 +43,7 @@ export class RecordPrinter {
 
   /** Print one record; throws ClosedStdoutError when stdout is gone. */
   async print(m: Message): Promise<void> {
-    if (this.shared && !this.#warned && !this.format.json && m.body.includes("\n")) {
+    if (this.shared && !this.#warned && !this.format.json && !this.format.timestamps && m.body.includes("\n")) {
       this.#warned = true;
       err(NEWLINE_WARNING);
     }
