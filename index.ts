@@ -22,15 +22,43 @@ export type { OpenBrokerOptions } from "./lib/queue/open.ts";
 export { resolveConfig, resolveConfigWithWarnings } from "./lib/target/config.ts";
 export type { ConfigOverrides } from "./lib/target/config.ts";
 export { targetForDirectory, resolveBrokerTarget, redactTarget } from "./lib/target/project.ts";
-export { parseTimestampBound, parseMessageId, decodeHybridTimestamp, nextHybridTimestamp, wallClockNs } from "./lib/time/timestamp.ts";
+export {
+  parseTimestampBound,
+  parseMessageId,
+  decodeHybridTimestamp,
+  nextHybridTimestamp,
+  wallClockNs,
+} from "./lib/time/timestamp.ts";
 export { defineBackend } from "./lib/backends/index.ts";
 export type { BackendCapabilities, BackendDefinition, BroadcastTargets, IdleConsumer } from "./lib/core/types.ts";
 export {
-  BrokerError, ArgumentError, QueueNameError, MessageError, TimestampError, MessageIdError, ConfigError, BackendError, isBrokerError,
+  BrokerError,
+  ArgumentError,
+  QueueNameError,
+  MessageError,
+  TimestampError,
+  MessageIdError,
+  ConfigError,
+  BackendError,
+  isBrokerError,
 } from "./lib/core/errors.ts";
 export type { BrokerErrorCode } from "./lib/core/errors.ts";
 export type {
-  Backend, BrokerConfig, BrokerStatus, BrokerTarget, LoadInput, LoadRecord, LoadResult, Message, MessageId, QueueStats, RenameResult, Reservation, Selection, SyncMode, VacuumResult,
+  Backend,
+  BrokerConfig,
+  BrokerStatus,
+  BrokerTarget,
+  LoadInput,
+  LoadRecord,
+  LoadResult,
+  Message,
+  MessageId,
+  QueueStats,
+  RenameResult,
+  Reservation,
+  Selection,
+  SyncMode,
+  VacuumResult,
 } from "./lib/core/types.ts";
 export type { DumpFilter } from "./lib/dump/dump.ts";
 export type { LoadOptions } from "./lib/dump/load.ts";

@@ -73,10 +73,18 @@ function build(entry: string, outfile: string): void {
 function buildAt(ref: string, dir: string, outfile: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const r = Bun.spawnSync(["sh", "-c", 'git archive "$1" | tar -x -C "$2"', "sh", ref, dir], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(["sh", "-c", 'git archive "$1" | tar -x -C "$2"', "sh", ref, dir], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (r.exitCode !== 0) throw new Error(`git archive ${ref} failed: ${r.stderr.toString().trim()}`);
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  const b = Bun.spawnSync([process.execPath, ...buildArgs(join(dir, "cli/index.ts"), outfile)], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const b = Bun.spawnSync([process.execPath, ...buildArgs(join(dir, "cli/index.ts"), outfile)], {
+    cwd: dir,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (b.exitCode !== 0) throw new Error(`bun build of ${ref} failed:\n${b.stderr.toString()}${b.stdout.toString()}`);
 }
 
@@ -139,7 +147,10 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
     compiled: { argv: [broker, "write", "q", "hello"], cwd: dirs.compiled },
     raw: { argv: [rawBin, join(dirs.raw, ".broker.db"), "q", "hello"], cwd: dirs.raw },
     uncompiled: { argv: [process.execPath, cli, "write", "q", "hello"], cwd: dirs.uncompiled },
-    rawUncompiled: { argv: [process.execPath, fixture, join(dirs.rawUncompiled, ".broker.db"), "q", "hello"], cwd: dirs.rawUncompiled },
+    rawUncompiled: {
+      argv: [process.execPath, fixture, join(dirs.rawUncompiled, ".broker.db"), "q", "hello"],
+      cwd: dirs.rawUncompiled,
+    },
     versionCompiled: { argv: [broker, "--version"], cwd: opts.dir },
     bareCompiled: { argv: [bareBin], cwd: opts.dir },
     versionUncompiled: { argv: [process.execPath, cli, "--version"], cwd: opts.dir },
@@ -165,7 +176,11 @@ export function runCliBenches(opts: CliBenchOptions): Measurement[] {
   const vsBaseline = baseline
     ? (["wall", "cpu"] as const).flatMap((clock) => {
         const m = clock === "wall" ? t : cpu;
-        const extra = { baseLabel: "then", target: { op: "<=", value: 1.1 }, note: `${clock} time; then = built from ${baseline}` } as const;
+        const extra = {
+          baseLabel: "then",
+          target: { op: "<=", value: 1.1 },
+          note: `${clock} time; then = built from ${baseline}`,
+        } as const;
         return [
           measurement(`cli write vs ${baseline} (compiled, ${clock})`, "ms", m.compiled!, m.baselineWrite!, extra),
           measurement(`cli --version vs ${baseline} (compiled, ${clock})`, "ms", m.versionCompiled!, m.baselineVersion!, extra),

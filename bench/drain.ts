@@ -37,7 +37,11 @@ async function seed(count: number): Promise<string> {
   const file = join(dir, `seed-${count}.db`);
   {
     await using b = await openBroker(file);
-    for (let i = 0; i < count; i += 10_000) await b.write("q", Array.from({ length: Math.min(10_000, count - i) }, (_, k) => `message ${i + k}`));
+    for (let i = 0; i < count; i += 10_000)
+      await b.write(
+        "q",
+        Array.from({ length: Math.min(10_000, count - i) }, (_, k) => `message ${i + k}`),
+      );
   }
   const db = new Database(file);
   db.run("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -59,7 +63,8 @@ function drain(seedFile: string, argv: (file: string) => string[], env: Record<s
   const r = Bun.spawnSync(argv(file), { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const seconds = (performance.now() - t0) / 1000;
   const lines = r.stdout.toString().split("\n").length - 1;
-  if (r.exitCode !== 0 || lines !== expected) throw new Error(`${argv(file).join(" ")}: exit ${r.exitCode}, ${lines} lines: ${r.stderr.toString()}`);
+  if (r.exitCode !== 0 || lines !== expected)
+    throw new Error(`${argv(file).join(" ")}: exit ${r.exitCode}, ${lines} lines: ${r.stderr.toString()}`);
   for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
   return seconds;
 }
@@ -73,23 +78,45 @@ const NORMAL = { BROKER_SYNC_MODE: "NORMAL" };
 let rawBest = Infinity;
 let cliBest = Infinity;
 for (let i = 0; i < 2; i++) {
-  rawBest = Math.min(rawBest, drain(normal, (f) => [raw, f], NORMAL, N_NORMAL));
-  cliBest = Math.min(cliBest, drain(normal, (f) => [cli, "-f", f, "read", "q", "--all"], NORMAL, N_NORMAL));
+  rawBest = Math.min(
+    rawBest,
+    drain(normal, (f) => [raw, f], NORMAL, N_NORMAL),
+  );
+  cliBest = Math.min(
+    cliBest,
+    drain(normal, (f) => [cli, "-f", f, "read", "q", "--all"], NORMAL, N_NORMAL),
+  );
 }
 console.log(`NORMAL, ${N_NORMAL.toLocaleString("en-US")} messages, exactly-once:`);
 console.log(`  raw bun:sqlite loop  ${rawBest.toFixed(2)} s  ${rate(N_NORMAL, rawBest)}`);
-console.log(`  broker read --all    ${cliBest.toFixed(2)} s  ${rate(N_NORMAL, cliBest)}   ratio ${(rawBest / cliBest).toFixed(2)}× of raw (target ≥ 0.90)`);
+console.log(
+  `  broker read --all    ${cliBest.toFixed(2)} s  ${rate(N_NORMAL, cliBest)}   ratio ${(rawBest / cliBest).toFixed(2)}× of raw (target ≥ 0.90)`,
+);
 if (existsSync(join(PY361, "simplebroker"))) {
-  const py = drain(normal, (f) => ["python3", "-m", "simplebroker", "-f", f, "read", "q", "--all"], { ...NORMAL, PYTHONPATH: PY361 }, N_NORMAL);
-  console.log(`  Python 3.6.1 CLI     ${py.toFixed(2)} s  ${rate(N_NORMAL, py)}   ours ${(py / cliBest).toFixed(2)}× faster (target ≥ 2)`);
+  const py = drain(
+    normal,
+    (f) => ["python3", "-m", "simplebroker", "-f", f, "read", "q", "--all"],
+    { ...NORMAL, PYTHONPATH: PY361 },
+    N_NORMAL,
+  );
+  console.log(
+    `  Python 3.6.1 CLI     ${py.toFixed(2)} s  ${rate(N_NORMAL, py)}   ours ${(py / cliBest).toFixed(2)}× faster (target ≥ 2)`,
+  );
 } else {
   console.log(`  Python 3.6.1 CLI     skipped: ${PY361} is absent`);
 }
 
 const full = await seed(N_FULL);
 const one = drain(full, (f) => [cli, "-f", f, "read", "q", "--all"], { BROKER_SYNC_MODE: "FULL" }, N_FULL);
-const batched = drain(full, (f) => [cli, "-f", f, "read", "q", "--all"], { BROKER_SYNC_MODE: "FULL", BROKER_READ_COMMIT_INTERVAL: "1000" }, N_FULL);
+const batched = drain(
+  full,
+  (f) => [cli, "-f", f, "read", "q", "--all"],
+  { BROKER_SYNC_MODE: "FULL", BROKER_READ_COMMIT_INTERVAL: "1000" },
+  N_FULL,
+);
 console.log(`FULL, ${N_FULL.toLocaleString("en-US")} messages:`);
 console.log(`  BROKER_READ_COMMIT_INTERVAL=1     ${one.toFixed(2)} s  ${rate(N_FULL, one)}`);
-console.log(`  BROKER_READ_COMMIT_INTERVAL=1000  ${batched.toFixed(2)} s  ${rate(N_FULL, batched)}   ratio ${(one / batched).toFixed(1)}× (target ≥ 10)`);
+console.log(
+  `  BROKER_READ_COMMIT_INTERVAL=1000  ${batched.toFixed(2)} s  ${rate(N_FULL, batched)}   ratio ${(one / batched).toFixed(1)}× (target ≥ 10)`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,11 @@ const ROOT = resolve(import.meta.dir, "..");
 const SIZES = (process.env.BENCH_DUMP_SIZES ?? "100000,1000000").split(",").map(Number);
 const dir = mkdtempSync(join(tmpdir(), "sb-dumpbench-"));
 const cli = join(dir, "broker");
-const b = Bun.spawnSync([process.execPath, ...buildArgs(join(ROOT, "cli/index.ts"), cli)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+const b = Bun.spawnSync([process.execPath, ...buildArgs(join(ROOT, "cli/index.ts"), cli)], {
+  cwd: ROOT,
+  stdout: "pipe",
+  stderr: "pipe",
+});
 if (b.exitCode !== 0) throw new Error(b.stderr.toString());
 
 /** Run `sh -c "exec …"`: seconds and the process's maximum RSS in MiB (from its resource usage). */
@@ -35,7 +39,10 @@ for (const n of SIZES) {
   {
     await using broker = await openBroker(src);
     for (let i = 0; i < n; i += 10_000) {
-      await broker.write(`q${(i / 10_000) % 4}`, Array.from({ length: Math.min(10_000, n - i) }, (_, k) => `message ${i + k} ${"x".repeat(40)}`));
+      await broker.write(
+        `q${(i / 10_000) % 4}`,
+        Array.from({ length: Math.min(10_000, n - i) }, (_, k) => `message ${i + k} ${"x".repeat(40)}`),
+      );
     }
   }
   const db = new Database(src);

@@ -72,7 +72,9 @@ try {
   console.log(`pg wake latency p50: ${percentile(wake, 50).toFixed(2)} ms`);
   console.log(`pg wake latency p99: ${percentile(wake, 99).toFixed(2)} ms`);
   console.log(`pg wake samples: ${wake.length} (write start -> watcher handler)`);
-  console.log(`pg write commit p50: ${percentile(write, 50).toFixed(2)} ms, p99: ${percentile(write, 99).toFixed(2)} ms (part of the above)`);
+  console.log(
+    `pg write commit p50: ${percentile(write, 50).toFixed(2)} ms, p99: ${percentile(write, 99).toFixed(2)} ms (part of the above)`,
+  );
   const writes = await rate(OPS, (i) => writer.write("tp", [`w${i}`]));
   console.log(`pg writes/s (1 message per transaction): ${writes.toFixed(0)}`);
   const claims = await rate(OPS, () => writer.claim("tp", {}));
@@ -80,7 +82,9 @@ try {
   const bodies = Array.from({ length: BATCH }, (_, i) => `b${i}`);
   const started = performance.now();
   await writer.write("batch", bodies);
-  console.log(`pg batched writes/s (${BATCH} in one transaction): ${(BATCH / ((performance.now() - started) / 1000)).toFixed(0)}`);
+  console.log(
+    `pg batched writes/s (${BATCH} in one transaction): ${(BATCH / ((performance.now() - started) / 1000)).toFixed(0)}`,
+  );
   const claimStart = performance.now();
   let claimed = 0;
   while (claimed < BATCH) claimed += (await writer.claim("batch", { limit: 100 })).length;

@@ -68,7 +68,9 @@ try {
   console.log(`redis wake bench: ${writer.displayTarget}, namespace ${namespace}`);
   const lat = await wakeLatency();
   const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
-  console.log(`wake latency (${SAMPLES} samples): p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms, max ${lat.at(-1)!.toFixed(3)} ms, mean ${mean.toFixed(3)} ms`);
+  console.log(
+    `wake latency (${SAMPLES} samples): p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms, max ${lat.at(-1)!.toFixed(3)} ms, mean ${mean.toFixed(3)} ms`,
+  );
   await rate("writes (1 message each, sequential)", 1, (i) => writer.write("rate", [`m${i}`]));
   await rate("claims (1 message each, sequential)", 1, () => writer.claim("rate", {}));
   await rate("writes (1 message each, pipelined)", 32, (i) => writer.write("rate", [`m${i}`]));

@@ -35,7 +35,15 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: new Set(["sqlite", "cli", "wake"]), rounds: 7, budgetMs: 250, runs: 30, json: true, check: false };
+  const o: Options = {
+    quick: false,
+    only: new Set(["sqlite", "cli", "wake"]),
+    rounds: 7,
+    budgetMs: 250,
+    runs: 30,
+    json: true,
+    check: false,
+  };
   let rounds: number | undefined;
   let budget: number | undefined;
   let runs: number | undefined;
@@ -55,7 +63,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--no-json") o.json = false;
     else if (a === "--check") o.check = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: bun bench/run.ts [--quick] [--only sqlite,cli,wake] [--dir DIR] [--rounds N] [--budget MS] [--runs N] [--no-json] [--check]");
+      console.log(
+        "usage: bun bench/run.ts [--quick] [--only sqlite,cli,wake] [--dir DIR] [--rounds N] [--budget MS] [--runs N] [--no-json] [--check]",
+      );
       process.exit(0);
     } else throw new Error(`unknown option: ${a}`);
   }
@@ -99,7 +109,9 @@ function formatLine(m: Measurement): string {
     `ratio ${m.ratio.toFixed(2).padStart(5)}`,
     v.text,
     m.note ? `  (${m.note})` : "",
-  ].join("   ").trimEnd();
+  ]
+    .join("   ")
+    .trimEnd();
 }
 
 // --- subprocess benches of other files ---
@@ -187,7 +199,9 @@ async function main(): Promise<number> {
   };
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
 
-  print(`simplebroker bench  ${started.toISOString()}  bun ${Bun.version}  ${process.platform}/${process.arch}  ${cpus().length} cpu`);
+  print(
+    `simplebroker bench  ${started.toISOString()}  bun ${Bun.version}  ${process.platform}/${process.arch}  ${cpus().length} cpu`,
+  );
   print(`disk under test: ${dir}   rounds ${o.rounds} x ${o.budgetMs}ms   cli runs ${o.runs}`);
   print("ratio = ours/raw throughput for /s lines, ours/raw wall time for ms lines; medians of interleaved rounds");
   print();
@@ -234,11 +248,7 @@ async function main(): Promise<number> {
 
   const misses = measurements.filter((m) => verdict(m).ok === false);
   print();
-  print(
-    misses.length === 0
-      ? "all targets met"
-      : `targets missed: ${misses.map((m) => m.name).join("; ")}`,
-  );
+  print(misses.length === 0 ? "all targets met" : `targets missed: ${misses.map((m) => m.name).join("; ")}`);
 
   if (o.json) {
     const outDir = join(BENCH_DIR, "results");

@@ -67,7 +67,15 @@ export function measurement(
   base: number[],
   extra: Partial<Pick<Measurement, "target" | "note" | "baseLabel">> = {},
 ): Measurement {
-  return { name, unit, ours: median(ours), base: median(base), ratio: pairedRatio(ours, base), samples: { ours, base }, ...extra };
+  return {
+    name,
+    unit,
+    ours: median(ours),
+    base: median(base),
+    ratio: pairedRatio(ours, base),
+    samples: { ours, base },
+    ...extra,
+  };
 }
 
 /** Options of {@link runSqliteBenches}. */
@@ -285,7 +293,11 @@ function rate(budgetMs: number, op: () => unknown, maxOps = Number.POSITIVE_INFI
  * after `maxOps` calls or when its op returns false. Returns ops per second
  * of time spent in each variant's own calls.
  */
-function alternate<K extends string>(budgetMs: number, ops: Record<K, () => unknown>, maxOps = Number.POSITIVE_INFINITY): Record<K, number> {
+function alternate<K extends string>(
+  budgetMs: number,
+  ops: Record<K, () => unknown>,
+  maxOps = Number.POSITIVE_INFINITY,
+): Record<K, number> {
   const keys = Object.keys(ops) as K[];
   const spent = new Map<K, number>(keys.map((k) => [k, 0]));
   const count = new Map<K, number>(keys.map((k) => [k, 0]));
@@ -445,7 +457,13 @@ export async function runSqliteBenches(opts: SqliteBenchOptions): Promise<Measur
       ),
     };
     results.push(
-      measurement(`single read ${sync} (persistent)`, "ops/s", r.persistent, r.raw, sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {}),
+      measurement(
+        `single read ${sync} (persistent)`,
+        "ops/s",
+        r.persistent,
+        r.raw,
+        sync === "FULL" ? { target: { op: ">=", value: 0.9 } } : {},
+      ),
       measurement(`single read ${sync} (ephemeral)`, "ops/s", r.ephemeral, r.rawEphemeral, {
         baseLabel: "raw-open",
         note: "raw opens a connection per call too",
@@ -490,25 +508,31 @@ export async function runSqliteBenches(opts: SqliteBenchOptions): Promise<Measur
     const all = interleave(rounds, {
       raw: () => {
         if (raw.pending() < n) raw.writeBatch(bodies);
-        return n / (time(() => {
-          for (let got = 0; got < n; ) {
-            const rows = raw.claim(Math.min(batch, n - got));
-            if (rows.length === 0) break;
-            got += rows.length;
-          }
-        }) / 1000);
+        return (
+          n /
+          (time(() => {
+            for (let got = 0; got < n; ) {
+              const rows = raw.claim(Math.min(batch, n - got));
+              if (rows.length === 0) break;
+              got += rows.length;
+            }
+          }) /
+            1000)
+        );
       },
       ours: () => {
         if (q.stats().pending < n) q.writeMany(bodies);
-        return n / (time(() => {
-          let got = 0;
-          for (const _ of q.readGenerator({ deliveryGuarantee: "at-least-once", batchSize: batch })) if (++got >= n) break;
-        }) / 1000);
+        return (
+          n /
+          (time(() => {
+            let got = 0;
+            for (const _ of q.readGenerator({ deliveryGuarantee: "at-least-once", batchSize: batch })) if (++got >= n) break;
+          }) /
+            1000)
+        );
       },
     });
-    results.push(
-      measurement(`read-all 10k FULL (at-least-once, tx of ${batch})`, "ops/s", all.ours, all.raw),
-    );
+    results.push(measurement(`read-all 10k FULL (at-least-once, tx of ${batch})`, "ops/s", all.ours, all.raw));
     q.close();
     raw.close();
   }

@@ -153,7 +153,6 @@ function pause(): Promise<void> {
   return Bun.sleep(1 + Math.random() * 11);
 }
 
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -162,11 +161,26 @@ function percentile(values: number[], p: number): number {
 function report(results: Record<string, Sample[]>, samples: number, json: boolean): void {
   const rows = Object.entries(results).map(([name, s]) => ({
     scenario: name,
-    p50: percentile(s.map((x) => x.endToEnd), 50),
-    p99: percentile(s.map((x) => x.endToEnd), 99),
-    afterCommitP50: percentile(s.map((x) => x.afterCommit), 50),
-    afterCommitP99: percentile(s.map((x) => x.afterCommit), 99),
-    writerCommitP50: percentile(s.map((x) => x.commit), 50),
+    p50: percentile(
+      s.map((x) => x.endToEnd),
+      50,
+    ),
+    p99: percentile(
+      s.map((x) => x.endToEnd),
+      99,
+    ),
+    afterCommitP50: percentile(
+      s.map((x) => x.afterCommit),
+      50,
+    ),
+    afterCommitP99: percentile(
+      s.map((x) => x.afterCommit),
+      99,
+    ),
+    writerCommitP50: percentile(
+      s.map((x) => x.commit),
+      50,
+    ),
   }));
   const syncMode = resolveConfig().syncMode;
   if (json) {
@@ -188,7 +202,9 @@ function report(results: Record<string, Sample[]>, samples: number, json: boolea
     ["in-process   ", "in-process", TARGETS.inProcessP50Ms],
     ["cross-process", "cross-process", TARGETS.crossProcessP50Ms],
   ] as const) {
-    const parts = (["consume", "peek"] as const).map((mode) => `${mode} ${verdict(find(`${prefix} ${mode}`).afterCommitP50, target)}`);
+    const parts = (["consume", "peek"] as const).map(
+      (mode) => `${mode} ${verdict(find(`${prefix} ${mode}`).afterCommitP50, target)}`,
+    );
     console.log(`  ${label} < ${target} ms: ${parts.join(";  ")}`);
   }
   console.log(
@@ -198,4 +214,3 @@ function report(results: Record<string, Sample[]>, samples: number, json: boolea
       "  across processes, a consuming watcher commits its claim (an fsync at FULL) before its handler.",
   );
 }
-

@@ -11,7 +11,18 @@ import { suggestCommand } from "./suggest.ts";
 
 /** The command words, in argparse's order (used in the invalid-choice message). */
 export const COMMANDS = [
-  "write", "read", "peek", "list", "exists", "stats", "delete", "move", "broadcast", "alias", "watch", "init",
+  "write",
+  "read",
+  "peek",
+  "list",
+  "exists",
+  "stats",
+  "delete",
+  "move",
+  "broadcast",
+  "alias",
+  "watch",
+  "init",
 ] as const;
 /** Commands added after 3.6.1: recognised, but not listed in 3.6.1's invalid-choice message. */
 export const EXTENSION_COMMANDS = ["serve", "dump", "load", "rename"] as const;
@@ -51,14 +62,28 @@ export type AliasCommandName = (typeof ALIAS_COMMANDS)[number];
 
 const VALUE_GLOBALS: Record<string, "dir" | "file"> = { "-d": "dir", "--dir": "dir", "-f": "file", "--file": "file" };
 const FLAG_GLOBALS: Record<string, keyof GlobalOptions> = {
-  "-q": "quiet", "--quiet": "quiet", "--version": "version", "--cleanup": "cleanup",
-  "--vacuum": "vacuum", "--compact": "compact", "--status": "status", "-h": "help", "--help": "help",
+  "-q": "quiet",
+  "--quiet": "quiet",
+  "--version": "version",
+  "--cleanup": "cleanup",
+  "--vacuum": "vacuum",
+  "--compact": "compact",
+  "--status": "status",
+  "-h": "help",
+  "--help": "help",
 };
 
 /** Split `argv` into global options, the command word and the command's tokens. */
 export function parseGlobals(argv: string[]): GlobalParse {
   const globals: GlobalOptions = {
-    quiet: false, version: false, cleanup: false, vacuum: false, compact: false, status: false, statusJson: false, help: false,
+    quiet: false,
+    version: false,
+    cleanup: false,
+    vacuum: false,
+    compact: false,
+    status: false,
+    statusJson: false,
+    help: false,
   };
   let tokens = argv;
   if (argv.includes("--status")) {

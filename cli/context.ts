@@ -81,10 +81,7 @@ export class CliContext {
     }
     // An existing file is validated (without magic) before these commands open it (docs/compatibility.md#safe-paths).
     // A plain -d/-f path is always a SQLite file.
-    if (
-      target.legacySqlitePathMode &&
-      ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "")
-    ) {
+    if (target.legacySqlitePathMode && ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "")) {
       if (fs().existsSync(target.target)) validateDatabaseFile(target.target, false);
       else if (this.command !== "read" && this.command !== "move") {
         // A read-only command never creates a database: where none exists it sees an empty one (docs/paths.md).

@@ -35,7 +35,10 @@ export async function cleanup(ctx: CliContext): Promise<ExitCode> {
   }
   const shown = broker.displayTarget;
   if (files) log.info(existed ? `Database cleaned up: ${shown}` : `Database not found, nothing to clean up: ${shown}`);
-  else log.info(existed ? `Cleaned up SimpleBroker target: ${shown}` : `SimpleBroker target not found, nothing to clean up: ${shown}`);
+  else
+    log.info(
+      existed ? `Cleaned up SimpleBroker target: ${shown}` : `SimpleBroker target not found, nothing to clean up: ${shown}`,
+    );
   return EXIT.OK;
 }
 

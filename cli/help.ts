@@ -52,7 +52,9 @@ function commandHelp(cmd: BrokerCommand, path: string): string {
   if (operands.length) sections.push(["Arguments", operands]);
   sections.push(["Options", options]);
   const line = `broker [global options] ${path}${options.length > 1 ? " [options]" : ""}${usage.length ? ` ${usage.join(" ")}` : ""}`;
-  return render(`broker ${path}`, cmd.meta, line, sections, [`Global options go before '${path.split(" ")[0]}'; see 'broker help'.`]);
+  return render(`broker ${path}`, cmd.meta, line, sections, [
+    `Global options go before '${path.split(" ")[0]}'; see 'broker help'.`,
+  ]);
 }
 
 type Section = [title: string, rows: [string, string][]];
@@ -78,19 +80,31 @@ async function rootHelp(): Promise<string> {
   const meta: BrokerMeta = {
     name: "broker",
     description: `a durable message queue in one SQLite file (simplebroker ${VERSION})`,
-    examples: ["write jobs \"resize photo.jpg\"", "read jobs", "-d /var/lib/queues list --stats"],
+    examples: ['write jobs "resize photo.jpg"', "read jobs", "-d /var/lib/queues list --stats"],
   };
-  return render("broker", meta, "broker [global options] <command> [options] [arguments]", [
-    ["Commands", rows],
-    ["Global options (before the command)", GLOBAL_OPTIONS],
-  ], ["Exit codes: 0 ok, 1 error, 2 empty queue / nothing matched.", "Run 'broker help <command>' for a command's options."]);
+  return render(
+    "broker",
+    meta,
+    "broker [global options] <command> [options] [arguments]",
+    [
+      ["Commands", rows],
+      ["Global options (before the command)", GLOBAL_OPTIONS],
+    ],
+    ["Exit codes: 0 ok, 1 error, 2 empty queue / nothing matched.", "Run 'broker help <command>' for a command's options."],
+  );
 }
 
 function groupHelp(meta: BrokerMeta, path: string, subs: BrokerCommand[]): string {
-  return render(`broker ${path}`, meta, `broker [global options] ${path} <command> [options] [arguments]`, [
-    ["Commands", subs.map((c) => [c.meta.name, c.meta.description])],
-    ["Options", [["-h, --help", "Show this help"]]],
-  ], [`Run 'broker help ${path} <command>' for a command's options.`]);
+  return render(
+    `broker ${path}`,
+    meta,
+    `broker [global options] ${path} <command> [options] [arguments]`,
+    [
+      ["Commands", subs.map((c) => [c.meta.name, c.meta.description])],
+      ["Options", [["-h, --help", "Show this help"]]],
+    ],
+    [`Run 'broker help ${path} <command>' for a command's options.`],
+  );
 }
 
 async function loadAll(loaders: Record<string, () => Promise<BrokerCommand>>): Promise<BrokerCommand[]> {

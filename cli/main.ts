@@ -8,7 +8,15 @@
 import { resolveConfigWithWarnings } from "../lib/target/config.ts";
 import { isBrokerError } from "../lib/core/errors.ts";
 import { VERSION } from "../lib/util/version.ts";
-import { aliasCommand, canonicalArgs, parseCommandArgs, parseGlobals, UsageError, type CommandName, type StrictValues } from "./argv.ts";
+import {
+  aliasCommand,
+  canonicalArgs,
+  parseCommandArgs,
+  parseGlobals,
+  UsageError,
+  type CommandName,
+  type StrictValues,
+} from "./argv.ts";
 import type { BrokerCommand } from "./command.ts";
 import { COMMAND_LOADERS, loadAliasGroup, ROOT } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";

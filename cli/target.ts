@@ -64,7 +64,13 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
   const dirAbs = resolve(cwd, dirArg);
   const validate = opts.validate ?? true;
   // 3.6.1 checks the grandparent folder only for commands; init and the global actions never had that check.
-  const paths: PathArgs = { dirArg, dirAbs, fileArg, locate: opts.locate, grandparent: command !== undefined && command !== "init" };
+  const paths: PathArgs = {
+    dirArg,
+    dirAbs,
+    fileArg,
+    locate: opts.locate,
+    grandparent: command !== undefined && command !== "init",
+  };
 
   // 1. An explicit -f (outside init) is a plain SQLite file; project scope is ignored.
   if (command !== "init" && opts.fileExplicit) {
@@ -72,9 +78,7 @@ export function resolveCliTarget(opts: CliTargetOptions, config: BrokerConfig = 
     if (isAbsolute(fileArg)) {
       dbPath = pythonPathStr(fileArg);
       if (opts.dirExplicit && resolveLoose(dirname(dbPath)) !== resolveLoose(dirAbs)) {
-        throw new ArgumentError(
-          `Inconsistent paths: absolute database path '${dbPath}' conflicts with directory '${dirArg}'`,
-        );
+        throw new ArgumentError(`Inconsistent paths: absolute database path '${dbPath}' conflicts with directory '${dirArg}'`);
       }
     } else {
       dbPath = join(dirAbs, fileArg);
@@ -154,9 +158,7 @@ function validateSqlitePath(dbPath: string, usedProjectScope: boolean, paths: Pa
   const dirStat = statOrNull(dirAbs);
   if (!dirStat) throw new BackendError(`Directory not found: ${dirArg}`);
   if (!dirStat.isDirectory()) {
-    throw new BackendError(
-      dirStat.isFile() ? `Path is a file, not a directory: ${dirArg}` : `Not a directory: ${dirArg}`,
-    );
+    throw new BackendError(dirStat.isFile() ? `Path is a file, not a directory: ${dirArg}` : `Not a directory: ${dirArg}`);
   }
 
   if (!usedProjectScope) safePath(fileArg, "Database filename");

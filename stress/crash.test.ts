@@ -26,7 +26,6 @@ const SEED = Number(process.env.STRESS_SEED ?? 0x5eed1234) >>> 0;
 const KILL_MIN_MS = 150;
 const KILL_MAX_MS = 2000;
 
-
 interface Totals {
   written: number;
   delivered: number;
@@ -72,48 +71,44 @@ class Ledger {
 }
 
 describe("crash safety under SIGKILL", () => {
-  test(
-    `${ROUNDS} rounds of writers, readers and movers killed at random moments`,
-    async () => {
-      using dir = tempDir("sb-crash-");
-      const db = join(dir.path, "crash.db");
-      const rand = mulberry32(SEED);
-      const ledger = new Ledger();
-      const totals: Totals = { written: 0, delivered: 0, lost: 0, duplicated: 0, window: 0, kills: 0, cliRuns: 0 };
-      const started = performance.now();
-      console.log(`crash: seed=${SEED} rounds=${ROUNDS} db=${db}`);
+  test(`${ROUNDS} rounds of writers, readers and movers killed at random moments`, async () => {
+    using dir = tempDir("sb-crash-");
+    const db = join(dir.path, "crash.db");
+    const rand = mulberry32(SEED);
+    const ledger = new Ledger();
+    const totals: Totals = { written: 0, delivered: 0, lost: 0, duplicated: 0, window: 0, kills: 0, cliRuns: 0 };
+    const started = performance.now();
+    console.log(`crash: seed=${SEED} rounds=${ROUNDS} db=${db}`);
 
-      for (let round = 0; round < ROUNDS; round++) {
-        await runRound(round, db, dir.path, rand, ledger, totals);
-        const check = verify(db, ledger);
-        totals.written = ledger.written.size;
-        totals.delivered = ledger.delivered.size;
-        totals.lost = check.lost.length;
-        totals.duplicated = ledger.duplicates.length;
-        totals.window = check.window;
-        if (check.integrity !== "ok" || check.lost.length || ledger.duplicates.length || check.problems.length) {
-          console.log(
-            `crash: round ${round} FAILED integrity=${check.integrity} lost=${JSON.stringify(check.lost.slice(0, 5))} ` +
-              `duplicated=${JSON.stringify(ledger.duplicates.slice(0, 5))} problems=${JSON.stringify(check.problems.slice(0, 5))}`,
-          );
-        }
-        expect(check.integrity).toBe("ok");
-        expect(check.lost).toEqual([]);
-        expect(ledger.duplicates).toEqual([]);
-        expect(check.problems).toEqual([]);
+    for (let round = 0; round < ROUNDS; round++) {
+      await runRound(round, db, dir.path, rand, ledger, totals);
+      const check = verify(db, ledger);
+      totals.written = ledger.written.size;
+      totals.delivered = ledger.delivered.size;
+      totals.lost = check.lost.length;
+      totals.duplicated = ledger.duplicates.length;
+      totals.window = check.window;
+      if (check.integrity !== "ok" || check.lost.length || ledger.duplicates.length || check.problems.length) {
+        console.log(
+          `crash: round ${round} FAILED integrity=${check.integrity} lost=${JSON.stringify(check.lost.slice(0, 5))} ` +
+            `duplicated=${JSON.stringify(ledger.duplicates.slice(0, 5))} problems=${JSON.stringify(check.problems.slice(0, 5))}`,
+        );
       }
+      expect(check.integrity).toBe("ok");
+      expect(check.lost).toEqual([]);
+      expect(ledger.duplicates).toEqual([]);
+      expect(check.problems).toEqual([]);
+    }
 
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(
-        `crash summary: rounds=${ROUNDS} written=${totals.written} delivered=${totals.delivered} lost=${totals.lost} ` +
-          `duplicated=${totals.duplicated} window=${totals.window} kills=${totals.kills} cli_runs=${totals.cliRuns} ` +
-          `seed=${SEED} seconds=${seconds}`,
-      );
-      expect(totals.written).toBeGreaterThan(ROUNDS * 10);
-      expect(totals.delivered).toBeGreaterThan(ROUNDS);
-    },
-    600_000,
-  );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `crash summary: rounds=${ROUNDS} written=${totals.written} delivered=${totals.delivered} lost=${totals.lost} ` +
+        `duplicated=${totals.duplicated} window=${totals.window} kills=${totals.kills} cli_runs=${totals.cliRuns} ` +
+        `seed=${SEED} seconds=${seconds}`,
+    );
+    expect(totals.written).toBeGreaterThan(ROUNDS * 10);
+    expect(totals.delivered).toBeGreaterThan(ROUNDS);
+  }, 600_000);
 });
 
 // --- one round ---

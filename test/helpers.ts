@@ -80,8 +80,16 @@ export async function goldenCheck(
   const env = childEnv();
   const proc = Bun.spawn(
     [
-      "python3", join(GOLDEN_DIR, "golden.py"), "check", "--cli", cli,
-      "--scenarios", join(GOLDEN_DIR, "scenarios.json"), "--transcript", join(GOLDEN_DIR, "transcript.json"), ...extra,
+      "python3",
+      join(GOLDEN_DIR, "golden.py"),
+      "check",
+      "--cli",
+      cli,
+      "--scenarios",
+      join(GOLDEN_DIR, "scenarios.json"),
+      "--transcript",
+      join(GOLDEN_DIR, "transcript.json"),
+      ...extra,
     ],
     { env, stdout: "pipe", stderr: "pipe" },
   );

@@ -3,7 +3,11 @@ import { EXIT } from "../exit.ts";
 import { err, log, out } from "../output.ts";
 
 const add = command(
-  { name: "add", description: "Add an alias: @alias then stands for target", examples: ["alias add jobs jobs-v2", "write @jobs \"resize photo.jpg\""] },
+  {
+    name: "add",
+    description: "Add an alias: @alias then stands for target",
+    examples: ["alias add jobs jobs-v2", 'write @jobs "resize photo.jpg"'],
+  },
   {
     alias: { type: "positional", description: "Alias name (without @)" },
     target: { type: "positional", description: "Target queue name" },
@@ -43,6 +47,10 @@ const listAliases = command(
 
 /** The `alias` group: its sub-commands by name. */
 export const alias: BrokerGroup = {
-  meta: { name: "alias", description: "Manage queue aliases: @alias stands for a queue", examples: ["alias add jobs jobs-v2", "alias list"] },
+  meta: {
+    name: "alias",
+    description: "Manage queue aliases: @alias stands for a queue",
+    examples: ["alias add jobs jobs-v2", "alias list"],
+  },
   subCommands: { add: async () => add, remove: async () => remove, list: async () => listAliases },
 };

@@ -5,7 +5,11 @@ import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 
 export const del = command(
-  { name: "delete", description: "Delete a queue's messages, every message (--all), or one message (-m)", examples: ["delete jobs", "delete jobs -m 1837025672140161024", "delete --all"] },
+  {
+    name: "delete",
+    description: "Delete a queue's messages, every message (--all), or one message (-m)",
+    examples: ["delete jobs", "delete jobs -m 1837025672140161024", "delete --all"],
+  },
   {
     queue: { type: "positional", required: false, description: "Queue name or @alias" },
     all: { type: "boolean", description: "Delete every message of every queue" },

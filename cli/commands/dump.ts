@@ -15,7 +15,11 @@ export const dump = command(
   },
   {
     include: { type: "string", description: "Only queues matching this fnmatch glob (repeatable)", valueHint: "GLOB" },
-    exclude: { type: "string", description: "Leave out queues matching this fnmatch glob (repeatable; wins over --include)", valueHint: "GLOB" },
+    exclude: {
+      type: "string",
+      description: "Leave out queues matching this fnmatch glob (repeatable; wins over --include)",
+      valueHint: "GLOB",
+    },
   },
   async (args, ctx) => {
     const broker = await ctx.broker();

@@ -3,7 +3,11 @@ import { EXIT } from "../exit.ts";
 import { out } from "../output.ts";
 
 export const exists = command(
-  { name: "exists", description: "Exit 0 if the queue has any message (pending or claimed), else 2", examples: ["exists jobs && echo busy"] },
+  {
+    name: "exists",
+    description: "Exit 0 if the queue has any message (pending or claimed), else 2",
+    examples: ["exists jobs && echo busy"],
+  },
   { queue: { type: "positional", description: "Queue name or @alias" }, json: ARGS.json },
   async (args, ctx) => {
     const broker = await ctx.broker();

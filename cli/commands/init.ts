@@ -5,7 +5,11 @@ import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";
 
 export const init = command(
-  { name: "init", description: "Create the broker database (or target) if it does not exist", examples: ["init", "-d /var/lib/queues init"] },
+  {
+    name: "init",
+    description: "Create the broker database (or target) if it does not exist",
+    examples: ["init", "-d /var/lib/queues init"],
+  },
   { force: { type: "boolean", description: "Accepted for compatibility; has no effect" } },
   async (_args, ctx) => {
     const target = ctx.target();
@@ -22,7 +26,9 @@ export const init = command(
         log.info(`SimpleBroker database already exists: ${path}`);
         return EXIT.OK;
       }
-      log.error(`Error: File exists but is not a SimpleBroker database: ${path}\nPlease remove the file manually and run 'broker init' again.`);
+      log.error(
+        `Error: File exists but is not a SimpleBroker database: ${path}\nPlease remove the file manually and run 'broker init' again.`,
+      );
       return EXIT.ERROR;
     }
     const broker = await ctx.broker();

@@ -11,11 +11,17 @@ export function statsJson(s: QueueStats): string {
 
 /** `q: 3` or `q: 2 (3 total, 1 claimed)`. */
 export function statsLine(s: QueueStats): string {
-  return s.pending === s.total ? `${s.queue}: ${s.pending}\n` : `${s.queue}: ${s.pending} (${s.total} total, ${s.claimed} claimed)\n`;
+  return s.pending === s.total
+    ? `${s.queue}: ${s.pending}\n`
+    : `${s.queue}: ${s.pending} (${s.total} total, ${s.claimed} claimed)\n`;
 }
 
 export const list = command(
-  { name: "list", description: "List queues with pending messages", examples: ["list", "list --stats --json", "list -p 'jobs-*'"] },
+  {
+    name: "list",
+    description: "List queues with pending messages",
+    examples: ["list", "list --stats --json", "list -p 'jobs-*'"],
+  },
   {
     stats: { type: "boolean", description: "Include claimed counts and queues with only claimed messages" },
     prefix: { type: "string", description: "Only queues whose name starts with this literal prefix" },

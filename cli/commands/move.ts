@@ -10,7 +10,11 @@ const MOVE_ALL_LIMIT = 1_000_000;
 const MOVE_PAGE = 1000;
 
 export const move = command(
-  { name: "move", description: "Move messages from one queue to another", examples: ["move failed jobs", "move failed jobs --all"] },
+  {
+    name: "move",
+    description: "Move messages from one queue to another",
+    examples: ["move failed jobs", "move failed jobs --all"],
+  },
   {
     source: { type: "positional", description: "Source queue or @alias" },
     destination: { type: "positional", description: "Destination queue or @alias" },
@@ -24,9 +28,18 @@ export const move = command(
     const f = parseFilters(args);
     const broker = await ctx.broker();
     const [src, dst] = await broker.resolvePair(args.source as string, args.destination as string);
-    const selection = f.exactId !== undefined ? { exactId: f.exactId, requireUnclaimed: false } : { after: f.after, before: f.before };
+    const selection =
+      f.exactId !== undefined ? { exactId: f.exactId, requireUnclaimed: false } : { after: f.after, before: f.before };
     // --all moves a page per transaction and prints it; a closed stdout stops only the printing.
-    const plan = { queue: src, destination: dst, kind: "move" as const, selection, once: !args.all, pageSize: args.all ? MOVE_PAGE : 1, max: MOVE_ALL_LIMIT };
+    const plan = {
+      queue: src,
+      destination: dst,
+      kind: "move" as const,
+      selection,
+      once: !args.all,
+      pageSize: args.all ? MOVE_PAGE : 1,
+      max: MOVE_ALL_LIMIT,
+    };
     const printer = new RecordPrinter(args, true);
     if (args.all) printer.progress = startProgress("move", ctx.globals.quiet);
     const end = await printWalk(broker, plan, printer, { signals: "walk", keepMoving: true });

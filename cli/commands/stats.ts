@@ -4,7 +4,11 @@ import { out } from "../output.ts";
 import { statsJson, statsLine } from "./list.ts";
 
 export const stats = command(
-  { name: "stats", description: "Show pending, claimed and total counts of one queue", examples: ["stats jobs", "stats jobs --json"] },
+  {
+    name: "stats",
+    description: "Show pending, claimed and total counts of one queue",
+    examples: ["stats jobs", "stats jobs --json"],
+  },
   { queue: { type: "positional", description: "Queue name or @alias" }, json: ARGS.json },
   async (args, ctx) => {
     const broker = await ctx.broker();

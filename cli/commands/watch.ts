@@ -7,7 +7,11 @@ import { log } from "../output.ts";
 import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
 
 export const watch = command(
-  { name: "watch", description: "Watch a queue and print messages as they arrive (SIGINT/SIGTERM stop it)", examples: ["watch jobs", "watch jobs --peek --json", "watch inbox --move archive"] },
+  {
+    name: "watch",
+    description: "Watch a queue and print messages as they arrive (SIGINT/SIGTERM stop it)",
+    examples: ["watch jobs", "watch jobs --peek --json", "watch inbox --move archive"],
+  },
   {
     queue: { type: "positional", description: "Queue name or @alias" },
     peek: { type: "boolean", description: "Print without consuming" },
@@ -19,13 +23,16 @@ export const watch = command(
   async (args, ctx) => {
     if (args.peek && args.move !== undefined) throw new UsageError("argument --move: not allowed with argument --peek");
     if (args.move !== undefined && args.after !== undefined) {
-      throw new ArgumentError("--move drains ALL messages from source queue, incompatible with --after filtering", { code: "INVALID_ARGUMENT" });
+      throw new ArgumentError("--move drains ALL messages from source queue, incompatible with --after filtering", {
+        code: "INVALID_ARGUMENT",
+      });
     }
     const { after } = parseFilters(args);
     const broker = await ctx.broker();
     const queue = await broker.resolveQueue(args.queue as string);
     const dest = typeof args.move === "string" ? await broker.resolveQueue(args.move) : undefined;
-    const mode: WatchMode = dest !== undefined ? { kind: "move", destination: dest } : { kind: args.peek ? "peek" : "consume", after };
+    const mode: WatchMode =
+      dest !== undefined ? { kind: "move", destination: dest } : { kind: args.peek ? "peek" : "consume", after };
     log.info(`Watching queue '${queue}' (${dest !== undefined ? `move to ${dest}` : args.peek ? "peek" : "consume"} mode)...`);
     const end = await printWalk(broker, { queue, watch: mode }, new RecordPrinter(args, true), { signals: "watch" });
     if (end.exit !== undefined) return end.exit;

@@ -6,11 +6,7 @@
  */
 
 /** Stable error codes, as printed in `--json` error lines. */
-export type BrokerErrorCode =
-  | "INVALID_ARGUMENT"
-  | "INVALID_TIMESTAMP"
-  | "INVALID_MESSAGE_ID"
-  | "ERROR";
+export type BrokerErrorCode = "INVALID_ARGUMENT" | "INVALID_TIMESTAMP" | "INVALID_MESSAGE_ID" | "ERROR";
 
 /** Base class of every error the broker raises on purpose. */
 export class BrokerError extends Error {
@@ -87,7 +83,10 @@ export class BackendError extends BrokerError {
 export function isBrokerError(value: unknown): value is BrokerError {
   return (
     value instanceof BrokerError ||
-    (typeof value === "object" && value !== null && typeof (value as { code?: unknown }).code === "string" &&
-      (value as { name?: unknown }).name !== undefined && "retryable" in value)
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { code?: unknown }).code === "string" &&
+      (value as { name?: unknown }).name !== undefined &&
+      "retryable" in value)
   );
 }

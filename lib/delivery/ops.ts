@@ -38,7 +38,11 @@ export function backendSource(backend: Backend, queue: string, kind: WalkKind, d
   if (kind === "move" && destination === undefined) throw new ArgumentError("a move needs a destination");
   return {
     take: (sel) =>
-      kind === "claim" ? backend.claim(queue, sel) : kind === "peek" ? backend.peek(queue, sel) : backend.move(queue, destination!, sel),
+      kind === "claim"
+        ? backend.claim(queue, sel)
+        : kind === "peek"
+          ? backend.peek(queue, sel)
+          : backend.move(queue, destination!, sel),
     reserve: (sel) => reserveBatch(backend, queue, sel, kind === "move" ? destination : undefined),
     putBack: async (m) => {
       if (kind !== "peek") await putBack(backend, queue, m, kind === "move" ? destination : queue);

@@ -12,7 +12,15 @@
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are exactly what gets escaped
 const ESCAPES = /[\u0000-\u001f"\\]/g;
-const SHORT: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r" };
+const SHORT: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\f": "\\f",
+  "\r": "\\r",
+};
 
 /** A string as a JSON string literal, byte-compatible with Python's `json.dumps(s, ensure_ascii=False)`. */
 export function pyJsonString(s: string): string {

@@ -60,14 +60,16 @@ function parse(line: number, text: string): Record<string, unknown> {
   } catch (error) {
     throw dumpInputError(line, `malformed JSON (${(error as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw dumpInputError(line, "record must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw dumpInputError(line, "record must be a JSON object");
   return value as Record<string, unknown>;
 }
 
 function checkHeader(r: Record<string, unknown>, line: number, options: LoadOptions): bigint {
   if (r.type !== "header") throw dumpInputError(line, "first record must be the dump header");
   if (r.format !== "simplebroker-dump") throw dumpInputError(line, "unrecognized dump format");
-  if (r.version !== 1) throw dumpInputError(line, `unsupported dump version ${JSON.stringify(r.version) ?? "None"} (supported: 1)`);
+  if (r.version !== 1)
+    throw dumpInputError(line, `unsupported dump version ${JSON.stringify(r.version) ?? "None"} (supported: 1)`);
   if (!("last_ts" in r)) throw dumpInputError(line, "header requires 'last_ts'");
   const lastTs = parseId(r.last_ts);
   if (lastTs === undefined) throw dumpInputError(line, "invalid header last_ts");

@@ -50,7 +50,8 @@ export class AutoVacuum {
     this.#writes += n;
     if (this.#writes < config.autoVacuumInterval) return;
     this.#writes = 0;
-    const needed = (claimed: number, total: number) => total > 0 && (claimed >= total * config.vacuumThreshold || claimed > 10_000);
+    const needed = (claimed: number, total: number) =>
+      total > 0 && (claimed >= total * config.vacuumThreshold || claimed > 10_000);
     const bound = store.claimedUpperBound();
     if (!needed(bound.claimedAtMost, bound.total)) return;
     const { claimed, total } = store.overallStats();

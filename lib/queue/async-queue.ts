@@ -5,7 +5,14 @@
  * @module
  */
 import type { Message, QueueStats, Selection } from "../core/types.ts";
-import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
+import {
+  generatorLoop,
+  peekLoop,
+  type DeliveryGuarantee,
+  type GeneratorOptions,
+  type PeekGeneratorOptions,
+  type RangeOptions,
+} from "../delivery/generators.ts";
 import { checkLimit } from "../delivery/ops.ts";
 import type { QueueHost } from "./_host.ts";
 import type { FindOptions } from "./_inspect.ts";
@@ -63,7 +70,10 @@ export class AsyncQueue {
   }
 
   /** Move the oldest pending message (or `exactId`, even a claimed one) to `destination`. */
-  async moveOne(destination: string, options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {}): Promise<Message | null> {
+  async moveOne(
+    destination: string,
+    options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {},
+  ): Promise<Message | null> {
     const sel: Selection = { ...options, limit: 1 };
     if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
     return (await this.broker.move(this.name, destination, sel))[0] ?? null;
@@ -75,7 +85,12 @@ export class AsyncQueue {
   }
 
   async *moveGenerator(destination: string, options: GeneratorOptions = {}): AsyncGenerator<Message, void, undefined> {
-    yield* this.broker.iterate(this.name, "move", generatorLoop("move", options, this.broker.config.generatorBatchSize), destination);
+    yield* this.broker.iterate(
+      this.name,
+      "move",
+      generatorLoop("move", options, this.broker.config.generatorBatchSize),
+      destination,
+    );
   }
 
   /** Without an id: delete the queue's rows (true if any). With an id: claim that message. */

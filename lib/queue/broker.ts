@@ -8,7 +8,18 @@
 import type { AsyncQueue } from "./async-queue.ts";
 import { cleanupStore, renameQueue, reserveBatch, vacuumStore } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
-import type { Backend, BrokerConfig, BrokerStatus, BrokerTarget, LoadResult, Message, QueueStats, Reservation, Selection, VacuumResult } from "../core/types.ts";
+import type {
+  Backend,
+  BrokerConfig,
+  BrokerStatus,
+  BrokerTarget,
+  LoadResult,
+  Message,
+  QueueStats,
+  Reservation,
+  Selection,
+  VacuumResult,
+} from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { broadcastMatching, listQueues, type QueueFilter } from "./queue-filter.ts";
 import { deleteMany, findMessageIds, latestPendingTimestamp, type FindOptions } from "./_inspect.ts";
@@ -123,7 +134,8 @@ export class Broker implements AsyncDisposable, QueueHost {
    */
   async deliver(plan: DeliveryPlan, deliver: (message: Message) => Promise<void>, signal?: AbortSignal): Promise<DeliveryResult> {
     if (!("watch" in plan)) {
-      const batched = plan.kind === "claim" && (plan.commitInterval ?? 1) > 1 && !plan.once && plan.selection.exactId === undefined;
+      const batched =
+        plan.kind === "claim" && (plan.commitInterval ?? 1) > 1 && !plan.once && plan.selection.exactId === undefined;
       const loop = batched ? batches(plan.selection, plan.commitInterval!, true) : walk(plan);
       return deliverEach(loop, backendSource(this.backend, plan.queue, plan.kind, plan.destination), deliver, signal);
     }
@@ -176,7 +188,11 @@ export class Broker implements AsyncDisposable, QueueHost {
    * transaction, pending and claimed rows alike; aliases of `source` follow
    * unless `retargetAliases` is false. Zero messages: `source` had no rows.
    */
-  async rename(source: string, target: string, options: { retargetAliases?: boolean } = {}): Promise<{ messages: number; aliases: number }> {
+  async rename(
+    source: string,
+    target: string,
+    options: { retargetAliases?: boolean } = {},
+  ): Promise<{ messages: number; aliases: number }> {
     const src = await this.resolveQueue(source);
     validateQueueName(target);
     if (src === target) throw new ArgumentError("Source and target queues cannot be the same");

@@ -17,7 +17,14 @@ import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from 
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { watchQueue, type WatchOptions } from "../watch/watcher.ts";
 import { iterateSync, type SyncSource } from "../delivery/drive.ts";
-import { generatorLoop, peekLoop, type DeliveryGuarantee, type GeneratorOptions, type PeekGeneratorOptions, type RangeOptions } from "../delivery/generators.ts";
+import {
+  generatorLoop,
+  peekLoop,
+  type DeliveryGuarantee,
+  type GeneratorOptions,
+  type PeekGeneratorOptions,
+  type RangeOptions,
+} from "../delivery/generators.ts";
 import type { Loop, WalkKind } from "../delivery/loops.ts";
 import { checkDestination, checkLimit, putBack } from "../delivery/ops.ts";
 import { GroupCommit } from "./_group-commit.ts";
@@ -138,7 +145,10 @@ export class Queue implements Disposable {
   }
 
   /** Move the oldest pending message (or `exactId`, even a claimed one unless `requireUnclaimed`). */
-  moveOne(destination: string | Queue, options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {}): Message | null {
+  moveOne(
+    destination: string | Queue,
+    options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {},
+  ): Message | null {
     const sel: Selection = { ...options, limit: 1 };
     if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
     return this.#take("move", sel, this.#destination(destination))[0] ?? null;
@@ -148,7 +158,11 @@ export class Queue implements Disposable {
     return this.moveOne(destination, options);
   }
 
-  moveMany(destination: string | Queue, limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
+  moveMany(
+    destination: string | Queue,
+    limit: number,
+    options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {},
+  ): Message[] {
     checkLimit(limit);
     return this.#take("move", { after: options.after, before: options.before, limit }, this.#destination(destination));
   }
@@ -245,7 +259,12 @@ export class Queue implements Disposable {
   /** Claim, peek or move (to `destination`, already checked) in one transaction. */
   #take(kind: WalkKind, sel: Selection, destination?: string): Message[] {
     validateQueueName(this.name);
-    const take = (s: SqliteStore) => (kind === "claim" ? s.claim(this.name, sel) : kind === "peek" ? s.peek(this.name, sel) : s.move(this.name, destination!, sel));
+    const take = (s: SqliteStore) =>
+      kind === "claim"
+        ? s.claim(this.name, sel)
+        : kind === "peek"
+          ? s.peek(this.name, sel)
+          : s.move(this.name, destination!, sel);
     return this.#observe(this.#use(take));
   }
 
@@ -272,7 +291,9 @@ export class Queue implements Disposable {
     const source: SyncSource = {
       take: (sel) => this.#take(kind, sel, destination),
       reserve: (sel) => {
-        batchStore ??= this.persistent ? (this.#shared ??= acquireStore(this.#path, this.config)) : new SqliteStore(this.#path, this.config);
+        batchStore ??= this.persistent
+          ? (this.#shared ??= acquireStore(this.#path, this.config))
+          : new SqliteStore(this.#path, this.config);
         const batch = batchStore.reserve(this.name, sel, destination);
         this.#observe(batch.messages);
         return batch;

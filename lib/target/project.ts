@@ -101,9 +101,7 @@ export function loadProjectConfig(file: string): ProjectConfig {
     throw new ConfigError(".broker.toml requires a non-empty string 'target'");
   }
   const backendOptions = validOptions(data.backend_options ?? {});
-  const resolvedTarget = localFilesOf(backend)
-    ? resolveLoose(resolve(dirname(configPath), expandUser(target)))
-    : target;
+  const resolvedTarget = localFilesOf(backend) ? resolveLoose(resolve(dirname(configPath), expandUser(target))) : target;
   return { backend, target: resolvedTarget, backendOptions, configPath };
 }
 
@@ -151,10 +149,7 @@ export function findProjectDatabase(start: string, config: BrokerConfig = resolv
  * legacy database, then a `BROKER_BACKEND` whose store is not a local file;
  * null when none applies.
  */
-export function resolveBrokerTarget(
-  start: string = process.cwd(),
-  config: BrokerConfig = resolveConfig(),
-): BrokerTarget | null {
+export function resolveBrokerTarget(start: string = process.cwd(), config: BrokerConfig = resolveConfig()): BrokerTarget | null {
   const startDir = resolveLoose(start);
   const configFile = findProjectConfig(startDir, config);
   if (configFile) return projectConfigTarget(configFile, config);
@@ -202,9 +197,7 @@ function validOptions(raw: unknown): Record<string, unknown> {
   for (const [key, value] of Object.entries(raw)) {
     const scalar = ["string", "number", "boolean"].includes(typeof value);
     if (!scalar && typeof value !== "bigint") {
-      throw new ConfigError(
-        "'backend_options' values must be strings, integers, floats, or booleans in .broker.toml",
-      );
+      throw new ConfigError("'backend_options' values must be strings, integers, floats, or booleans in .broker.toml");
     }
     options[key] = typeof value === "bigint" && Number.isSafeInteger(Number(value)) ? Number(value) : value;
   }
@@ -220,7 +213,9 @@ function isFile(path: string): boolean {
 }
 
 function expandUser(path: string): string {
-  return path === "~" || path.startsWith("~/") ? (process.env.HOME || (require("node:os") as typeof import("node:os")).homedir()) + path.slice(1) : path;
+  return path === "~" || path.startsWith("~/")
+    ? (process.env.HOME || (require("node:os") as typeof import("node:os")).homedir()) + path.slice(1)
+    : path;
 }
 
 /** How Python's `str()` would print a parsed TOML value. */

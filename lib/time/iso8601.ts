@@ -125,11 +125,7 @@ function parseIsoTime(at: (i: number) => number, start: number, end: number): [b
 }
 
 /** `parse_hh_mm_ss_ff` on [p, end): [h, m, s, µs, trailing junk?], or null on failure. */
-function parseHhMmSsFf(
-  at: (i: number) => number,
-  start: number,
-  end: number,
-): [number, number, number, number, boolean] | null {
+function parseHhMmSsFf(at: (i: number) => number, start: number, end: number): [number, number, number, number, boolean] | null {
   const vals = [0, 0, 0];
   let p = start;
   let hasSep = true;

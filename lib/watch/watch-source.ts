@@ -26,7 +26,10 @@ export interface WatchOptions {
 }
 
 /** The kinds of watch. */
-export type WatchMode = { kind: "consume"; after?: bigint } | { kind: "peek"; after?: bigint } | { kind: "move"; destination: string };
+export type WatchMode =
+  | { kind: "consume"; after?: bigint }
+  | { kind: "peek"; after?: bigint }
+  | { kind: "move"; destination: string };
 
 /** A watch ready to run: its loop, and its source, which must be closed after the loop ends. */
 export interface WatchRun {

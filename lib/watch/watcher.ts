@@ -32,7 +32,11 @@ export async function* watchQueue(queue: string, options: WatchTargetOptions = {
   const stop = linkedController(options.signal);
   try {
     const name = await broker.resolveQueue(queue);
-    yield* broker.watch(name, options.peek ? { kind: "peek", after: options.after } : { kind: "consume", after: options.after }, stop.signal);
+    yield* broker.watch(
+      name,
+      options.peek ? { kind: "peek", after: options.after } : { kind: "consume", after: options.after },
+      stop.signal,
+    );
   } finally {
     stop.dispose();
     await release();
@@ -45,7 +49,11 @@ export class QueueWatcher extends BaseWatcher {
   readonly #peek: boolean;
   readonly #after: bigint | undefined;
 
-  constructor(queue: string | { name: string }, handler: MessageHandler, options: WatcherOptions & { peek?: boolean; after?: bigint } = {}) {
+  constructor(
+    queue: string | { name: string },
+    handler: MessageHandler,
+    options: WatcherOptions & { peek?: boolean; after?: bigint } = {},
+  ) {
     super(handler, options);
     this.queue = typeof queue === "string" ? queue : queue.name;
     this.#peek = options.peek ?? false;
@@ -54,7 +62,11 @@ export class QueueWatcher extends BaseWatcher {
 
   protected async source(broker: Broker, signal: AbortSignal) {
     const name = await broker.resolveQueue(this.queue);
-    return broker.watch(name, this.#peek ? { kind: "peek", after: this.#after } : { kind: "consume", after: this.#after }, signal);
+    return broker.watch(
+      name,
+      this.#peek ? { kind: "peek", after: this.#after } : { kind: "consume", after: this.#after },
+      signal,
+    );
   }
 }
 

@@ -18,7 +18,9 @@ describe("import graph of lib/ and cli/", () => {
   test("sees type-only imports that scanImports leaves out", () => {
     const src = `import type { A } from "./a.ts";\nimport { type B } from "./b.ts";\nexport type { C } from "./c.ts";\nlet d: import("./d.ts").D;\nimport { E } from "./e.ts";`;
     expect(importsOf(src).sort()).toEqual(["./a.ts", "./b.ts", "./c.ts", "./d.ts", "./e.ts"]);
-    expect(importsOf(`/** {@link import("./x.ts").X} */\n// import { Y } from "./y.ts";\nconst s = "import('./z.ts')";`)).toEqual([]);
+    expect(importsOf(`/** {@link import("./x.ts").X} */\n// import { Y } from "./y.ts";\nconst s = "import('./z.ts')";`)).toEqual(
+      [],
+    );
   });
 
   test("reads every module", () => {

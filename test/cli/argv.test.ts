@@ -7,7 +7,14 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { parseArgs as cittyParse } from "citty";
 import {
-  aliasCommand, canonicalArgs, COMMANDS, parseCommandArgs, parseGlobals, UsageError, type CommandName, type GlobalOptions,
+  aliasCommand,
+  canonicalArgs,
+  COMMANDS,
+  parseCommandArgs,
+  parseGlobals,
+  UsageError,
+  type CommandName,
+  type GlobalOptions,
 } from "../../cli/argv.ts";
 import { suggestCommand } from "../../cli/suggest.ts";
 import type { BrokerCommand } from "../../cli/command.ts";
@@ -15,7 +22,14 @@ import { COMMAND_LOADERS, loadAliasGroup } from "../../cli/commands/index.ts";
 import { seededRandom as prng } from "../helpers.ts";
 
 const DEFAULTS: GlobalOptions = {
-  quiet: false, version: false, cleanup: false, vacuum: false, compact: false, status: false, statusJson: false, help: false,
+  quiet: false,
+  version: false,
+  cleanup: false,
+  vacuum: false,
+  compact: false,
+  status: false,
+  statusJson: false,
+  help: false,
 };
 
 let commands: Record<string, BrokerCommand>;
@@ -81,8 +95,14 @@ describe("parseGlobals", () => {
     [["--bogus", "list"], "unrecognized arguments: --bogus list"],
     [["--di", "x"], "unrecognized arguments: --di x"],
     [["--json"], "unrecognized arguments: --json"],
-    [["foo"], "argument command: invalid choice: 'foo' (choose from 'write', 'read', 'peek', 'list', 'exists', 'stats', 'delete', 'move', 'broadcast', 'alias', 'watch', 'init')"],
-    [["-"], "argument command: invalid choice: '-' (choose from 'write', 'read', 'peek', 'list', 'exists', 'stats', 'delete', 'move', 'broadcast', 'alias', 'watch', 'init')"],
+    [
+      ["foo"],
+      "argument command: invalid choice: 'foo' (choose from 'write', 'read', 'peek', 'list', 'exists', 'stats', 'delete', 'move', 'broadcast', 'alias', 'watch', 'init')",
+    ],
+    [
+      ["-"],
+      "argument command: invalid choice: '-' (choose from 'write', 'read', 'peek', 'list', 'exists', 'stats', 'delete', 'move', 'broadcast', 'alias', 'watch', 'init')",
+    ],
   ])("%j fails: %s", (argv, message) => {
     expect(usageError(() => parseGlobals(argv))).toBe(message);
   });
@@ -102,23 +122,48 @@ describe("help and typos", () => {
     [["write", "help"], "write", ["help"]],
   ])("%j", (argv, command, rest) => {
     const parsed = parseGlobals(argv);
-    expect({ help: parsed.globals.help, command: parsed.command, rest: parsed.rest }).toEqual({ help: command === undefined, command, rest });
+    expect({ help: parsed.globals.help, command: parsed.command, rest: parsed.rest }).toEqual({
+      help: command === undefined,
+      command,
+      rest,
+    });
   });
 
   test.each<[string, string | undefined]>([
-    ["reed", "read"], ["raed", "read"], ["wirte", "write"], ["writ", "write"], ["brodcast", "broadcast"], ["lst", "list"],
-    ["peak", "peek"], ["exist", "exists"], ["hlep", "help"], ["inti", "init"],
-    ["Read", undefined], ["READ", undefined], ["foo", undefined], ["frobnicate", undefined], ["q", undefined], ["r", undefined],
-    ["-", undefined], ["read1", undefined], ["", undefined],
+    ["reed", "read"],
+    ["raed", "read"],
+    ["wirte", "write"],
+    ["writ", "write"],
+    ["brodcast", "broadcast"],
+    ["lst", "list"],
+    ["peak", "peek"],
+    ["exist", "exists"],
+    ["hlep", "help"],
+    ["inti", "init"],
+    ["Read", undefined],
+    ["READ", undefined],
+    ["foo", undefined],
+    ["frobnicate", undefined],
+    ["q", undefined],
+    ["r", undefined],
+    ["-", undefined],
+    ["read1", undefined],
+    ["", undefined],
   ])("%j suggests %j", (word, expected) => {
     expect(suggestCommand(word, [...COMMANDS, "serve", "help"])).toBe(expected);
   });
 
   test("the suggestion ends the one-line invalid-choice error", () => {
     const choices = COMMANDS.map((c) => `'${c}'`).join(", ");
-    expect(usageError(() => parseGlobals(["reed", "q"]))).toBe(`argument command: invalid choice: 'reed' (choose from ${choices}); did you mean 'read'?`);
-    expect(usageError(() => parseGlobals(["Read", "q"]))).toBe(`argument command: invalid choice: 'Read' (choose from ${choices})`);
-    expect(usageError(() => aliasCommand("ad"))).toBe("argument alias_command: invalid choice: 'ad' (choose from 'add', 'remove', 'list'); did you mean 'add'?");
+    expect(usageError(() => parseGlobals(["reed", "q"]))).toBe(
+      `argument command: invalid choice: 'reed' (choose from ${choices}); did you mean 'read'?`,
+    );
+    expect(usageError(() => parseGlobals(["Read", "q"]))).toBe(
+      `argument command: invalid choice: 'Read' (choose from ${choices})`,
+    );
+    expect(usageError(() => aliasCommand("ad"))).toBe(
+      "argument alias_command: invalid choice: 'ad' (choose from 'add', 'remove', 'list'); did you mean 'add'?",
+    );
     expect(usageError(() => aliasCommand(undefined))).toBe("alias subcommand is required");
   });
 });
@@ -221,14 +266,66 @@ describe("parseCommandArgs", () => {
 
 // --- property tests ---
 
-
 const TOKENS = [
-  ...COMMANDS, "add", "remove", "list",
-  "-d", "--dir", "-f", "--file", "-q", "--quiet", "--version", "--cleanup", "--vacuum", "--compact", "--status", "--json",
-  "-h", "--help", "--dir=x", "--dir=", "--file=y.db", "-dX", "--quiet=1",
-  "--all", "-t", "--timestamps", "-m", "-m1837025672140161024", "--message=", "--after", "--after=", "--after=-1", "--before",
-  "--js", "--a", "--tim", "-p", "--pattern", "--pattern=a*", "-pX", "--prefix", "--stats", "--peek", "--move", "--target",
-  "--force", "--", "-", "", "=", "q", "queue.name", "a*", "1837025672140161024", "é", "-5", "--x=y", "-tq", "-qt",
+  ...COMMANDS,
+  "add",
+  "remove",
+  "list",
+  "-d",
+  "--dir",
+  "-f",
+  "--file",
+  "-q",
+  "--quiet",
+  "--version",
+  "--cleanup",
+  "--vacuum",
+  "--compact",
+  "--status",
+  "--json",
+  "-h",
+  "--help",
+  "--dir=x",
+  "--dir=",
+  "--file=y.db",
+  "-dX",
+  "--quiet=1",
+  "--all",
+  "-t",
+  "--timestamps",
+  "-m",
+  "-m1837025672140161024",
+  "--message=",
+  "--after",
+  "--after=",
+  "--after=-1",
+  "--before",
+  "--js",
+  "--a",
+  "--tim",
+  "-p",
+  "--pattern",
+  "--pattern=a*",
+  "-pX",
+  "--prefix",
+  "--stats",
+  "--peek",
+  "--move",
+  "--target",
+  "--force",
+  "--",
+  "-",
+  "",
+  "=",
+  "q",
+  "queue.name",
+  "a*",
+  "1837025672140161024",
+  "é",
+  "-5",
+  "--x=y",
+  "-tq",
+  "-qt",
 ];
 const CHARS = ["-", "-", "=", "a", "b", "m", "p", "q", "t", "h", "0", "5", " ", "é", "\n", "*", "@"];
 
@@ -295,7 +392,10 @@ describe("properties (seeded)", () => {
         continue;
       }
       if (!parsed || parsed.values.help) continue;
-      expect({ argv, values: cittyValues(parsed.def, canonicalArgs(parsed.def, parsed.values)) }).toEqual({ argv, values: parsed.values });
+      expect({ argv, values: cittyValues(parsed.def, canonicalArgs(parsed.def, parsed.values)) }).toEqual({
+        argv,
+        values: parsed.values,
+      });
       compared++;
     }
     expect(compared).toBeGreaterThan(100);
@@ -305,7 +405,9 @@ describe("properties (seeded)", () => {
   // `-h`/`--help` as the first broadcast token asks for help (docs/compatibility.md#q2-help-on-write-and-broadcast), and
   // `-p`/`--pattern`/`--pattern=…` are broadcast's own option.
   const RESERVED = (msg: string, kind: "write" | "broadcast") =>
-    msg === "--" || (kind === "broadcast" && (msg === "-h" || msg === "--help" || msg === "-p" || msg === "--pattern" || msg.startsWith("--pattern=")));
+    msg === "--" ||
+    (kind === "broadcast" &&
+      (msg === "-h" || msg === "--help" || msg === "-p" || msg === "--pattern" || msg.startsWith("--pattern=")));
 
   test("2,000 dash-leading messages: write and broadcast keep them as data", () => {
     const rand = prng(42);

@@ -146,7 +146,12 @@ const err = (text: string) => `simplebroker: error: ${text}`;
 // Queue names (docs/compatibility.md#input-limits): empty, too long, each forbidden character, leading '-'/'.', trailing newline.
 add(
   { name: "queue name: empty", args: ["write", "", "m"], exit: 1, stderr: err("Invalid queue name: cannot be empty") },
-  { name: "queue name: 513 characters", args: ["write", "a".repeat(513), "m"], exit: 1, stderr: err("Invalid queue name: exceeds 512 characters") },
+  {
+    name: "queue name: 513 characters",
+    args: ["write", "a".repeat(513), "m"],
+    exit: 1,
+    stderr: err("Invalid queue name: exceeds 512 characters"),
+  },
   { name: "queue name: leading hyphen", args: ["write", "-abc", "m"], exit: 1, stderr: err(NAME_RULE) },
   { name: "queue name: leading period", args: ["write", ".abc", "m"], exit: 1, stderr: err(NAME_RULE) },
   { name: "queue name: trailing newline (Q4 fixed)", args: ["write", "abc\n", "m"], exit: 1, stderr: err(NAME_RULE) },
@@ -156,7 +161,39 @@ add(
   { name: "queue name: bare @", args: ["write", "@", "m"], exit: 1, stderr: err("Alias name cannot be empty") },
   { name: "queue name: undefined alias", args: ["read", "@nope"], exit: 1, stderr: err("Alias 'nope' is not defined") },
 );
-for (const ch of [":", "@", "!", "#", "$", "%", "^", "&", "*", "+", "=", "{", "}", "[", "]", "|", "?", "<", ">", ";", " ", "/", "\\", ",", "'", '"', "`", "~", "(", ")", "\t"]) {
+for (const ch of [
+  ":",
+  "@",
+  "!",
+  "#",
+  "$",
+  "%",
+  "^",
+  "&",
+  "*",
+  "+",
+  "=",
+  "{",
+  "}",
+  "[",
+  "]",
+  "|",
+  "?",
+  "<",
+  ">",
+  ";",
+  " ",
+  "/",
+  "\\",
+  ",",
+  "'",
+  '"',
+  "`",
+  "~",
+  "(",
+  ")",
+  "\t",
+]) {
   add({ name: `queue name: forbidden ${JSON.stringify(ch)}`, args: ["write", `a${ch}b`, "m"], exit: 1, stderr: err(NAME_RULE) });
 }
 
@@ -181,9 +218,27 @@ add(
     watch: "",
     after: (dir) => expect(pending(dir).at(-1)).toBe("é".repeat(8)),
   },
-  { name: "size: argument one byte over", args: ["write", "q", "x".repeat(17)], env: small, exit: 1, stderr: err("Message exceeds maximum size of 16 bytes") },
-  { name: "size: argument over by multi-byte characters", args: ["write", "q", "é".repeat(8) + "x"], env: small, exit: 1, stderr: err("Message exceeds maximum size of 16 bytes") },
-  { name: "size: broadcast argument over", args: ["broadcast", "x".repeat(17)], env: small, exit: 1, stderr: err("Message exceeds maximum size of 16 bytes") },
+  {
+    name: "size: argument one byte over",
+    args: ["write", "q", "x".repeat(17)],
+    env: small,
+    exit: 1,
+    stderr: err("Message exceeds maximum size of 16 bytes"),
+  },
+  {
+    name: "size: argument over by multi-byte characters",
+    args: ["write", "q", "é".repeat(8) + "x"],
+    env: small,
+    exit: 1,
+    stderr: err("Message exceeds maximum size of 16 bytes"),
+  },
+  {
+    name: "size: broadcast argument over",
+    args: ["broadcast", "x".repeat(17)],
+    env: small,
+    exit: 1,
+    stderr: err("Message exceeds maximum size of 16 bytes"),
+  },
   {
     name: "size: stdin exactly at the limit is accepted",
     args: ["write", "q"],
@@ -194,8 +249,22 @@ add(
     watch: "",
     after: (dir) => expect(pending(dir).at(-1)).toBe("y".repeat(16)),
   },
-  { name: "size: stdin one byte over", args: ["write", "q"], stdin: "y".repeat(17), env: small, exit: 1, stderr: err("Input exceeds maximum size of 16 bytes") },
-  { name: "size: stdin '-' over by multi-byte characters", args: ["write", "q", "-"], stdin: "ü".repeat(9), env: small, exit: 1, stderr: err("Input exceeds maximum size of 16 bytes") },
+  {
+    name: "size: stdin one byte over",
+    args: ["write", "q"],
+    stdin: "y".repeat(17),
+    env: small,
+    exit: 1,
+    stderr: err("Input exceeds maximum size of 16 bytes"),
+  },
+  {
+    name: "size: stdin '-' over by multi-byte characters",
+    args: ["write", "q", "-"],
+    stdin: "ü".repeat(9),
+    env: small,
+    exit: 1,
+    stderr: err("Input exceeds maximum size of 16 bytes"),
+  },
   {
     name: "size: stdin of exactly 10 MiB (default limit) is accepted",
     args: ["write", "big"],
@@ -211,19 +280,68 @@ add(
     },
     timeout: 30_000,
   },
-  { name: "size: stdin of 10 MiB + 1 byte is rejected", args: ["write", "big"], stdin: "z".repeat(MIB10 + 1), exit: 1, stderr: err(`Input exceeds maximum size of ${MIB10} bytes`), timeout: 30_000 },
+  {
+    name: "size: stdin of 10 MiB + 1 byte is rejected",
+    args: ["write", "big"],
+    stdin: "z".repeat(MIB10 + 1),
+    exit: 1,
+    stderr: err(`Input exceeds maximum size of ${MIB10} bytes`),
+    timeout: 30_000,
+  },
 );
 
 // stdin encoding: strict UTF-8 with Python's error texts; NUL is data.
 const utf8Error = (detail: string) => err(`'utf-8' codec can't decode ${detail}`);
 add(
-  { name: "stdin: invalid start byte 0xff", args: ["write", "q"], stdin: new Uint8Array([0xff]), exit: 1, stderr: utf8Error("byte 0xff in position 0: invalid start byte") },
-  { name: "stdin: lone continuation byte", args: ["write", "q"], stdin: new Uint8Array([0x61, 0x80]), exit: 1, stderr: utf8Error("byte 0x80 in position 1: invalid start byte") },
-  { name: "stdin: overlong encoding 0xc0 0xaf", args: ["write", "q"], stdin: new Uint8Array([0xc0, 0xaf]), exit: 1, stderr: utf8Error("byte 0xc0 in position 0: invalid start byte") },
-  { name: "stdin: bad continuation byte", args: ["write", "q"], stdin: new Uint8Array([0xe2, 0x28, 0xa1]), exit: 1, stderr: utf8Error("byte 0xe2 in position 0: invalid continuation byte") },
-  { name: "stdin: UTF-16 surrogate encoded in UTF-8", args: ["write", "q"], stdin: new Uint8Array([0x61, 0xed, 0xa0, 0x80]), exit: 1, stderr: utf8Error("byte 0xed in position 1: invalid continuation byte") },
-  { name: "stdin: truncated sequence at the end", args: ["write", "q"], stdin: new Uint8Array([0x61, 0x62, 0xe2, 0x82]), exit: 1, stderr: utf8Error("bytes in position 2-3: unexpected end of data") },
-  { name: "stdin: broadcast with invalid UTF-8", args: ["broadcast", "-"], stdin: new Uint8Array([0xfe, 0x41]), exit: 1, stderr: utf8Error("byte 0xfe in position 0: invalid start byte") },
+  {
+    name: "stdin: invalid start byte 0xff",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0xff]),
+    exit: 1,
+    stderr: utf8Error("byte 0xff in position 0: invalid start byte"),
+  },
+  {
+    name: "stdin: lone continuation byte",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0x61, 0x80]),
+    exit: 1,
+    stderr: utf8Error("byte 0x80 in position 1: invalid start byte"),
+  },
+  {
+    name: "stdin: overlong encoding 0xc0 0xaf",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0xc0, 0xaf]),
+    exit: 1,
+    stderr: utf8Error("byte 0xc0 in position 0: invalid start byte"),
+  },
+  {
+    name: "stdin: bad continuation byte",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0xe2, 0x28, 0xa1]),
+    exit: 1,
+    stderr: utf8Error("byte 0xe2 in position 0: invalid continuation byte"),
+  },
+  {
+    name: "stdin: UTF-16 surrogate encoded in UTF-8",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0x61, 0xed, 0xa0, 0x80]),
+    exit: 1,
+    stderr: utf8Error("byte 0xed in position 1: invalid continuation byte"),
+  },
+  {
+    name: "stdin: truncated sequence at the end",
+    args: ["write", "q"],
+    stdin: new Uint8Array([0x61, 0x62, 0xe2, 0x82]),
+    exit: 1,
+    stderr: utf8Error("bytes in position 2-3: unexpected end of data"),
+  },
+  {
+    name: "stdin: broadcast with invalid UTF-8",
+    args: ["broadcast", "-"],
+    stdin: new Uint8Array([0xfe, 0x41]),
+    exit: 1,
+    stderr: utf8Error("byte 0xfe in position 0: invalid start byte"),
+  },
   {
     name: "stdin: NUL bytes are accepted and round-trip",
     args: ["write", "nul"],
@@ -274,17 +392,33 @@ badTimestamps.forEach(([value, detail], i) => {
     ["peek", "q", "--all", `--before=${value}`],
     ["move", "q", "r", `--after=${value}`],
   ][i % 3]!;
-  add({ name: `timestamp: ${where[0]} ${JSON.stringify(value)}`, args: where, exit: 1, stderr: err(`Invalid timestamp: ${detail}`) });
+  add({
+    name: `timestamp: ${where[0]} ${JSON.stringify(value)}`,
+    args: where,
+    exit: 1,
+    stderr: err(`Invalid timestamp: ${detail}`),
+  });
 });
 add(
   {
     name: "timestamp: --json error form",
     args: ["read", "q", "--after", "1e10", "--json"],
     exit: 1,
-    stderr: '{"error": "INVALID_TIMESTAMP", "message": "Invalid timestamp: scientific notation not supported", "retryable": false}',
+    stderr:
+      '{"error": "INVALID_TIMESTAMP", "message": "Invalid timestamp: scientific notation not supported", "retryable": false}',
   },
-  { name: "timestamp: watch --after rejected before watching", args: ["watch", "q", "--after", "now"], exit: 1, stderr: err("Invalid timestamp: now") },
-  { name: "timestamp: missing value", args: ["read", "q", "--after"], exit: 1, stderr: err("argument --after: expected one argument") },
+  {
+    name: "timestamp: watch --after rejected before watching",
+    args: ["watch", "q", "--after", "now"],
+    exit: 1,
+    stderr: err("Invalid timestamp: now"),
+  },
+  {
+    name: "timestamp: missing value",
+    args: ["read", "q", "--after"],
+    exit: 1,
+    stderr: err("argument --after: expected one argument"),
+  },
 );
 
 // -m forms (docs/compatibility.md#message-id-grammar; the plain error line is printed, #q10-invalid-message-id-is-reported;
@@ -297,7 +431,12 @@ add(
   { name: "-m: word", args: ["peek", "q", "-m", "invalid"], exit: 1, stderr: idDigits },
   { name: "-m: empty", args: ["read", "q", "-m", ""], exit: 1, stderr: idDigits },
   { name: "-m: surrounding space", args: ["read", "q", "-m", " 1837025672140161024"], exit: 1, stderr: idDigits },
-  { name: "-m: in format but >= 2^63", args: ["read", "q", "-m", "9999999999999999999"], exit: 1, stderr: err("invalid message ID: expected exactly 19 digits within range") },
+  {
+    name: "-m: in format but >= 2^63",
+    args: ["read", "q", "-m", "9999999999999999999"],
+    exit: 1,
+    stderr: err("invalid message ID: expected exactly 19 digits within range"),
+  },
   { name: "-m: delete with a bad id", args: ["delete", "q", "-m", "abc"], exit: 1, stderr: idDigits },
   { name: "-m: delete with an id >= 2^63 (Q11)", args: ["delete", "q", "-m", "9999999999999999999"], exit: 2, stderr: null },
   { name: "-m: move with a bad id", args: ["move", "q", "r", "-m", "x"], exit: 1, stderr: idDigits },
@@ -307,45 +446,82 @@ add(
     exit: 1,
     stderr: '{"error": "INVALID_MESSAGE_ID", "message": "invalid message ID: expected exactly 19 digits", "retryable": false}',
   },
-  { name: "-m: with --all", args: ["read", "q", "--all", "-m", "1837025672140161024"], exit: 1, stderr: err("--message cannot be used with --all, --after, or --before") },
+  {
+    name: "-m: with --all",
+    args: ["read", "q", "--all", "-m", "1837025672140161024"],
+    exit: 1,
+    stderr: err("--message cannot be used with --all, --after, or --before"),
+  },
 );
 
 // Database files that are not ours or are damaged: opening must refuse (1) and leave the file alone.
 type Maker = (path: string) => void;
 const makers: Array<[string, Maker, RegExp]> = [
   ["plain text file", (p) => writeFileSync(p, "this is not a database, just some text\n"), /not a valid SQLite database/],
-  ["10-byte file (truncated header)", (p) => writeFileSync(p, readFileSync(template).subarray(0, 10)), /not a valid SQLite database/],
-  ["wrong magic bytes in the header", (p) => {
-    copyFileSync(template, p);
-    overwrite(p, 0, 16, 0x42);
-  }, /not a valid SQLite database/],
-  ["foreign SQLite file with a table", (p) => {
-    rmSync(p);
-    const db = new Database(p, { create: true });
-    db.run("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
-    db.run("INSERT INTO users (name) VALUES ('ada')");
-    db.close();
-  }, /^simplebroker: error: Database is missing SimpleBroker metadata: .*$/],
-  ["SimpleBroker tables with a different meta.magic", (p) => {
-    copyFileSync(template, p);
-    edit(p, ["UPDATE meta SET value = 'other-v1' WHERE key = 'magic'"]);
-  }, /^simplebroker: error: Database magic string mismatch\. Expected 'simplebroker-v1', found 'other-v1'\. This database may not be a SimpleBroker database\.$/],
-  ["schema_version 5", (p) => {
-    copyFileSync(template, p);
-    edit(p, ["UPDATE meta SET value = 5 WHERE key = 'schema_version'"]);
-  }, /^simplebroker: error: Database schema version 5 is newer than supported version 4\. Please upgrade SimpleBroker\.$/],
-  ["corrupt messages b-tree page", (p) => {
-    copyFileSync(template, p);
-    overwrite(p, (pageOf(p, "messages") - 1) * 4096, 4096);
-  }, /database disk image is malformed/],
-  ["corrupt schema page", (p) => {
-    copyFileSync(template, p);
-    overwrite(p, 100, 4096 - 100);
-  }, /malformed/],
-  ["truncated to two pages", (p) => {
-    copyFileSync(template, p);
-    truncateSync(p, 8192);
-  }, /malformed/],
+  [
+    "10-byte file (truncated header)",
+    (p) => writeFileSync(p, readFileSync(template).subarray(0, 10)),
+    /not a valid SQLite database/,
+  ],
+  [
+    "wrong magic bytes in the header",
+    (p) => {
+      copyFileSync(template, p);
+      overwrite(p, 0, 16, 0x42);
+    },
+    /not a valid SQLite database/,
+  ],
+  [
+    "foreign SQLite file with a table",
+    (p) => {
+      rmSync(p);
+      const db = new Database(p, { create: true });
+      db.run("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+      db.run("INSERT INTO users (name) VALUES ('ada')");
+      db.close();
+    },
+    /^simplebroker: error: Database is missing SimpleBroker metadata: .*$/,
+  ],
+  [
+    "SimpleBroker tables with a different meta.magic",
+    (p) => {
+      copyFileSync(template, p);
+      edit(p, ["UPDATE meta SET value = 'other-v1' WHERE key = 'magic'"]);
+    },
+    /^simplebroker: error: Database magic string mismatch\. Expected 'simplebroker-v1', found 'other-v1'\. This database may not be a SimpleBroker database\.$/,
+  ],
+  [
+    "schema_version 5",
+    (p) => {
+      copyFileSync(template, p);
+      edit(p, ["UPDATE meta SET value = 5 WHERE key = 'schema_version'"]);
+    },
+    /^simplebroker: error: Database schema version 5 is newer than supported version 4\. Please upgrade SimpleBroker\.$/,
+  ],
+  [
+    "corrupt messages b-tree page",
+    (p) => {
+      copyFileSync(template, p);
+      overwrite(p, (pageOf(p, "messages") - 1) * 4096, 4096);
+    },
+    /database disk image is malformed/,
+  ],
+  [
+    "corrupt schema page",
+    (p) => {
+      copyFileSync(template, p);
+      overwrite(p, 100, 4096 - 100);
+    },
+    /malformed/,
+  ],
+  [
+    "truncated to two pages",
+    (p) => {
+      copyFileSync(template, p);
+      truncateSync(p, 8192);
+    },
+    /malformed/,
+  ],
 ];
 for (const [label, make, pattern] of makers) {
   for (const args of [["write", "q", "x"], ["read", "q"], ["list"]]) {
@@ -425,9 +601,24 @@ add(
     stderr: err("Database file must be within the working directory"),
     after: (dir) => expect(readdirSync(join(dir, "outside"))).toEqual([]),
   },
-  { name: "path: -f with a parent reference", args: ["-f", "../x.db", "write", "q", "m"], exit: 1, stderr: err("Database filename must not contain parent directory references: ../x.db") },
-  { name: "path: -f with a current-directory reference", args: ["-f", "./x.db", "write", "q", "m"], exit: 1, stderr: err("Database filename must not contain current directory references: ./x.db") },
-  { name: "path: -d that does not exist", args: ["-d", "missing", "write", "q", "m"], exit: 1, stderr: err("Directory not found: missing") },
+  {
+    name: "path: -f with a parent reference",
+    args: ["-f", "../x.db", "write", "q", "m"],
+    exit: 1,
+    stderr: err("Database filename must not contain parent directory references: ../x.db"),
+  },
+  {
+    name: "path: -f with a current-directory reference",
+    args: ["-f", "./x.db", "write", "q", "m"],
+    exit: 1,
+    stderr: err("Database filename must not contain current directory references: ./x.db"),
+  },
+  {
+    name: "path: -d that does not exist",
+    args: ["-d", "missing", "write", "q", "m"],
+    exit: 1,
+    stderr: err("Directory not found: missing"),
+  },
   {
     name: "path: -d that is a file",
     args: ["-d", DB, "read", "q"],
@@ -532,7 +723,10 @@ describe("read-only storage (bind mounts; chmod does not stop root)", () => {
     }
     try {
       const hash = sha256(join(dir, DB));
-      for (const args of [["write", "q", "x"], ["read", "q"]]) {
+      for (const args of [
+        ["write", "q", "x"],
+        ["read", "q"],
+      ]) {
         const r = await runCli(args, { cwd: dir });
         expect(r.stdout).toBe("");
         expectOneLine(r.stderr, /^simplebroker: error: .*(unable to open database file|readonly|read-only).*$/);
@@ -555,7 +749,10 @@ describe("read-only storage (bind mounts; chmod does not stop root)", () => {
     }
     try {
       const hash = sha256(file);
-      for (const args of [["write", "q", "x"], ["read", "q"]]) {
+      for (const args of [
+        ["write", "q", "x"],
+        ["read", "q"],
+      ]) {
         const r = await runCli(args, { cwd: dir });
         expect(r.stdout).toBe("");
         expectOneLine(r.stderr, /^simplebroker: error: .*(readonly|read-only|unable to open).*$/);
@@ -570,32 +767,31 @@ describe("read-only storage (bind mounts; chmod does not stop root)", () => {
 });
 
 describe("a database locked by another process past the busy timeout", () => {
-  for (const args of [["write", "q", "x"], ["read", "q"]]) {
-    test(
-      `${args[0]}: exit 1, one line, database unchanged`,
-      async () => {
-        const dir = caseDir();
-        const file = join(dir, DB);
-        const hash = sha256(file);
-        const holder = Bun.spawn([process.execPath, LOCK_FIXTURE, file, "0"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-        try {
-          const reader = holder.stdout.getReader();
-          expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
-          reader.releaseLock();
-          const r = await runCli(args, { cwd: dir, env: { BROKER_BUSY_TIMEOUT: "50" } });
-          expect(r.stdout).toBe("");
-          expectOneLine(r.stderr, /^simplebroker: error: .*database is locked.*$/);
-          expect(r.exitCode).toBe(1);
-          expect(sha256(file)).toBe(hash);
-        } finally {
-          holder.kill("SIGKILL");
-          await holder.exited;
-        }
+  for (const args of [
+    ["write", "q", "x"],
+    ["read", "q"],
+  ]) {
+    test(`${args[0]}: exit 1, one line, database unchanged`, async () => {
+      const dir = caseDir();
+      const file = join(dir, DB);
+      const hash = sha256(file);
+      const holder = Bun.spawn([process.execPath, LOCK_FIXTURE, file, "0"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+      try {
+        const reader = holder.stdout.getReader();
+        expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
+        reader.releaseLock();
+        const r = await runCli(args, { cwd: dir, env: { BROKER_BUSY_TIMEOUT: "50" } });
+        expect(r.stdout).toBe("");
+        expectOneLine(r.stderr, /^simplebroker: error: .*database is locked.*$/);
+        expect(r.exitCode).toBe(1);
         expect(sha256(file)).toBe(hash);
-        expect(pending(dir)).toEqual(["one", "two", "three"]);
-      },
-      60_000,
-    );
+      } finally {
+        holder.kill("SIGKILL");
+        await holder.exited;
+      }
+      expect(sha256(file)).toBe(hash);
+      expect(pending(dir)).toEqual(["one", "two", "three"]);
+    }, 60_000);
   }
 });
 
@@ -621,7 +817,11 @@ describe("closed stdout", () => {
     db.close();
   });
 
-  for (const args of [["read", "q"], ["read", "q", "--all"], ["read", "q", "--json"]]) {
+  for (const args of [
+    ["read", "q"],
+    ["read", "q", "--all"],
+    ["read", "q", "--json"],
+  ]) {
     test(`reader gone (EPIPE): ${args.join(" ")} exits 0 and loses nothing (Q8)`, async () => {
       const dir = caseDir();
       const rc = join(dir, "rc");

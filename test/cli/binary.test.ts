@@ -50,12 +50,17 @@ test.concurrent("a copy named simplebroker behaves like broker", async () => {
   expect(await runCli(["read", "jobs"], viaBroker)).toEqual({ stdout: "two\n", stderr: "", exitCode: 0 });
   expect(await runCli(["read", "jobs"], viaSimple)).toEqual({ stdout: "", stderr: "", exitCode: 2 });
 
-  const bad = "simplebroker: error: Invalid queue name: must contain only letters, numbers, periods, underscores, and hyphens. Cannot begin with a hyphen or a period\n";
+  const bad =
+    "simplebroker: error: Invalid queue name: must contain only letters, numbers, periods, underscores, and hyphens. Cannot begin with a hyphen or a period\n";
   expect(await runCli(["write", ".x", "m"], viaSimple)).toEqual({ stdout: "", stderr: bad, exitCode: 1 });
   expect(await runCli(["write", ".x", "m"], viaBroker)).toEqual({ stdout: "", stderr: bad, exitCode: 1 });
 
   // stdin through the binary, and the script and the binary share one file.
-  expect(await runCli(["write", "jobs", "-"], { ...viaSimple, stdin: "piped\0bytes" })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  expect(await runCli(["write", "jobs", "-"], { ...viaSimple, stdin: "piped\0bytes" })).toEqual({
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+  });
   expect(await runCli(["read", "jobs", "--json"], { cwd: d.path })).toEqual({
     stdout: '{"message": "piped\\u0000bytes", "timestamp": ' + (await idOf(d.path)) + "}\n",
     stderr: "",
@@ -73,7 +78,10 @@ test.concurrent("the binary reads no .env or bunfig.toml from the directory it r
   using d = tempDir();
   // Bun's executables load both by default; SimpleBroker 3.6.1 reads only its BROKER_* environment.
   await Bun.write(join(d.path, ".env"), "BROKER_DEFAULT_DB_NAME=from-dotenv.db\n");
-  await Bun.write(join(d.path, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(d.path, "preloaded"))}, "x");\n`);
+  await Bun.write(
+    join(d.path, "preload.ts"),
+    `require("node:fs").writeFileSync(${JSON.stringify(join(d.path, "preloaded"))}, "x");\n`,
+  );
   await Bun.write(join(d.path, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
   expect(await runCli(["write", "q", "m"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
   expect(await Bun.file(join(d.path, ".broker.db")).exists()).toBe(true);
@@ -85,8 +93,19 @@ test.concurrent("help, alias dispatch and a mistyped command: the binary prints 
   using d = tempDir();
   // Commands are loaded on demand and dispatched through citty; the bundle must resolve every loader.
   for (const args of [[], ["help", "read"], ["alias", "--help"], ["help", "alias", "add"], ["serve", "--help"], ["reed", "q"]]) {
-    expect({ args, ...(await runCli(args, { cwd: d.path, cmd: [BROKER] })) }).toEqual({ args, ...(await runCli(args, { cwd: d.path })) });
+    expect({ args, ...(await runCli(args, { cwd: d.path, cmd: [BROKER] })) }).toEqual({
+      args,
+      ...(await runCli(args, { cwd: d.path })),
+    });
   }
-  expect(await runCli(["alias", "add", "a", "q"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
-  expect(await runCli(["alias", "list"], { cwd: d.path, cmd: [BROKER] })).toEqual({ stdout: "a -> q\n", stderr: "", exitCode: 0 });
+  expect(await runCli(["alias", "add", "a", "q"], { cwd: d.path, cmd: [BROKER] })).toEqual({
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+  });
+  expect(await runCli(["alias", "list"], { cwd: d.path, cmd: [BROKER] })).toEqual({
+    stdout: "a -> q\n",
+    stderr: "",
+    exitCode: 0,
+  });
 }, 60_000);

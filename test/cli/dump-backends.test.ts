@@ -37,7 +37,11 @@ async function fresh(backend: Name): Promise<Store> {
   const env: Record<string, string> =
     backend === "sqlite"
       ? {}
-      : { BROKER_BACKEND: backend, BROKER_BACKEND_TARGET: backend === "postgres" ? await postgresUrl() : await redisUrl(), BROKER_BACKEND_SCHEMA: name };
+      : {
+          BROKER_BACKEND: backend,
+          BROKER_BACKEND_TARGET: backend === "postgres" ? await postgresUrl() : await redisUrl(),
+          BROKER_BACKEND_SCHEMA: name,
+        };
   cleanups.push(() => runCli(["--cleanup"], { cwd, env }));
   return { cwd, env };
 }
@@ -76,7 +80,10 @@ describe("dump from any backend loads into any other", () => {
         expect(await dumped(dst, to)).toEqual(source);
         // New writes get larger ids than anything loaded.
         await cli(dst, ["write", "jobs", "after"]);
-        const tail = (await cli(dst, ["peek", "jobs", "--all", "-t"])).stdout.trimEnd().split("\n").map((l) => BigInt(l.split("\t")[0]!));
+        const tail = (await cli(dst, ["peek", "jobs", "--all", "-t"])).stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => BigInt(l.split("\t")[0]!));
         expect(tail.at(-1)! > BigInt(JSON.parse(source[0]!).last_ts)).toBe(true);
         expect((await cli(dst, ["read", "@inbox"])).stdout).toBe(`${BODIES[3]}\n`);
       });

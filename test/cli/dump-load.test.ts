@@ -69,7 +69,8 @@ describe("dump", () => {
     using dir = tempDir("sb-dump-");
     const r = await runCli(["dump"], { cwd: dir.path });
     expect(r).toEqual({
-      stdout: '{"backend": "sqlite", "format": "simplebroker-dump", "last_ts": "0000000000000000000", "type": "header", "version": 1}\n',
+      stdout:
+        '{"backend": "sqlite", "format": "simplebroker-dump", "last_ts": "0000000000000000000", "type": "header", "version": 1}\n',
       stderr: "",
       exitCode: 0,
     });
@@ -110,14 +111,26 @@ describe("load errors: one line, exit 1, nothing changed", () => {
     ["no last_ts", '{"type": "header", "format": "simplebroker-dump", "version": 1}\n', "line 1: header requires 'last_ts'"],
     ["bad last_ts", `${HEADER("12")}\n`, "line 1: invalid header last_ts"],
     ["second header", `${HEADER()}\n\n${HEADER()}\n`, "line 3: duplicate header"],
-    ["unknown type", `${HEADER()}\n{"type": "queue"}\n`, "line 2: unknown record type \"queue\""],
-    ["alias without target", `${HEADER()}\n{"type": "alias", "alias": "a"}\n`, "line 2: alias record requires string 'alias' and 'target' fields"],
-    ["message without body", `${HEADER()}\n{"type": "message", "queue": "q", "id": "1796042391740297216"}\n`, "line 2: message record requires string 'queue' and 'body' fields"],
+    ["unknown type", `${HEADER()}\n{"type": "queue"}\n`, 'line 2: unknown record type "queue"'],
+    [
+      "alias without target",
+      `${HEADER()}\n{"type": "alias", "alias": "a"}\n`,
+      "line 2: alias record requires string 'alias' and 'target' fields",
+    ],
+    [
+      "message without body",
+      `${HEADER()}\n{"type": "message", "queue": "q", "id": "1796042391740297216"}\n`,
+      "line 2: message record requires string 'queue' and 'body' fields",
+    ],
     ["invalid id", `${HEADER()}\n${MSG("123")}\n`, "line 2: invalid message ID"],
     ["id 0", `${HEADER()}\n${MSG("0000000000000000000")}\n`, "line 2: message id 0 is reserved"],
     ["id above last_ts", `${HEADER()}\n${MSG("1796042391990595585")}\n`, "line 2: message id exceeds header last_ts"],
     ["invalid queue name", `${HEADER()}\n${MSG("1796042391740297216", "-bad")}\n`, "line 2: Invalid queue name"],
-    ["duplicate id in the dump", `${HEADER()}\n${MSG("1796042391740297216")}\n${MSG("1796042391740297216", "other")}\n`, "line 3: duplicate message id 1796042391740297216"],
+    [
+      "duplicate id in the dump",
+      `${HEADER()}\n${MSG("1796042391740297216")}\n${MSG("1796042391740297216", "other")}\n`,
+      "line 3: duplicate message id 1796042391740297216",
+    ],
   ];
   for (const [name, input, message] of cases) {
     test(name, async () => {
@@ -147,7 +160,9 @@ describe("load errors: one line, exit 1, nothing changed", () => {
     expect((await runCli(["peek", "jobs", "-t"], { cwd: dir.path })).stdout).toBe("2999999999999999999\tfar\n");
     const low = `${HEADER("1796042391990595584")}\n`;
     expect((await runCli(["load"], { cwd: dir.path, stdin: low })).exitCode).toBe(0);
-    expect((await runCli(["dump"], { cwd: dir.path })).stdout).toStartWith(HEADER("2999999999999999999").replace('"sqlite"', '"sqlite"'));
+    expect((await runCli(["dump"], { cwd: dir.path })).stdout).toStartWith(
+      HEADER("2999999999999999999").replace('"sqlite"', '"sqlite"'),
+    );
   });
 
   test("a message id already in the target: exit 1, nothing of the dump applied", async () => {
@@ -169,7 +184,11 @@ function bigDump(count: number, badLine: number): string {
   const base = 1796042391740297216n;
   const parts: string[] = [HEADER((base + BigInt(count)).toString())];
   for (let i = 0; i < count; i++) {
-    parts.push(parts.length + 1 === badLine ? '{"type": "message", "queue": "big"' : MSG((base + BigInt(i)).toString(), `big${i % 3}`, `m${i}`));
+    parts.push(
+      parts.length + 1 === badLine
+        ? '{"type": "message", "queue": "big"'
+        : MSG((base + BigInt(i)).toString(), `big${i % 3}`, `m${i}`),
+    );
   }
   return `${parts.join("\n")}\n`;
 }

@@ -47,12 +47,20 @@ describe("queue names", () => {
       (c) => [c.length === 1 ? `q${c}` : c, NAME_RULE] as [string, string],
     ),
   ];
-  test.concurrent.each(bad)("write %j is refused", (name, text) => expectError({ args: ["write", name, "m"], stderr: plain(text) }));
-  const otherCommands = (name: string) => [["read", "--", name], ["peek", "--", name], ["exists", "--", name], ["stats", "--", name], ["move", "ok", "--", name], ["delete", "--", name]];
-  test.concurrent.each(bad.slice(0, 4).flatMap(([name, text]) => otherCommands(name).map((args) => ({ args, stderr: plain(text) }))))(
-    "$args is refused",
-    expectError,
+  test.concurrent.each(bad)("write %j is refused", (name, text) =>
+    expectError({ args: ["write", name, "m"], stderr: plain(text) }),
   );
+  const otherCommands = (name: string) => [
+    ["read", "--", name],
+    ["peek", "--", name],
+    ["exists", "--", name],
+    ["stats", "--", name],
+    ["move", "ok", "--", name],
+    ["delete", "--", name],
+  ];
+  test.concurrent.each(
+    bad.slice(0, 4).flatMap(([name, text]) => otherCommands(name).map((args) => ({ args, stderr: plain(text) }))),
+  )("$args is refused", expectError);
   test.concurrent.each([
     [["list", "--prefix", ".x"], PREFIX_RULE],
     [["list", "--prefix=-x"], PREFIX_RULE],
@@ -109,29 +117,49 @@ describe("global options", () => {
   )("$args", expectError);
 
   test.concurrent("--status --json with a command prints the JSON error", () =>
-    expectError({ args: ["--status", "--json", "list"], stderr: jsonError("INVALID_ARGUMENT", "--status cannot be used with commands") }),
-  );
+    expectError({
+      args: ["--status", "--json", "list"],
+      stderr: jsonError("INVALID_ARGUMENT", "--status cannot be used with commands"),
+    }));
 
-  test.concurrent("list --cleanup is an error and keeps the database", async () => {
-    using d = tempDir();
-    expect(await runCli(["write", "q", "keep"], { cwd: d.path })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
-    for (const args of [["list", "--cleanup"], ["list", "--cleanup", "-q"], ["read", "q", "--cleanup"]]) {
-      const r = await runCli(args, { cwd: d.path });
-      expect(r).toEqual({ stdout: "", stderr: `simplebroker: error: unrecognized arguments: ${args.slice(args.indexOf("--cleanup")).join(" ")}\n`, exitCode: 1 });
-    }
-    expect(existsSync(join(d.path, ".broker.db"))).toBe(true);
-    expect(await runCli(["read", "q"], { cwd: d.path })).toEqual({ stdout: "keep\n", stderr: "", exitCode: 0 });
-  }, SLOW);
+  test.concurrent(
+    "list --cleanup is an error and keeps the database",
+    async () => {
+      using d = tempDir();
+      expect(await runCli(["write", "q", "keep"], { cwd: d.path })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+      for (const args of [
+        ["list", "--cleanup"],
+        ["list", "--cleanup", "-q"],
+        ["read", "q", "--cleanup"],
+      ]) {
+        const r = await runCli(args, { cwd: d.path });
+        expect(r).toEqual({
+          stdout: "",
+          stderr: `simplebroker: error: unrecognized arguments: ${args.slice(args.indexOf("--cleanup")).join(" ")}\n`,
+          exitCode: 1,
+        });
+      }
+      expect(existsSync(join(d.path, ".broker.db"))).toBe(true);
+      expect(await runCli(["read", "q"], { cwd: d.path })).toEqual({ stdout: "keep\n", stderr: "", exitCode: 0 });
+    },
+    SLOW,
+  );
 });
 
 describe("move, -m and filters", () => {
   test.concurrent.each<Case>([
     { args: ["move", "a", "a"], stderr: plain("Source and destination queues cannot be the same") },
-    { args: ["move", "a", "a", "--json"], stderr: jsonError("INVALID_ARGUMENT", "Source and destination queues cannot be the same") },
+    {
+      args: ["move", "a", "a", "--json"],
+      stderr: jsonError("INVALID_ARGUMENT", "Source and destination queues cannot be the same"),
+    },
     { args: ["move", "a", "a", "--all"], stderr: plain("Source and destination queues cannot be the same") },
     { args: ["read", "q", "-m", ID, "--all"], stderr: plain("--message cannot be used with --all, --after, or --before") },
     { args: ["peek", "q", "-m", ID, "--after", "5"], stderr: plain("--message cannot be used with --all, --after, or --before") },
-    { args: ["read", "q", "-m", ID, "--before", "5"], stderr: plain("--message cannot be used with --all, --after, or --before") },
+    {
+      args: ["read", "q", "-m", ID, "--before", "5"],
+      stderr: plain("--message cannot be used with --all, --after, or --before"),
+    },
     { args: ["move", "a", "b", "-m", ID, "--after", "1"], stderr: plain("--message cannot be used with --after or --before") },
     { args: ["move", "a", "b", "-m", ID, "--all"], stderr: plain("argument --all: not allowed with argument -m/--message") },
     { args: ["delete", "--all", "-m", ID], stderr: plain("--message requires a queue name") },
@@ -143,7 +171,11 @@ describe("move, -m and filters", () => {
   const badIds = ["123", "12345678901234567890", "123456789012345678a", "abc", "invalid", ""];
   test.concurrent.each(
     badIds.flatMap((id) => [
-      ...[["read", "q"], ["peek", "q"], ["move", "q", "r"]].flatMap((cmd) => [
+      ...[
+        ["read", "q"],
+        ["peek", "q"],
+        ["move", "q", "r"],
+      ].flatMap((cmd) => [
         { args: [...cmd, "-m", id, "--json"], stderr: BAD_ID },
         { args: [...cmd, "-m", id], stderr: plain("invalid message ID: expected exactly 19 digits") },
       ]),
@@ -151,11 +183,15 @@ describe("move, -m and filters", () => {
     ]),
   )("invalid -m: $args", expectError);
 
-  test.concurrent("-m out of the 63-bit range", async () => {
-    const range = jsonError("INVALID_MESSAGE_ID", "invalid message ID: expected exactly 19 digits within range");
-    await expectError({ args: ["read", "q", "-m", "9999999999999999999", "--json"], stderr: range });
-    await expectError({ args: ["peek", "q", "--json", "-m9223372036854775808"], stderr: range });
-  }, SLOW);
+  test.concurrent(
+    "-m out of the 63-bit range",
+    async () => {
+      const range = jsonError("INVALID_MESSAGE_ID", "invalid message ID: expected exactly 19 digits within range");
+      await expectError({ args: ["read", "q", "-m", "9999999999999999999", "--json"], stderr: range });
+      await expectError({ args: ["peek", "q", "--json", "-m9223372036854775808"], stderr: range });
+    },
+    SLOW,
+  );
 
   test.concurrent.each(
     table([
@@ -176,8 +212,10 @@ describe("move, -m and filters", () => {
   )("$args", expectError);
 
   test.concurrent("invalid timestamp with --json", () =>
-    expectError({ args: ["read", "q", "--json", "--after", "invalid"], stderr: jsonError("INVALID_TIMESTAMP", "Invalid timestamp: invalid") }),
-  );
+    expectError({
+      args: ["read", "q", "--json", "--after", "invalid"],
+      stderr: jsonError("INVALID_TIMESTAMP", "Invalid timestamp: invalid"),
+    }));
 });
 
 describe("aliases", () => {
@@ -202,15 +240,31 @@ describe("aliases", () => {
     ]),
   )("$args", expectError);
 
-  test.concurrent("remove unknown, add twice, target an alias", async () => {
-    using d = tempDir();
-    const cwd = d.path;
-    expect(await runCli(["alias", "remove", "x"], { cwd })).toEqual({ stdout: "", stderr: "simplebroker: alias 'x' does not exist\n", exitCode: 1 });
-    expect(await runCli(["alias", "add", "a", "b"], { cwd })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
-    expect(await runCli(["alias", "add", "a", "c"], { cwd })).toEqual({ stdout: "", stderr: plain("Alias 'a' already exists"), exitCode: 1 });
-    expect(await runCli(["alias", "add", "c", "a"], { cwd })).toEqual({ stdout: "", stderr: plain("Cannot target another alias"), exitCode: 1 });
-    expect(await runCli(["alias", "list"], { cwd })).toEqual({ stdout: "a -> b\n", stderr: "", exitCode: 0 });
-  }, SLOW);
+  test.concurrent(
+    "remove unknown, add twice, target an alias",
+    async () => {
+      using d = tempDir();
+      const cwd = d.path;
+      expect(await runCli(["alias", "remove", "x"], { cwd })).toEqual({
+        stdout: "",
+        stderr: "simplebroker: alias 'x' does not exist\n",
+        exitCode: 1,
+      });
+      expect(await runCli(["alias", "add", "a", "b"], { cwd })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+      expect(await runCli(["alias", "add", "a", "c"], { cwd })).toEqual({
+        stdout: "",
+        stderr: plain("Alias 'a' already exists"),
+        exitCode: 1,
+      });
+      expect(await runCli(["alias", "add", "c", "a"], { cwd })).toEqual({
+        stdout: "",
+        stderr: plain("Cannot target another alias"),
+        exitCode: 1,
+      });
+      expect(await runCli(["alias", "list"], { cwd })).toEqual({ stdout: "a -> b\n", stderr: "", exitCode: 0 });
+    },
+    SLOW,
+  );
 });
 
 describe("environment (Q19: one line, no traceback)", () => {

@@ -84,7 +84,11 @@ test.concurrent("writing through our CLI keeps the 3.6.1 schema, magic and versi
   const freshQueue = await runCli(["read", "fresh", "-t"], opts);
   expect(await runCli(["broadcast", "-p", "jobs*", "hello"], opts)).toEqual({ stdout: "", stderr: "", exitCode: 0 });
 
-  const ids = [fresh.stdout, freshQueue.stdout].join("").trimEnd().split("\n").map((line) => line.split("\t")[0]!);
+  const ids = [fresh.stdout, freshQueue.stdout]
+    .join("")
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.split("\t")[0]!);
   expect(fresh.stdout).toMatch(/^\d{19}\tfrom bun\n$/);
   expect(freshQueue.stdout).toMatch(/^\d{19}\tnew queue\n$/);
   for (const id of ids) {

@@ -43,7 +43,11 @@ function expectLayout(text: string, title: string): void {
     const rows = lines.slice(start, lines.indexOf("", start));
     expect(rows.length).toBeGreaterThan(0);
     const columns = rows.map((r) => /^ {2}\S.*?\s{2,}(\S)/.exec(r)?.[0].length);
-    expect({ heading, aligned: new Set(columns).size, missing: columns.includes(undefined) }).toEqual({ heading, aligned: 1, missing: false });
+    expect({ heading, aligned: new Set(columns).size, missing: columns.includes(undefined) }).toEqual({
+      heading,
+      aligned: 1,
+      missing: false,
+    });
   }
   const examples = lines.slice(lines.indexOf("Examples:") + 1, lines.indexOf("", lines.indexOf("Examples:")));
   expect(examples.length).toBeGreaterThan(0);
@@ -67,18 +71,22 @@ describe("root help", () => {
 });
 
 describe("command help", () => {
-  test.concurrent.each(ALL)("%s: help COMMAND, COMMAND --help and COMMAND -h agree, in the shared layout", async (name) => {
-    const text = await helpOf(["help", name]);
-    expect(await helpOf([name, "--help"])).toBe(text);
-    expect(await helpOf([name, "-h"])).toBe(text);
-    expectLayout(text, `broker ${name}`);
-    const cmd = await COMMAND_LOADERS[name as keyof typeof COMMAND_LOADERS]();
-    expect(text.split("\n")[0]).toBe(`broker ${name} - ${cmd.meta.description}`);
-    for (const [arg, def] of Object.entries(cmd.args)) {
-      if (def.type === "positional") expect(text).toMatch(new RegExp(`^Usage: .* ${name} .*[<[]${arg}[>\\]]`, "m"));
-      else expect(text).toMatch(new RegExp(`^  (-\\w, )?--${arg}( [A-Z]+)?  +${escapeRegExp(def.description!)}$`, "m"));
-    }
-  }, 60_000);
+  test.concurrent.each(ALL)(
+    "%s: help COMMAND, COMMAND --help and COMMAND -h agree, in the shared layout",
+    async (name) => {
+      const text = await helpOf(["help", name]);
+      expect(await helpOf([name, "--help"])).toBe(text);
+      expect(await helpOf([name, "-h"])).toBe(text);
+      expectLayout(text, `broker ${name}`);
+      const cmd = await COMMAND_LOADERS[name as keyof typeof COMMAND_LOADERS]();
+      expect(text.split("\n")[0]).toBe(`broker ${name} - ${cmd.meta.description}`);
+      for (const [arg, def] of Object.entries(cmd.args)) {
+        if (def.type === "positional") expect(text).toMatch(new RegExp(`^Usage: .* ${name} .*[<[]${arg}[>\\]]`, "m"));
+        else expect(text).toMatch(new RegExp(`^  (-\\w, )?--${arg}( [A-Z]+)?  +${escapeRegExp(def.description!)}$`, "m"));
+      }
+    },
+    60_000,
+  );
 
   test.concurrent("read in full", async () => {
     expect(await helpOf(["help", "read"])).toBe(
@@ -165,7 +173,11 @@ describe("examples", () => {
     expect(await runCli(["write", "jobs", "resize photo.jpg"], { cwd })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
     expect(await runCli(["alias", "add", "jobs", "jobs-v2"], { cwd })).toMatchObject({ exitCode: 0 });
     expect(await runCli(["write", "@jobs", "resize photo.jpg"], { cwd })).toEqual({ stdout: "", stderr: "", exitCode: 0 });
-    expect(await runCli(["alias", "list", "--target", "jobs-v2"], { cwd })).toEqual({ stdout: "jobs -> jobs-v2\n", stderr: "", exitCode: 0 });
+    expect(await runCli(["alias", "list", "--target", "jobs-v2"], { cwd })).toEqual({
+      stdout: "jobs -> jobs-v2\n",
+      stderr: "",
+      exitCode: 0,
+    });
     expect(await runCli(["list", "-p", "jobs-*"], { cwd })).toEqual({ stdout: "jobs-v2: 1\n", stderr: "", exitCode: 0 });
     expect(await runCli(["read", "jobs", "--after", "2024-06-01T00:00:00Z", "-t"], { cwd })).toMatchObject({
       stdout: expect.stringMatching(/^\d{19}\tresize photo\.jpg\n$/),
@@ -181,8 +193,14 @@ describe("did you mean", () => {
     [["brodcast", "m"], `argument command: invalid choice: 'brodcast' (choose from ${CHOICES}); did you mean 'broadcast'?`],
     [["hlep"], `argument command: invalid choice: 'hlep' (choose from ${CHOICES}); did you mean 'help'?`],
     [["help", "reed"], `argument command: invalid choice: 'reed' (choose from ${CHOICES}); did you mean 'read'?`],
-    [["alias", "ad", "a", "b"], "argument alias_command: invalid choice: 'ad' (choose from 'add', 'remove', 'list'); did you mean 'add'?"],
-    [["help", "alias", "rmove"], "argument alias_command: invalid choice: 'rmove' (choose from 'add', 'remove', 'list'); did you mean 'remove'?"],
+    [
+      ["alias", "ad", "a", "b"],
+      "argument alias_command: invalid choice: 'ad' (choose from 'add', 'remove', 'list'); did you mean 'add'?",
+    ],
+    [
+      ["help", "alias", "rmove"],
+      "argument alias_command: invalid choice: 'rmove' (choose from 'add', 'remove', 'list'); did you mean 'remove'?",
+    ],
     [["xyzzy"], `argument command: invalid choice: 'xyzzy' (choose from ${CHOICES})`],
     [["help", "read", "extra"], "unrecognized arguments: extra"],
     [["read", "q", "--bogus"], "unrecognized arguments: --bogus"],

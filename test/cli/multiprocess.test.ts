@@ -31,7 +31,9 @@ test("4 writers and 4 readers on one file: each message read exactly once, per-w
   const env = childEnv({ BROKER_SYNC_MODE: "NORMAL" });
   const db = join(d.path, ".broker.db");
 
-  const writers = Array.from({ length: WRITERS }, (_, w) => spawnChild("writer-fixture.ts", [db, `w${w}`, String(PER_WRITER)], env));
+  const writers = Array.from({ length: WRITERS }, (_, w) =>
+    spawnChild("writer-fixture.ts", [db, `w${w}`, String(PER_WRITER)], env),
+  );
   const readerModes = ["lib", "cli", "lib", "cli"];
   const readers = readerModes.map((mode) => spawnChild("reader-fixture.ts", [d.path, mode], env));
 

@@ -55,7 +55,10 @@ async function readFirstLineThenClose(args: string[], cwd: string) {
 
 test.concurrent("read --all into a pipe closed after one line: exit 0, one printed, nine still pending", async () => {
   using d = tempDir();
-  await writeAll(d.path, Array.from({ length: 10 }, (_, i) => big(i + 1)));
+  await writeAll(
+    d.path,
+    Array.from({ length: 10 }, (_, i) => big(i + 1)),
+  );
 
   const r = await readFirstLineThenClose(["read", "q", "--all"], d.path);
   expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });
@@ -65,7 +68,10 @@ test.concurrent("read --all into a pipe closed after one line: exit 0, one print
 
 test.concurrent("sh -c 'read --all | head -1' prints only the first message and the CLI exits 0", async () => {
   using d = tempDir();
-  await writeAll(d.path, Array.from({ length: 10 }, (_, i) => `m${i + 1}`));
+  await writeAll(
+    d.path,
+    Array.from({ length: 10 }, (_, i) => `m${i + 1}`),
+  );
 
   // `$?` of the CLI goes to stderr, so no PIPESTATUS is needed.
   const script = '{ "$0" "$1" read q --all; echo "cli-exit=$?" >&2; } | head -1';
@@ -81,7 +87,10 @@ test.concurrent("sh -c 'read --all | head -1' prints only the first message and 
 
 test.concurrent("sh -c 'read --all | head -1' with 1 MiB messages loses nothing", async () => {
   using d = tempDir();
-  await writeAll(d.path, Array.from({ length: 10 }, (_, i) => big(i + 1)));
+  await writeAll(
+    d.path,
+    Array.from({ length: 10 }, (_, i) => big(i + 1)),
+  );
 
   const script = '{ "$0" "$1" read q --all; echo "cli-exit=$?" >&2; } | head -1';
   const r = await runCli([], { cwd: d.path, cmd: ["sh", "-c", script, process.execPath, CLI] });
@@ -103,7 +112,12 @@ test.concurrent("a single read into a closed pipe keeps the message", async () =
   using d = tempDir();
   await writeAll(d.path, ["one", "two"]);
 
-  for (const args of [["read", "q"], ["read", "q", "--after", "0"], ["read", "q", "-t"], ["read", "q", "--json"]]) {
+  for (const args of [
+    ["read", "q"],
+    ["read", "q", "--after", "0"],
+    ["read", "q", "-t"],
+    ["read", "q", "--json"],
+  ]) {
     const r = await runCli(args, { cwd: d.path, cmd: ["python3", "-c", CLOSED_PIPE, process.execPath, CLI] });
     expect({ args, r }).toEqual({ args, r: { stdout: "", stderr: "cli-exit=0\n", exitCode: 0 } });
   }
@@ -112,8 +126,15 @@ test.concurrent("a single read into a closed pipe keeps the message", async () =
 
 test.concurrent("peek --all into a closed pipe consumes nothing", async () => {
   using d = tempDir();
-  await writeAll(d.path, Array.from({ length: 10 }, (_, i) => big(i + 1)));
+  await writeAll(
+    d.path,
+    Array.from({ length: 10 }, (_, i) => big(i + 1)),
+  );
   const r = await readFirstLineThenClose(["peek", "q", "--all"], d.path);
-  expect({ exitCode: r.exitCode, stderr: r.stderr, firstLine: r.firstLine }).toEqual({ exitCode: 0, stderr: "", firstLine: `${big(1)}\n` });
+  expect({ exitCode: r.exitCode, stderr: r.stderr, firstLine: r.firstLine }).toEqual({
+    exitCode: 0,
+    stderr: "",
+    firstLine: `${big(1)}\n`,
+  });
   expect((await pendingHeads(d.path)).length).toBe(10);
 }, 60_000);

@@ -35,18 +35,16 @@ afterAll(async () => {
   }
 });
 
-test(
-  "golden transcripts pass on the Postgres backend",
-  async () => {
-    const toml = join(dir.path, "broker.toml.tmpl");
-    writeFileSync(toml, `version = 1\nbackend = "postgres"\ntarget = "${URL}"\n\n[backend_options]\nschema = "{SCHEMA}"\n`);
-    const skip = `^(${Object.keys(EXCLUDED).map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|")})$`;
-    const run = await goldenCheck(`${process.execPath} ${CLI}`, ["--toml", toml, "--skip", skip]);
-    pythonPid = run.pid;
-    const summary = run.summary;
-    if (!/ 0 failed$/.test(summary)) console.error(run.output);
-    expect(summary).toMatch(/^\d+ passed, 0 failed$/);
-    expect(Number(summary.split(" ")[0])).toBeGreaterThanOrEqual(46);
-  },
-  300_000,
-);
+test("golden transcripts pass on the Postgres backend", async () => {
+  const toml = join(dir.path, "broker.toml.tmpl");
+  writeFileSync(toml, `version = 1\nbackend = "postgres"\ntarget = "${URL}"\n\n[backend_options]\nschema = "{SCHEMA}"\n`);
+  const skip = `^(${Object.keys(EXCLUDED)
+    .map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&"))
+    .join("|")})$`;
+  const run = await goldenCheck(`${process.execPath} ${CLI}`, ["--toml", toml, "--skip", skip]);
+  pythonPid = run.pid;
+  const summary = run.summary;
+  if (!/ 0 failed$/.test(summary)) console.error(run.output);
+  expect(summary).toMatch(/^\d+ passed, 0 failed$/);
+  expect(Number(summary.split(" ")[0])).toBeGreaterThanOrEqual(46);
+}, 300_000);

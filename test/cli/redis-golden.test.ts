@@ -15,8 +15,10 @@ const URL = await redisUrl();
 
 /** Scenarios left out, each with why it cannot hold on a Redis target. */
 const SKIPPED: Record<string, string> = {
-  "dir-option": "`-d {DIR}/missing` must fail on a missing folder; with a project .broker.toml the target is Redis, not a file in that folder",
-  "project-scope-missing": "expects project-scope discovery to find no database file; here the scenario folder holds the .broker.toml",
+  "dir-option":
+    "`-d {DIR}/missing` must fail on a missing folder; with a project .broker.toml the target is Redis, not a file in that folder",
+  "project-scope-missing":
+    "expects project-scope discovery to find no database file; here the scenario folder holds the .broker.toml",
 };
 
 const dir = tempDir("sb-redis-golden-");
@@ -30,10 +32,13 @@ afterAll(async () => {
   try {
     let cursor = "0";
     do {
-      const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `simplebroker:golden_*_${goldenPid}:*`, "COUNT", "1000"])) as [
-        string,
-        string[],
-      ];
+      const [next, keys] = (await admin.send("SCAN", [
+        cursor,
+        "MATCH",
+        `simplebroker:golden_*_${goldenPid}:*`,
+        "COUNT",
+        "1000",
+      ])) as [string, string[]];
       cursor = String(next);
       if (keys.length) await admin.send("UNLINK", keys);
     } while (cursor !== "0");
@@ -45,7 +50,9 @@ afterAll(async () => {
 test("golden transcripts pass on a Redis target", async () => {
   const toml = join(dir.path, "broker.toml.template");
   writeFileSync(toml, `version = 1\nbackend = "redis"\ntarget = "${URL}"\n\n[backend_options]\nnamespace = "{SCHEMA}"\n`);
-  const skip = `^(${Object.keys(SKIPPED).map((s) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|")})$`;
+  const skip = `^(${Object.keys(SKIPPED)
+    .map((s) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&"))
+    .join("|")})$`;
   const run = await goldenCheck(`${process.execPath} ${CLI}`, ["--toml", toml, "--skip", skip]);
   goldenPid = run.pid;
   const summary = run.summary;

@@ -64,7 +64,10 @@ test("5,000 messages, 4 consumer processes at once, each message delivered exact
     await until(() => consumers.every((c) => c.state.err.length > 0), 30_000, "consumers to start");
     await Bun.sleep(200); // the CLIs announce themselves just before subscribing
     for (let i = 0; i < TOTAL; i += 100) {
-      await backend.write("jobs", Array.from({ length: 100 }, (_, k) => `job-${i + k}`));
+      await backend.write(
+        "jobs",
+        Array.from({ length: 100 }, (_, k) => `job-${i + k}`),
+      );
     }
     const lines = () => consumers.reduce((n, c) => n + c.state.out.split("\n").length - 1, 0);
     await until(() => (cliA!.state.out + cliB!.state.out).length > 0 && lines() >= TOTAL, 60_000, "all messages");

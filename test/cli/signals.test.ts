@@ -40,7 +40,13 @@ function fill(dir: string, queue: string): string[] {
 
 /** Run the CLI, send `signal` once `after` lines were printed, and collect everything it printed. */
 async function interrupt(dir: string, args: string[], signal: Sig, after: number) {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: dir, env: childEnv({ BROKER_SYNC_MODE: "NORMAL" }), stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn([process.execPath, CLI, ...args], {
+    cwd: dir,
+    env: childEnv({ BROKER_SYNC_MODE: "NORMAL" }),
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   const decoder = new TextDecoder();
   let text = "";
   let lines = 0;
@@ -57,7 +63,12 @@ async function interrupt(dir: string, args: string[], signal: Sig, after: number
   text += decoder.decode();
   const [stderr, exitCode] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
   expect(sent).toBe(true);
-  return { printed: text === "" ? [] : text.replace(/\n$/, "").split("\n"), endsWithNewline: text === "" || text.endsWith("\n"), stderr, exitCode };
+  return {
+    printed: text === "" ? [] : text.replace(/\n$/, "").split("\n"),
+    endsWithNewline: text === "" || text.endsWith("\n"),
+    stderr,
+    exitCode,
+  };
 }
 
 /** The pending bodies of `queue`, oldest first, and the number of claimed rows. */

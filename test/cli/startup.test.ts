@@ -20,7 +20,11 @@ async function runMain(args: string[], cwd: string, stdin?: string) {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   const marker = /fs-loaded=(true|false)\n$/.exec(stderr);
   return { stdout, stderr: stderr.slice(0, marker?.index ?? stderr.length), exitCode, fsLoaded: marker?.[1] === "true" };
 }
@@ -41,7 +45,12 @@ describe("CLI start-up", () => {
     ];
     for (const [args, stdout, code] of cases) {
       const r = await runMain(args, dir.path);
-      expect({ args, code: r.exitCode, stderr: r.stderr, fsLoaded: r.fsLoaded }).toEqual({ args, code, stderr: "", fsLoaded: false });
+      expect({ args, code: r.exitCode, stderr: r.stderr, fsLoaded: r.fsLoaded }).toEqual({
+        args,
+        code,
+        stderr: "",
+        fsLoaded: false,
+      });
       expect(r.stdout.startsWith(stdout)).toBe(true);
     }
   });
@@ -52,13 +61,20 @@ describe("CLI start-up", () => {
     expect([created.exitCode, created.fsLoaded]).toEqual([0, true]);
 
     const missing = await runMain(["-d", "nope", "write", "q", "x"], dir.path);
-    expect([missing.exitCode, missing.stderr, missing.fsLoaded]).toEqual([1, "simplebroker: error: Directory not found: nope\n", true]);
+    expect([missing.exitCode, missing.stderr, missing.fsLoaded]).toEqual([
+      1,
+      "simplebroker: error: Directory not found: nope\n",
+      true,
+    ]);
 
     using outside = tempDir();
     expect((await runCli(["write", "q", "elsewhere"], { cwd: outside.path })).exitCode).toBe(0);
     symlinkSync(join(outside.path, ".broker.db"), join(dir.path, "link.db"));
     const escaped = await runMain(["-f", "link.db", "read", "q"], dir.path);
-    expect([escaped.exitCode, escaped.stderr]).toEqual([1, "simplebroker: error: Database file must be within the working directory\n"]);
+    expect([escaped.exitCode, escaped.stderr]).toEqual([
+      1,
+      "simplebroker: error: Database file must be within the working directory\n",
+    ]);
   });
 
   test("no source file of lib/ or cli/ imports node:fs, node:path, node:tty, node:os or consola at start-up", () => {
@@ -67,7 +83,8 @@ describe("CLI start-up", () => {
       for (const file of readdirSync(join(ROOT, top), { recursive: true }) as string[]) {
         if (!file.endsWith(".ts")) continue;
         const text = readFileSync(join(ROOT, top, file), "utf8");
-        for (const m of text.matchAll(/^import (?!type )[^;]*? from "((?:node:)?(?:fs|path|tty|os)|consola[^"]*)";$/gm)) offenders.push(`${top}/${file}: ${m[1]}`);
+        for (const m of text.matchAll(/^import (?!type )[^;]*? from "((?:node:)?(?:fs|path|tty|os)|consola[^"]*)";$/gm))
+          offenders.push(`${top}/${file}: ${m[1]}`);
       }
     }
     expect(offenders).toEqual([]);

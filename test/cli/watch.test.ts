@@ -8,7 +8,13 @@ import { CLI, runCli, tempDir, childEnv } from "../helpers.ts";
 
 /** A running `broker watch …` whose stdout/stderr can be awaited line by line. */
 function startWatch(args: string[], cwd: string) {
-  const proc = Bun.spawn([process.execPath, CLI, "watch", ...args], { cwd, env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, CLI, "watch", ...args], {
+    cwd,
+    env: childEnv(),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const collect = (stream: ReadableStream<Uint8Array>) => {
     const state = { text: "", ended: false, waiters: [] as Array<() => void> };
     void (async () => {
@@ -57,7 +63,9 @@ describe("broker watch", () => {
     w.proc.kill("SIGINT");
     expect(await w.proc.exited).toBe(0);
     expect(w.out).toBe("before\nafter\n");
-    expect((await runCli(["list", "--stats"], { cwd: dir.path })).stdout).toBe("q: 0 (2 total, 2 claimed)\n\nTotal claimed messages: 2/2\n");
+    expect((await runCli(["list", "--stats"], { cwd: dir.path })).stdout).toBe(
+      "q: 0 (2 total, 2 claimed)\n\nTotal claimed messages: 2/2\n",
+    );
   }, 30_000);
 
   test.concurrent("peek with --json and -t: messages stay, each printed once; SIGTERM exits 0", async () => {

@@ -13,7 +13,15 @@ const PG = await postgresUrl();
 const REDIS = await redisUrl();
 
 function target(backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget {
-  return { backendName, target: url, backendOptions, projectRoot: null, configPath: null, usedProjectScope: false, legacySqlitePathMode: false };
+  return {
+    backendName,
+    target: url,
+    backendOptions,
+    projectRoot: null,
+    configPath: null,
+    usedProjectScope: false,
+    legacySqlitePathMode: false,
+  };
 }
 
 const backends: Array<[string, () => Promise<Broker>]> = [

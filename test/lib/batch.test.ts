@@ -38,7 +38,9 @@ function poisonTrigger(path: string): void {
 function committedBodies(path: string, queue: string): string[] {
   const db = rawReader(path);
   try {
-    return (db.query("SELECT body FROM messages WHERE queue = ? ORDER BY id").all(queue) as { body: string }[]).map((r) => r.body);
+    return (db.query("SELECT body FROM messages WHERE queue = ? ORDER BY id").all(queue) as { body: string }[]).map(
+      (r) => r.body,
+    );
   } finally {
     db.close();
   }
@@ -167,7 +169,10 @@ describe("writeAsync group commit", () => {
       for (const ids of perWriter) expect(ascending(ids)).toBe(true);
       const all = perWriter.flat();
       expect(new Set(all).size).toBe(writers * each);
-      const rows = check.query("SELECT ts, body FROM messages WHERE queue = 'g' ORDER BY id").all() as { ts: bigint; body: string }[];
+      const rows = check.query("SELECT ts, body FROM messages WHERE queue = 'g' ORDER BY id").all() as {
+        ts: bigint;
+        body: string;
+      }[];
       expect(rows).toHaveLength(writers * each);
       expect(ascending(rows.map((r) => r.ts))).toBe(true); // id order = insertion order = ts order
       const idOf = new Map(rows.map((r) => [r.body, r.ts]));

@@ -215,9 +215,7 @@ describe("path validation", () => {
 
   test("a compound BROKER_DEFAULT_DB_NAME with a missing subdirectory passes", () => {
     using d = tempDir();
-    expect(resolveCliTarget(cli(d.path, "write"), cfg({ defaultDbName: "q/x.db" })).target).toBe(
-      join(d.path, "q", "x.db"),
-    );
+    expect(resolveCliTarget(cli(d.path, "write"), cfg({ defaultDbName: "q/x.db" })).target).toBe(join(d.path, "q", "x.db"));
   });
 
   test("a project-scope database skips the -f checks", () => {

@@ -13,13 +13,18 @@ import { runCli, tempDir } from "../helpers.ts";
 
 async function drainUntil(dir: string, interval: number, failAt: number): Promise<{ got: string[]; pending: string[] }> {
   await using b = await openBroker(join(dir, ".broker.db"));
-  await b.write("q", Array.from({ length: 25 }, (_, i) => `m${i}`));
+  await b.write(
+    "q",
+    Array.from({ length: 25 }, (_, i) => `m${i}`),
+  );
   const got: string[] = [];
   const deliver = async (m: Message) => {
     if (got.length === failAt) throw new Error("consumer went away");
     got.push(m.body);
   };
-  await expect(b.deliver({ queue: "q", kind: "claim", selection: {}, commitInterval: interval }, deliver)).rejects.toThrow("consumer went away");
+  await expect(b.deliver({ queue: "q", kind: "claim", selection: {}, commitInterval: interval }, deliver)).rejects.toThrow(
+    "consumer went away",
+  );
   const pending = (await b.peek("q", { limit: 100 })).map((m) => m.body);
   return { got, pending };
 }

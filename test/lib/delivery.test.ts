@@ -57,10 +57,14 @@ describe("Broker.deliver", () => {
     await using broker = await brokerWith(dir.path, "q", ["a", "b", "c"]);
     const stop = new AbortController();
     const got: string[] = [];
-    const result = await broker.deliver({ queue: "q", kind: "claim", selection: {} }, async (m) => {
-      got.push(m.body);
-      if (m.body === "b") stop.abort("SIGTERM");
-    }, stop.signal);
+    const result = await broker.deliver(
+      { queue: "q", kind: "claim", selection: {} },
+      async (m) => {
+        got.push(m.body);
+        if (m.body === "b") stop.abort("SIGTERM");
+      },
+      stop.signal,
+    );
     expect(result).toEqual({ delivered: 2, stopped: "SIGTERM" });
     expect(got).toEqual(["a", "b"]);
     expect(bodies(await broker.peek("q", { limit: 10 }))).toEqual(["c"]);
@@ -76,7 +80,13 @@ describe("Broker.deliver", () => {
       putBack: async (m) => void (await putBack(broker.backend, "q", m)),
     };
     const stuck = new Promise<void>(() => {});
-    const result = await deliverEach(walk({ kind: "claim", selection: {} }), source, () => (stop.abort("SIGHUP"), stuck), stop.signal, 10);
+    const result = await deliverEach(
+      walk({ kind: "claim", selection: {} }),
+      source,
+      () => (stop.abort("SIGHUP"), stuck),
+      stop.signal,
+      10,
+    );
     expect(result).toEqual({ delivered: 0, stopped: "SIGHUP" });
     expect(bodies(await broker.peek("q", { limit: 10 }))).toEqual(["a", "b"]);
   });

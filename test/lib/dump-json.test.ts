@@ -22,7 +22,11 @@ function python(strings: string[]): string[] {
   const input = strings.map((s) => JSON.stringify(s)).join("\n") + "\n";
   const r = Bun.spawnSync(["python3", "-c", PY], { stdin: new TextEncoder().encode(input) });
   expect(r.exitCode).toBe(0);
-  return r.stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l) as string);
+  return r.stdout
+    .toString()
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as string);
 }
 
 function generate(count: number, seed: number): string[] {
@@ -53,7 +57,8 @@ describe("pyJsonString", () => {
     const expected = python(strings);
     expect(expected.length).toBe(strings.length);
     for (let i = 0; i < strings.length; i++) {
-      if (pyJsonString(strings[i]!) !== expected[i]) expect({ input: strings[i], ours: pyJsonString(strings[i]!) }).toEqual({ input: strings[i], ours: expected[i]! });
+      if (pyJsonString(strings[i]!) !== expected[i])
+        expect({ input: strings[i], ours: pyJsonString(strings[i]!) }).toEqual({ input: strings[i], ours: expected[i]! });
     }
   });
 

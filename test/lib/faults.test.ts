@@ -9,16 +9,19 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
-import { join, resolve } from "node:path";
 import {
-  ArgumentError,
-  BackendError,
-  MessageError,
-  openBroker,
-  Queue,
-  QueueNameError,
-} from "../../index.ts";
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { ArgumentError, BackendError, MessageError, openBroker, Queue, QueueNameError } from "../../index.ts";
 import { tempDir } from "../helpers.ts";
 
 const LOCK_FIXTURE = resolve(import.meta.dir, "../fixtures/stress-lock-fixture.ts");
@@ -87,14 +90,26 @@ function pendingBodies(path: string): string[] {
 const damaged: Array<[string, (path: string) => void, RegExp]> = [
   ["plain text", (p) => writeFileSync(p, "not a database\n"), /not a valid SQLite database/],
   ["10-byte file", (p) => writeFileSync(p, Buffer.from("SQLite for")), /not a valid SQLite database/],
-  ["foreign SQLite file", (p) => {
-    rmSync(p);
-    const db = new Database(p, { create: true });
-    db.run("CREATE TABLE users (id INTEGER PRIMARY KEY)");
-    db.close();
-  }, /Database is missing SimpleBroker metadata/],
-  ["wrong meta.magic", (p) => edit(p, "UPDATE meta SET value = 'other-v1' WHERE key = 'magic'"), /Database magic string mismatch/],
-  ["schema_version 5", (p) => edit(p, "UPDATE meta SET value = 5 WHERE key = 'schema_version'"), /schema version 5 is newer than supported version 4/],
+  [
+    "foreign SQLite file",
+    (p) => {
+      rmSync(p);
+      const db = new Database(p, { create: true });
+      db.run("CREATE TABLE users (id INTEGER PRIMARY KEY)");
+      db.close();
+    },
+    /Database is missing SimpleBroker metadata/,
+  ],
+  [
+    "wrong meta.magic",
+    (p) => edit(p, "UPDATE meta SET value = 'other-v1' WHERE key = 'magic'"),
+    /Database magic string mismatch/,
+  ],
+  [
+    "schema_version 5",
+    (p) => edit(p, "UPDATE meta SET value = 5 WHERE key = 'schema_version'"),
+    /schema version 5 is newer than supported version 4/,
+  ],
   ["corrupt messages page", (p) => overwrite(p, (rootPage(p, "messages") - 1) * 4096, 4096), /malformed/],
   ["corrupt schema page", (p) => overwrite(p, 100, 3996), /malformed/],
   ["truncated file", (p) => truncateSync(p, 8192), /malformed/],
@@ -133,7 +148,12 @@ describe("Queue and openBroker on damaged or foreign files", () => {
       }
       const broker = await openBroker(path);
       try {
-        for (const call of [() => broker.write("q", "x"), () => broker.peek("q"), () => broker.read("q"), () => broker.listStats()]) {
+        for (const call of [
+          () => broker.write("q", "x"),
+          () => broker.peek("q"),
+          () => broker.read("q"),
+          () => broker.listStats(),
+        ]) {
           const result = await call().then(
             () => undefined,
             (e: unknown) => e,
@@ -173,8 +193,16 @@ describe("bad arguments are refused before the file is touched", () => {
       [() => new Queue("abc\n", { dbPath: path }).write("x"), QueueNameError, /must contain only letters/],
       [() => new Queue("q", { dbPath: path }).moveOne("a:b"), QueueNameError, /must contain only letters/],
       [() => new Queue("q", { dbPath: path }).moveOne("q"), ArgumentError, /Source and destination queues cannot be the same/],
-      [() => new Queue("q", { dbPath: path, config: { maxMessageSize: 4 } }).write("12345"), MessageError, /Message size \(5 bytes\) exceeds maximum allowed size \(4 bytes\)/],
-      [() => new Queue("q", { dbPath: path, config: { maxMessageSize: 4 } }).writeMany(["ok", "ééé"]), MessageError, /Message size \(6 bytes\)/],
+      [
+        () => new Queue("q", { dbPath: path, config: { maxMessageSize: 4 } }).write("12345"),
+        MessageError,
+        /Message size \(5 bytes\) exceeds maximum allowed size \(4 bytes\)/,
+      ],
+      [
+        () => new Queue("q", { dbPath: path, config: { maxMessageSize: 4 } }).writeMany(["ok", "ééé"]),
+        MessageError,
+        /Message size \(6 bytes\)/,
+      ],
       [() => new Queue("q", { dbPath: path }).readMany(0), ArgumentError, /limit must be at least 1/],
       [() => new Queue("q", { dbPath: path }).peekMany(-1), ArgumentError, /limit must be at least 1/],
     ];
@@ -204,39 +232,35 @@ describe("bad arguments are refused before the file is touched", () => {
 });
 
 describe("a lock held past the busy timeout", () => {
-  test(
-    "write and read throw a retryable BackendError; nothing changes",
-    async () => {
-      const path = validDb();
-      const hash = sha256(path);
-      const holder = Bun.spawn([process.execPath, LOCK_FIXTURE, path, "0"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-      try {
-        const reader = holder.stdout.getReader();
-        expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
-        reader.releaseLock();
-        using q = new Queue("q", { dbPath: path, config: { busyTimeout: 20 } });
-        for (const op of [() => q.write("x"), () => q.readOne()]) {
-          let caught: unknown;
-          try {
-            op();
-          } catch (error) {
-            caught = error;
-          }
-          expect(caught).toBeInstanceOf(BackendError);
-          expect((caught as BackendError).retryable).toBe(true);
-          expect((caught as Error).message).toMatch(/database is locked/);
+  test("write and read throw a retryable BackendError; nothing changes", async () => {
+    const path = validDb();
+    const hash = sha256(path);
+    const holder = Bun.spawn([process.execPath, LOCK_FIXTURE, path, "0"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    try {
+      const reader = holder.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
+      reader.releaseLock();
+      using q = new Queue("q", { dbPath: path, config: { busyTimeout: 20 } });
+      for (const op of [() => q.write("x"), () => q.readOne()]) {
+        let caught: unknown;
+        try {
+          op();
+        } catch (error) {
+          caught = error;
         }
-        // Reading without claiming still works while the writer holds the lock (WAL).
-        expect(q.peekOne()?.body).toBe("one");
-        expect(sha256(path)).toBe(hash);
-      } finally {
-        holder.kill("SIGKILL");
-        await holder.exited;
+        expect(caught).toBeInstanceOf(BackendError);
+        expect((caught as BackendError).retryable).toBe(true);
+        expect((caught as Error).message).toMatch(/database is locked/);
       }
-      expect(pendingBodies(path)).toEqual(["one", "two", "three"]);
-    },
-    60_000,
-  );
+      // Reading without claiming still works while the writer holds the lock (WAL).
+      expect(q.peekOne()?.body).toBe("one");
+      expect(sha256(path)).toBe(hash);
+    } finally {
+      holder.kill("SIGKILL");
+      await holder.exited;
+    }
+    expect(pendingBodies(path)).toEqual(["one", "two", "three"]);
+  }, 60_000);
 });
 
 describe("storage failures (mounts; skipped with a reason where not permitted)", () => {

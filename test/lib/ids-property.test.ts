@@ -20,85 +20,84 @@ const PER_WRITER = 500;
 /** How far an id may be ahead of the wall clock read after the last write. */
 const AHEAD_SLACK_NS = 5_000_000n;
 
-
 describe("ids across concurrent processes", () => {
-  test(
-    `${WRITERS} processes × ${PER_WRITER} writes: unique, increasing, not ahead of the clock`,
-    async () => {
-      using dir = tempDir("sb-ids-");
-      const db = join(dir.path, "ids.db");
-      const startWallNs = BigInt(Date.now()) * 1_000_000n;
-      const startAt = Date.now() + 500;
-      const env = childEnv();
-      const procs = Array.from({ length: WRITERS }, (_, i) =>
-        Bun.spawn([process.execPath, FIXTURE, db, `p${i}`, String(PER_WRITER), String(startAt)], {
-          stdin: "ignore",
-          stdout: "pipe",
-          stderr: "pipe",
-          env,
-        }),
-      );
-      const outputs = await Promise.all(
-        procs.map(async (p) => {
-          const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-          return { stdout, stderr, code };
-        }),
-      );
-      const endWallNs = BigInt(Date.now()) * 1_000_000n;
-      for (const o of outputs) {
-        expect(o.stderr).toBe("");
-        expect(o.code).toBe(0);
-      }
+  test(`${WRITERS} processes × ${PER_WRITER} writes: unique, increasing, not ahead of the clock`, async () => {
+    using dir = tempDir("sb-ids-");
+    const db = join(dir.path, "ids.db");
+    const startWallNs = BigInt(Date.now()) * 1_000_000n;
+    const startAt = Date.now() + 500;
+    const env = childEnv();
+    const procs = Array.from({ length: WRITERS }, (_, i) =>
+      Bun.spawn([process.execPath, FIXTURE, db, `p${i}`, String(PER_WRITER), String(startAt)], {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env,
+      }),
+    );
+    const outputs = await Promise.all(
+      procs.map(async (p) => {
+        const [stdout, stderr, code] = await Promise.all([
+          new Response(p.stdout).text(),
+          new Response(p.stderr).text(),
+          p.exited,
+        ]);
+        return { stdout, stderr, code };
+      }),
+    );
+    const endWallNs = BigInt(Date.now()) * 1_000_000n;
+    for (const o of outputs) {
+      expect(o.stderr).toBe("");
+      expect(o.code).toBe(0);
+    }
 
-      const conn = new Database(db, { readonly: true, safeIntegers: true });
-      let rows: { id: bigint; ts: bigint; body: string }[];
-      let lastTs: bigint;
-      try {
-        rows = conn.query("SELECT id, ts, body FROM messages ORDER BY id").all() as typeof rows;
-        lastTs = (conn.query("SELECT value FROM meta WHERE key = 'last_ts'").get() as { value: bigint }).value;
-      } finally {
-        conn.close();
-      }
-      expect(rows.length).toBe(WRITERS * PER_WRITER);
+    const conn = new Database(db, { readonly: true, safeIntegers: true });
+    let rows: { id: bigint; ts: bigint; body: string }[];
+    let lastTs: bigint;
+    try {
+      rows = conn.query("SELECT id, ts, body FROM messages ORDER BY id").all() as typeof rows;
+      lastTs = (conn.query("SELECT value FROM meta WHERE key = 'last_ts'").get() as { value: bigint }).value;
+    } finally {
+      conn.close();
+    }
+    expect(rows.length).toBe(WRITERS * PER_WRITER);
 
-      // Unique, 19 digits.
-      expect(new Set(rows.map((r) => r.ts)).size).toBe(rows.length);
-      for (const r of rows) expect(String(r.ts)).toMatch(/^\d{19}$/);
+    // Unique, 19 digits.
+    expect(new Set(rows.map((r) => r.ts)).size).toBe(rows.length);
+    for (const r of rows) expect(String(r.ts)).toMatch(/^\d{19}$/);
 
-      // Increasing with insertion order (FIFO order = id order = ts order).
-      let inversions = 0;
-      for (let i = 1; i < rows.length; i++) if (rows[i]!.ts <= rows[i - 1]!.ts) inversions++;
-      expect(inversions).toBe(0);
+    // Increasing with insertion order (FIFO order = id order = ts order).
+    let inversions = 0;
+    for (let i = 1; i < rows.length; i++) if (rows[i]!.ts <= rows[i - 1]!.ts) inversions++;
+    expect(inversions).toBe(0);
 
-      // Per process: increasing in its own write order, and equal to what write() returned.
-      for (let p = 0; p < WRITERS; p++) {
-        const mine = rows
-          .filter((r) => r.body.startsWith(`p${p}:`))
-          .sort((a, b) => Number(a.body.split(":")[1]) - Number(b.body.split(":")[1]));
-        expect(mine.length).toBe(PER_WRITER);
-        for (let i = 1; i < mine.length; i++) expect(mine[i]!.ts > mine[i - 1]!.ts).toBe(true);
-        const returned = outputs[p]!.stdout.trim().split("\n").map(BigInt);
-        expect(returned).toEqual(mine.map((r) => r.ts));
-      }
+    // Per process: increasing in its own write order, and equal to what write() returned.
+    for (let p = 0; p < WRITERS; p++) {
+      const mine = rows
+        .filter((r) => r.body.startsWith(`p${p}:`))
+        .sort((a, b) => Number(a.body.split(":")[1]) - Number(b.body.split(":")[1]));
+      expect(mine.length).toBe(PER_WRITER);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.ts > mine[i - 1]!.ts).toBe(true);
+      const returned = outputs[p]!.stdout.trim().split("\n").map(BigInt);
+      expect(returned).toEqual(mine.map((r) => r.ts));
+    }
 
-      // The high-water mark is the last id; no id is ahead of the wall clock.
-      const maxTs = rows.reduce((m, r) => (r.ts > m ? r.ts : m), 0n);
-      expect(lastTs).toBe(maxTs);
-      const newest = decodeHybridTimestamp(maxTs);
-      const oldest = decodeHybridTimestamp(rows[0]!.ts);
-      expect(newest.physicalNs).toBeLessThanOrEqual(endWallNs + AHEAD_SLACK_NS);
-      expect(oldest.physicalNs).toBeGreaterThanOrEqual(startWallNs - AHEAD_SLACK_NS);
-      expect(Math.abs(newest.date.getTime() - Date.now())).toBeLessThan(60_000);
-      // Every writer got its turn. (How finely they interleave depends on SQLite's busy
-      // handler, which lets a waiting writer sleep while the active one keeps the lock, so
-      // on an idle machine the runs can be long; uniqueness and order above hold either way.)
-      const owners = rows.map((r) => r.body.split(":")[0]);
-      let switches = 0;
-      for (let i = 1; i < owners.length; i++) if (owners[i] !== owners[i - 1]) switches++;
-      expect(switches).toBeGreaterThanOrEqual(WRITERS - 1);
-    },
-    60_000,
-  );
+    // The high-water mark is the last id; no id is ahead of the wall clock.
+    const maxTs = rows.reduce((m, r) => (r.ts > m ? r.ts : m), 0n);
+    expect(lastTs).toBe(maxTs);
+    const newest = decodeHybridTimestamp(maxTs);
+    const oldest = decodeHybridTimestamp(rows[0]!.ts);
+    expect(newest.physicalNs).toBeLessThanOrEqual(endWallNs + AHEAD_SLACK_NS);
+    expect(oldest.physicalNs).toBeGreaterThanOrEqual(startWallNs - AHEAD_SLACK_NS);
+    expect(Math.abs(newest.date.getTime() - Date.now())).toBeLessThan(60_000);
+    // Every writer got its turn. (How finely they interleave depends on SQLite's busy
+    // handler, which lets a waiting writer sleep while the active one keeps the lock, so
+    // on an idle machine the runs can be long; uniqueness and order above hold either way.)
+    const owners = rows.map((r) => r.body.split(":")[0]);
+    let switches = 0;
+    for (let i = 1; i < owners.length; i++) if (owners[i] !== owners[i - 1]) switches++;
+    expect(switches).toBeGreaterThanOrEqual(WRITERS - 1);
+  }, 60_000);
 });
 
 describe("hybrid clock step (seeded property check)", () => {

@@ -39,7 +39,9 @@ describe("posix-path gives node:path's answers", () => {
         ["resolve", node.resolve(p, q, r), ours.resolve(p, q, r)],
         ["resolve1", node.resolve(p), ours.resolve(p)],
       ];
-      for (const [name, want, got] of pairs) if (want !== got) mismatches.push(`${name}(${JSON.stringify([p, q, r])}): ${JSON.stringify(want)} != ${JSON.stringify(got)}`);
+      for (const [name, want, got] of pairs)
+        if (want !== got)
+          mismatches.push(`${name}(${JSON.stringify([p, q, r])}): ${JSON.stringify(want)} != ${JSON.stringify(got)}`);
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
     expect(ours.join()).toBe(node.join());

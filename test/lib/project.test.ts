@@ -193,7 +193,10 @@ describe("loadProjectConfig errors", () => {
     ['version = 1\ntarget = "x.db"\n', ".broker.toml requires a non-empty string 'backend'"],
     ['version = 1\nbackend = 3\ntarget = "x.db"\n', ".broker.toml requires a non-empty string 'backend'"],
     ['version = 1\nbackend = "sqlite"\ntarget = ""\n', ".broker.toml requires a non-empty string 'target'"],
-    ['version = 1\nbackend = "sqlite"\ntarget = "x"\nbackend_options = "no"\n', "'backend_options' must be a table in .broker.toml"],
+    [
+      'version = 1\nbackend = "sqlite"\ntarget = "x"\nbackend_options = "no"\n',
+      "'backend_options' must be a table in .broker.toml",
+    ],
   ])("%j", (body, message) => {
     using d = tempDir();
     const file = writeToml(join(d.path, ".broker.toml"), body);
@@ -214,7 +217,10 @@ describe("loadProjectConfig errors", () => {
 
   test("strings are decoded as TOML (non-ASCII intact, FIX Q22)", () => {
     using d = tempDir();
-    const file = writeToml(join(d.path, ".broker.toml"), 'version = 1\nbackend = "redis"\ntarget = "redis://h/0"\n[backend_options]\nnamespace = "caf\\u00e9"\n');
+    const file = writeToml(
+      join(d.path, ".broker.toml"),
+      'version = 1\nbackend = "redis"\ntarget = "redis://h/0"\n[backend_options]\nnamespace = "caf\\u00e9"\n',
+    );
     expect(loadProjectConfig(file).backendOptions).toEqual({ namespace: "café" });
   });
 
@@ -263,7 +269,11 @@ describe("envBackendTarget", () => {
       "postgresql://a%20b:p%40ss%3A%2F%27@localhost:6000/d%2Fb",
       { schema: "simplebroker_pg_v1" },
     ],
-    [{ backend: "postgres", backendHost: "::1" }, "postgresql://postgres@[::1]:5432/simplebroker", { schema: "simplebroker_pg_v1" }],
+    [
+      { backend: "postgres", backendHost: "::1" },
+      "postgresql://postgres@[::1]:5432/simplebroker",
+      { schema: "simplebroker_pg_v1" },
+    ],
     [
       { backend: "postgres", backendTarget: " postgresql://u@h/db ", backendSchema: "s1" },
       "postgresql://u@h/db",

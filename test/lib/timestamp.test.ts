@@ -257,4 +257,3 @@ describe("properties (seeded)", () => {
 });
 
 // --- internal ---
-

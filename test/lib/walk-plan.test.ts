@@ -42,7 +42,9 @@ test("a peek walk reads each page as an ordered index range, without sorting or 
   const db = new Database(path, { readonly: true });
   try {
     for (const [i, { sql, params }] of runs.entries()) {
-      const plan = (db.query(`EXPLAIN QUERY PLAN ${sql}`).all(...(params as [])) as { detail: string }[]).map((r) => r.detail).join("; ");
+      const plan = (db.query(`EXPLAIN QUERY PLAN ${sql}`).all(...(params as [])) as { detail: string }[])
+        .map((r) => r.detail)
+        .join("; ");
       expect(plan).toContain("USING INDEX");
       expect(plan).not.toContain("TEMP B-TREE");
       // Pages after the first start after the last id seen; nothing is skipped by offset.

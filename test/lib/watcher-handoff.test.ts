@@ -112,7 +112,8 @@ describe("hand-over to an idle watcher of this process", () => {
     while (a.got.length + b.got.length < 60) await Bun.sleep(1);
     const all = [...a.got, ...b.got].map((m) => m.ts).sort((x, y) => (x < y ? -1 : 1));
     expect(all).toEqual(ids);
-    for (const got of [a.got, b.got]) expect(got.map((m) => m.ts)).toEqual([...got.map((m) => m.ts)].sort((x, y) => (x < y ? -1 : 1)));
+    for (const got of [a.got, b.got])
+      expect(got.map((m) => m.ts)).toEqual([...got.map((m) => m.ts)].sort((x, y) => (x < y ? -1 : 1)));
     expect(t.q.stats()).toMatchObject({ pending: 0, claimed: 60 });
   });
 

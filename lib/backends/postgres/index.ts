@@ -10,7 +10,18 @@
 import type { SQL } from "bun";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import type {
-  Backend, BroadcastTargets, BrokerConfig, BrokerStatus, LoadInput, LoadResult, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult,
+  Backend,
+  BroadcastTargets,
+  BrokerConfig,
+  BrokerStatus,
+  LoadInput,
+  LoadResult,
+  Message,
+  QueueStats,
+  RenameResult,
+  Reservation,
+  Selection,
+  VacuumResult,
 } from "../../core/types.ts";
 import { BackendError } from "../../core/errors.ts";
 import { broadcastQueues } from "../_broadcast.ts";
@@ -85,7 +96,13 @@ export class PostgresBackend implements Backend {
     return this.#run((db) =>
       db.begin(async (tx) => {
         const ids = this.#allocate((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
-        const st = insertSql(this.#s, bodies.map(() => queue), bodies, ids, this.channel);
+        const st = insertSql(
+          this.#s,
+          bodies.map(() => queue),
+          bodies,
+          ids,
+          this.channel,
+        );
         await tx.unsafe(st.text, st.params);
         return ids;
       }),
@@ -158,10 +175,19 @@ export class PostgresBackend implements Backend {
         const [meta] = await tx.unsafe(lockMetaSql(this.#s));
         await tx.unsafe(`LOCK TABLE ${this.#s}.messages IN SHARE ROW EXCLUSIVE MODE`);
         const rows = await tx.unsafe(`SELECT queue FROM ${this.#s}.messages GROUP BY queue ORDER BY queue COLLATE "C"`);
-        const names = broadcastQueues((rows as { queue: string }[]).map((r) => r.queue), targets);
+        const names = broadcastQueues(
+          (rows as { queue: string }[]).map((r) => r.queue),
+          targets,
+        );
         if (names === null) return -1;
         if (names.length === 0) return 0;
-        const st = insertSql(this.#s, names, names.map(() => body), this.#allocate(meta.last_ts, names.length), this.channel);
+        const st = insertSql(
+          this.#s,
+          names,
+          names.map(() => body),
+          this.#allocate(meta.last_ts, names.length),
+          this.channel,
+        );
         await tx.unsafe(st.text, st.params);
         return names.length;
       }),

@@ -42,9 +42,18 @@ export function quoteIdent(name: string): string {
 
 /** Relations SimpleBroker creates (tables, their sequence and indexes). */
 export const OWN_RELATIONS = new Set([
-  "messages", "messages_pkey", "messages_order_id_seq", "meta", "meta_pkey", "aliases", "aliases_pkey",
-  "idx_messages_queue_order", "idx_messages_unclaimed", "idx_messages_queue_ts_order_unclaimed",
-  "idx_messages_ts_unique", "idx_aliases_target",
+  "messages",
+  "messages_pkey",
+  "messages_order_id_seq",
+  "meta",
+  "meta_pkey",
+  "aliases",
+  "aliases_pkey",
+  "idx_messages_queue_order",
+  "idx_messages_unclaimed",
+  "idx_messages_queue_ts_order_unclaimed",
+  "idx_messages_ts_unique",
+  "idx_aliases_target",
 ]);
 
 function ddl(s: string): string {
@@ -122,9 +131,7 @@ export async function setUpSchema(sql: SQL, schema: string): Promise<void> {
     await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [advisoryKey("init", schema)]);
     const state = await classifySchema(tx, schema);
     if (state === "foreign") {
-      throw new BackendError(
-        `PostgreSQL schema '${schema}' is not empty and is not a SimpleBroker schema; refusing to use it`,
-      );
+      throw new BackendError(`PostgreSQL schema '${schema}' is not empty and is not a SimpleBroker schema; refusing to use it`);
     }
     await tx.unsafe(ddl(s));
     const [meta] = await tx.unsafe(`SELECT magic, schema_version FROM ${s}.meta WHERE singleton`);

@@ -9,7 +9,20 @@
  */
 import { BackendError } from "../../core/errors.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
-import type { Backend, BroadcastTargets, BrokerConfig, BrokerStatus, LoadInput, LoadResult, Message, QueueStats, RenameResult, Reservation, Selection, VacuumResult } from "../../core/types.ts";
+import type {
+  Backend,
+  BroadcastTargets,
+  BrokerConfig,
+  BrokerStatus,
+  LoadInput,
+  LoadResult,
+  Message,
+  QueueStats,
+  RenameResult,
+  Reservation,
+  Selection,
+  VacuumResult,
+} from "../../core/types.ts";
 import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
@@ -106,7 +119,16 @@ class RedisStore implements RedisBackend {
     const token = crypto.randomUUID();
     const messages = args
       ? toMessages(
-          await this.#run("reserve", [queue, args.limit, args.after, args.before, args.exact, moveTo ?? "", token, String(this.#reservationMs)]),
+          await this.#run("reserve", [
+            queue,
+            args.limit,
+            args.after,
+            args.before,
+            args.exact,
+            moveTo ?? "",
+            token,
+            String(this.#reservationMs),
+          ]),
         )
       : [];
     let open = messages.length > 0;

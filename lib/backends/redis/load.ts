@@ -97,9 +97,19 @@ export async function loadIntoRedis(send: Send, prefix: string, input: LoadInput
       }
     }
     await flush();
-    const out = (await send("EVAL", [APPLY, "0", prefix, msgs, aliases, input.lastTs.toString(), String(wallClockNs())])) as unknown[];
-    if (out[0] === "dup") throw new BackendError(`Load refused: message id ${String(out[1])} was written while the load ran; nothing was changed`);
-    if (out[0] === "alias") throw new BackendError(`Load refused: alias '${String(out[1])}' now points to '${String(out[2])}'; nothing was changed`);
+    const out = (await send("EVAL", [
+      APPLY,
+      "0",
+      prefix,
+      msgs,
+      aliases,
+      input.lastTs.toString(),
+      String(wallClockNs()),
+    ])) as unknown[];
+    if (out[0] === "dup")
+      throw new BackendError(`Load refused: message id ${String(out[1])} was written while the load ran; nothing was changed`);
+    if (out[0] === "alias")
+      throw new BackendError(`Load refused: alias '${String(out[1])}' now points to '${String(out[2])}'; nothing was changed`);
     return { messages: Number(out[1]), aliases: Number(out[2]) };
   } finally {
     await send("DEL", [msgs, aliases]).catch(() => {});

@@ -15,7 +15,9 @@ export { SqliteStore } from "./store.ts";
 
 /** The SQLite implementation of {@link Backend}, with its synchronous store. */
 export type SqliteBackend = Backend &
-  Required<Pick<Backend, "rename" | "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">> & {
+  Required<
+    Pick<Backend, "rename" | "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">
+  > & {
     readonly store: SqliteStore;
   };
 

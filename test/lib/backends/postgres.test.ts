@@ -53,8 +53,14 @@ describe("postgres backend", () => {
     await b.init(); // idempotent
     const idx = await admin.unsafe("SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname", [b.schema]);
     expect(idx.map((r: { indexname: string }) => r.indexname)).toEqual([
-      "aliases_pkey", "idx_aliases_target", "idx_messages_queue_order", "idx_messages_queue_ts_order_unclaimed",
-      "idx_messages_ts_unique", "idx_messages_unclaimed", "messages_pkey", "meta_pkey",
+      "aliases_pkey",
+      "idx_aliases_target",
+      "idx_messages_queue_order",
+      "idx_messages_queue_ts_order_unclaimed",
+      "idx_messages_ts_unique",
+      "idx_messages_unclaimed",
+      "messages_pkey",
+      "meta_pkey",
     ]);
     const meta = await admin.unsafe(`SELECT magic, schema_version::text AS v, last_ts::text AS t FROM "${b.schema}".meta`);
     expect(meta.map((r: object) => ({ ...r }))).toEqual([{ magic: "simplebroker-v1", v: "5", t: "0" }]);
@@ -88,7 +94,9 @@ describe("postgres backend", () => {
     // A foreign table named meta is not ours either.
     const other = uniqueName("sbforeign");
     schemas.add(other);
-    await admin.unsafe(`CREATE SCHEMA "${other}"; CREATE TABLE "${other}".meta (magic text); INSERT INTO "${other}".meta VALUES ('x')`);
+    await admin.unsafe(
+      `CREATE SCHEMA "${other}"; CREATE TABLE "${other}".meta (magic text); INSERT INTO "${other}".meta VALUES ('x')`,
+    );
     await expect(backend(other).init()).rejects.toThrow(/not a SimpleBroker schema/);
   });
 

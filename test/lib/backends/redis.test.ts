@@ -36,7 +36,10 @@ afterAll(async () => {
   try {
     let cursor = "0";
     do {
-      const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `simplebroker:${RUN}*`, "COUNT", "1000"])) as [string, string[]];
+      const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `simplebroker:${RUN}*`, "COUNT", "1000"])) as [
+        string,
+        string[],
+      ];
       cursor = String(next);
       if (keys.length) await admin.send("UNLINK", keys);
     } while (cursor !== "0");
@@ -171,7 +174,24 @@ describe("redis backend", () => {
     const broker = new Broker(b, resolveConfig());
     const names = ["jobs-1", "jobs-2", "jobs.a", "misc", "m1", "x_y", "Jobs-3", "a.b-c_d"];
     for (const q of names) await b.write(q, ["seed"]);
-    const patterns = ["jobs-*", "j?bs-1", "[jm]*", "[!j]*", "*.a", "*[0-9]", "*", "?", "x_y", "[a-c].*", "*[!0-9]", "jobs[-.]*", "[", "[]", "[z-a]*", "[%-z]*"];
+    const patterns = [
+      "jobs-*",
+      "j?bs-1",
+      "[jm]*",
+      "[!j]*",
+      "*.a",
+      "*[0-9]",
+      "*",
+      "?",
+      "x_y",
+      "[a-c].*",
+      "*[!0-9]",
+      "jobs[-.]*",
+      "[",
+      "[]",
+      "[z-a]*",
+      "[%-z]*",
+    ];
     for (const p of patterns) {
       const want = names.filter((q) => globMatch(q, p)).length;
       expect([p, await broker.broadcast(`to ${p}`, p)]).toEqual([p, want]);
@@ -181,7 +201,9 @@ describe("redis backend", () => {
   test("ids stay strictly increasing across instances and follow the hybrid clock in the script", async () => {
     const ns = `${RUN}_ids`;
     const peers = [open(ns), open(ns), open(ns), open(ns)];
-    const all = (await Promise.all(peers.map((p) => Promise.all(Array.from({ length: 25 }, () => p.write("q", ["m", "n"])))))).flat(2);
+    const all = (
+      await Promise.all(peers.map((p) => Promise.all(Array.from({ length: 25 }, () => p.write("q", ["m", "n"])))))
+    ).flat(2);
     expect(new Set(all).size).toBe(200);
     const order = (await peers[0]!.peek("q", { limit: 1000 })).map((m) => m.ts);
     expect(order).toEqual([...all].sort((x, y) => (x < y ? -1 : 1)));
@@ -261,11 +283,19 @@ describe("redis backend", () => {
     try {
       const host = URL.replace(/^redis:\/\/(?:[^@/]*@)?/, "");
       const ns = `${RUN}_acl`;
-      const fromConfig = createRedisBackend({ url: `redis://${user}@${host}`, options: { namespace: ns }, config: resolveConfig({ backendPassword: password }) });
+      const fromConfig = createRedisBackend({
+        url: `redis://${user}@${host}`,
+        options: { namespace: ns },
+        config: resolveConfig({ backendPassword: password }),
+      });
       made.push(fromConfig);
       expect(fromConfig.displayTarget).toBe(`redis://${user}@${host}`);
       expect((await fromConfig.write("q", ["x"])).length).toBe(1);
-      const inUrl = createRedisBackend({ url: `redis://${user}:${encodeURIComponent(password)}@${host}`, options: { namespace: ns }, config });
+      const inUrl = createRedisBackend({
+        url: `redis://${user}:${encodeURIComponent(password)}@${host}`,
+        options: { namespace: ns },
+        config,
+      });
       made.push(inUrl);
       expect(inUrl.displayTarget).toBe(`redis://${user}:***@${host}`);
       expect((await inUrl.claim("q", {}))[0]?.body).toBe("x");
