@@ -22,6 +22,12 @@ export interface RangeOptions {
   before?: bigint;
 }
 
+/** Selection of the single-message calls: one id, or the oldest in a range. */
+export type OneOptions = { exactId?: bigint } & RangeOptions;
+
+/** Options of the `…Many` calls (the guarantee is accepted for SimpleBroker's signature; a batch is one transaction). */
+export type ManyOptions = RangeOptions & { deliveryGuarantee?: DeliveryGuarantee };
+
 /** Options of the generators. */
 export interface GeneratorOptions extends RangeOptions {
   exactId?: bigint;

@@ -8,12 +8,21 @@ import { reserveBatch } from "../backends/capabilities.ts";
 import { ArgumentError } from "../core/errors.ts";
 import { putBack } from "../core/put-back.ts";
 import type { Backend } from "../core/types.ts";
+import { validateQueueName } from "../core/validate.ts";
 import type { AsyncSource } from "./drive.ts";
 import type { WalkKind } from "./loops.ts";
 
 /** A limit or batch size: a whole number, at least 1. */
 export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("limit must be at least 1");
+}
+
+/** The destination's queue name, both names validated and different (a `Queue` or a name). */
+export function destinationName(source: string, destination: string | { readonly name: string }): string {
+  const dest = typeof destination === "string" ? destination : destination.name;
+  for (const name of [source, dest]) validateQueueName(name);
+  checkDestination(source, dest);
+  return dest;
 }
 
 /** A move needs two different queues (compared after alias resolution). */

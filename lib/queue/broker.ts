@@ -30,6 +30,7 @@ import { watchRun, type WatchMode } from "../watch/watch-source.ts";
 import type { QueueHost } from "./_host.ts";
 import { dumpLines, type DumpFilter } from "../dump/dump.ts";
 import { loadDump, type LoadOptions } from "../dump/load.ts";
+import { addAlias } from "./_aliases.ts";
 
 /** A walk {@link Broker.deliver} runs: a queue walk, or a watch that waits for more. Names already resolved. */
 export type DeliveryPlan =
@@ -271,18 +272,8 @@ export class Broker implements AsyncDisposable, QueueHost {
    * Add `alias` → `target` with SimpleBroker 3.6.1's validation order and messages.
    * Returns a warning text when a literal queue named `alias` has messages.
    */
-  async addAlias(alias: string, target: string): Promise<string | undefined> {
-    validateQueueName(alias);
-    if (alias === target) throw new ArgumentError("Alias and target must differ");
-    if (target.startsWith("@")) throw new ArgumentError("Target names should not include the '@' prefix");
-    if (target === "") throw new ArgumentError("Alias target cannot be empty");
-    validateQueueName(target); // targets are queue names (docs/compatibility.md#q17-alias-targets-are-validated)
-    await this.backend.addAlias(alias, target);
-    const literal = await this.backend.queueStats(alias);
-    if (literal.total > 0) {
-      return `Queue '${alias}' already exists with messages. The alias @${alias} will redirect to '${target}' while the queue ${alias} remains accessible directly.`;
-    }
-    return undefined;
+  addAlias(alias: string, target: string): Promise<string | undefined> {
+    return addAlias(this.backend, alias, target);
   }
 
   removeAlias(alias: string): Promise<boolean> {

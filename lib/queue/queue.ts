@@ -20,13 +20,14 @@ import { iterateSync, type SyncSource } from "../delivery/drive.ts";
 import {
   generatorLoop,
   peekLoop,
-  type DeliveryGuarantee,
   type GeneratorOptions,
+  type ManyOptions,
+  type OneOptions,
   type PeekGeneratorOptions,
   type RangeOptions,
 } from "../delivery/generators.ts";
 import type { Loop, WalkKind } from "../delivery/loops.ts";
-import { checkDestination, checkLimit, putBack } from "../delivery/ops.ts";
+import { checkLimit, destinationName, putBack } from "../delivery/ops.ts";
 import { GroupCommit } from "./_group-commit.ts";
 import { acquireStore, AutoVacuum, releaseStore } from "./_shared-stores.ts";
 
@@ -101,17 +102,17 @@ export class Queue implements Disposable {
   }
 
   /** Claim the oldest pending message (or the one with `exactId`); null when there is none. */
-  readOne(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+  readOne(options: OneOptions = {}): Message | null {
     return this.#take("claim", { ...options, limit: 1 })[0] ?? null;
   }
 
   /** Same as {@link readOne}. */
-  read(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+  read(options: OneOptions = {}): Message | null {
     return this.readOne(options);
   }
 
   /** Claim up to `limit` messages in one transaction. */
-  readMany(limit: number, options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {}): Message[] {
+  readMany(limit: number, options: ManyOptions = {}): Message[] {
     checkLimit(limit);
     return this.#take("claim", { after: options.after, before: options.before, limit });
   }
@@ -130,7 +131,7 @@ export class Queue implements Disposable {
     return this.#take("peek", { ...options, limit: 1 })[0] ?? null;
   }
 
-  peek(options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+  peek(options: OneOptions = {}): Message | null {
     return this.peekOne(options);
   }
 
@@ -145,30 +146,23 @@ export class Queue implements Disposable {
   }
 
   /** Move the oldest pending message (or `exactId`, even a claimed one unless `requireUnclaimed`). */
-  moveOne(
-    destination: string | Queue,
-    options: { exactId?: bigint; requireUnclaimed?: boolean } & RangeOptions = {},
-  ): Message | null {
+  moveOne(destination: string | Queue, options: OneOptions & { requireUnclaimed?: boolean } = {}): Message | null {
     const sel: Selection = { ...options, limit: 1 };
     if (options.exactId !== undefined) sel.requireUnclaimed = options.requireUnclaimed ?? false;
-    return this.#take("move", sel, this.#destination(destination))[0] ?? null;
+    return this.#take("move", sel, destinationName(this.name, destination))[0] ?? null;
   }
 
-  move(destination: string | Queue, options: { exactId?: bigint } & RangeOptions = {}): Message | null {
+  move(destination: string | Queue, options: OneOptions = {}): Message | null {
     return this.moveOne(destination, options);
   }
 
-  moveMany(
-    destination: string | Queue,
-    limit: number,
-    options: RangeOptions & { deliveryGuarantee?: DeliveryGuarantee } = {},
-  ): Message[] {
+  moveMany(destination: string | Queue, limit: number, options: ManyOptions = {}): Message[] {
     checkLimit(limit);
-    return this.#take("move", { after: options.after, before: options.before, limit }, this.#destination(destination));
+    return this.#take("move", { after: options.after, before: options.before, limit }, destinationName(this.name, destination));
   }
 
   *moveGenerator(destination: string | Queue, options: GeneratorOptions = {}): Generator<Message, void, undefined> {
-    const dest = this.#destination(destination);
+    const dest = destinationName(this.name, destination);
     yield* this.#run("move", generatorLoop("move", options, this.config.generatorBatchSize), dest);
   }
 
@@ -195,9 +189,7 @@ export class Queue implements Disposable {
 
   /** A fresh id, allocated (`meta.last_ts` advances) without writing a message. */
   generateTimestamp(): bigint {
-    const ts = this.#use((s) => s.generateTimestamp());
-    this.#lastTs = ts;
-    return ts;
+    return (this.#lastTs = this.#use((s) => s.generateTimestamp()));
   }
 
   /** The highest id allocated in this database, as last seen by this handle. */
@@ -239,8 +231,6 @@ export class Queue implements Disposable {
     return this.name;
   }
 
-  // --- internal ---
-
   #use<T>(fn: (store: SqliteStore) => T): T {
     if (this.#closed) throw new BackendError(`Queue '${this.name}' is closed`);
     try {
@@ -259,21 +249,8 @@ export class Queue implements Disposable {
   /** Claim, peek or move (to `destination`, already checked) in one transaction. */
   #take(kind: WalkKind, sel: Selection, destination?: string): Message[] {
     validateQueueName(this.name);
-    const take = (s: SqliteStore) =>
-      kind === "claim"
-        ? s.claim(this.name, sel)
-        : kind === "peek"
-          ? s.peek(this.name, sel)
-          : s.move(this.name, destination!, sel);
+    const take = (s: SqliteStore) => (kind === "move" ? s.move(this.name, destination!, sel) : s[kind](this.name, sel));
     return this.#observe(this.#use(take));
-  }
-
-  #destination(destination: string | Queue): string {
-    validateQueueName(this.name);
-    const dest = typeof destination === "string" ? destination : destination.name;
-    validateQueueName(dest);
-    checkDestination(this.name, dest);
-    return dest;
   }
 
   #observe(messages: Message[]): Message[] {

@@ -256,3 +256,13 @@ function divideToDouble(n: bigint, d: bigint): number {
 function bitLength(n: bigint): number {
   return n.toString(2).length;
 }
+
+/**
+ * `count` fresh ids after `last`, each from the wall clock by {@link nextHybridTimestamp}
+ * (the caller holds the lock that makes `last` current and stores the last id).
+ */
+export function nextHybridTimestamps(last: bigint, count: number): bigint[] {
+  const ids: bigint[] = new Array(count);
+  for (let i = 0; i < count; i++) ids[i] = last = nextHybridTimestamp(last, wallClockNs());
+  return ids;
+}

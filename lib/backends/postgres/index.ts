@@ -8,7 +8,7 @@
  * @module
  */
 import type { SQL } from "bun";
-import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
+import { nextHybridTimestamps } from "../../time/timestamp.ts";
 import type {
   Backend,
   BroadcastTargets,
@@ -29,10 +29,22 @@ import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
 import { addAlias, dropOwnSchema, removeAlias, renameQueue, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
-import { claimSql, decodeBody, insertSql, lockMetaSql, moveSql, peekSql, statsSql, toMessages } from "./ops.ts";
+import {
+  claimSql,
+  decodeBody,
+  insertSql,
+  lockMetaSql,
+  moveSql,
+  peekSql,
+  type StatRow,
+  statsSql,
+  toMessages,
+  toStats,
+} from "./ops.ts";
 import { quoteIdent, validateSchemaName } from "./schema.ts";
 import { PgSession } from "./session.ts";
 import { loadIntoPostgres } from "./load.ts";
+import { reserveBatch } from "./reserve.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -40,8 +52,6 @@ export interface PostgresBackendOptions {
   options: Record<string, unknown>;
   config: BrokerConfig;
 }
-
-type StatRow = { queue: string; pending: bigint; total: bigint };
 
 /** The PostgreSQL implementation of {@link Backend}. */
 export class PostgresBackend implements Backend {
@@ -95,7 +105,7 @@ export class PostgresBackend implements Backend {
     if (bodies.length === 0) return [];
     return this.#run((db) =>
       db.begin(async (tx) => {
-        const ids = this.#allocate((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
+        const ids = nextHybridTimestamps((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
         const st = insertSql(
           this.#s,
           bodies.map(() => queue),
@@ -128,31 +138,9 @@ export class PostgresBackend implements Backend {
   /** Claim or move on a reserved connection inside an open transaction; commit/rollback end it. */
   async reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
     const st = moveTo === undefined ? claimSql(this.#s, queue, sel) : moveSql(this.#s, queue, moveTo, sel, this.channel);
-    return this.#run(async (db) => {
-      const conn = await db.reserve();
-      let rows: Parameters<typeof toMessages>[0];
-      try {
-        await conn.unsafe("BEGIN");
-        rows = await conn.unsafe(st.text, st.params);
-      } catch (error) {
-        await conn.unsafe("ROLLBACK").catch(() => {});
-        await conn.release();
-        throw error;
-      }
-      let open = true;
-      const end = async (command: "COMMIT" | "ROLLBACK") => {
-        if (!open) return;
-        open = false;
-        try {
-          await conn.unsafe(command);
-        } catch (error) {
-          throw wrapError(error, this.#session.info, `${command} of a reserved batch failed`);
-        } finally {
-          await conn.release();
-        }
-      };
-      return { messages: toMessages(rows), commit: () => end("COMMIT"), rollback: () => end("ROLLBACK") };
-    });
+    return this.#run((db) =>
+      reserveBatch(db, st, (error, command) => wrapError(error, this.#session.info, `${command} of a reserved batch failed`)),
+    );
   }
 
   async deleteQueue(queue?: string): Promise<number> {
@@ -185,7 +173,7 @@ export class PostgresBackend implements Backend {
           this.#s,
           names,
           names.map(() => body),
-          this.#allocate(meta.last_ts, names.length),
+          nextHybridTimestamps(meta.last_ts, names.length),
           this.channel,
         );
         await tx.unsafe(st.text, st.params);
@@ -233,7 +221,7 @@ export class PostgresBackend implements Backend {
   async generateTimestamp(): Promise<bigint> {
     return this.#run((db) =>
       db.begin(async (tx) => {
-        const [ts] = this.#allocate((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, 1);
+        const [ts] = nextHybridTimestamps((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, 1);
         await tx.unsafe(`UPDATE ${this.#s}.meta SET last_ts = $1 WHERE singleton`, [ts]);
         return ts!;
       }),
@@ -303,22 +291,9 @@ export class PostgresBackend implements Backend {
   #run<T>(op: (db: SQL) => Promise<T>): Promise<T> {
     return this.#session.run(op);
   }
-
-  /** `count` fresh ids after `last` (the caller holds the `meta` row lock and stores the last one). */
-  #allocate(last: bigint, count: number): bigint[] {
-    const ids: bigint[] = new Array(count);
-    for (let i = 0; i < count; i++) ids[i] = last = nextHybridTimestamp(last, wallClockNs());
-    return ids;
-  }
 }
 
 /** Create a PostgreSQL backend (the pool opens lazily on first use). */
 export function createPostgresBackend(opts: PostgresBackendOptions): Backend {
   return new PostgresBackend(opts);
-}
-
-function toStats(r: StatRow): QueueStats {
-  const pending = Number(r.pending ?? 0n);
-  const total = Number(r.total ?? 0n);
-  return { queue: r.queue, pending, claimed: total - pending, total, exists: total > 0 };
 }

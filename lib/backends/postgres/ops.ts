@@ -4,7 +4,7 @@
  * the body codec that lets bodies with NUL characters through TEXT columns.
  * @module
  */
-import type { Message, Selection } from "../../core/types.ts";
+import type { Message, QueueStats, Selection } from "../../core/types.ts";
 
 /** A statement and its positional parameters. */
 export interface Statement {
@@ -148,4 +148,14 @@ export function statsSql(s: string, prefix: string): Statement {
   return prefix
     ? { text: `${head} WHERE starts_with(queue, $1) ${tail}`, params: [prefix] }
     : { text: `${head} ${tail}`, params: [] };
+}
+
+/** A row of {@link statsSql}. */
+export type StatRow = { queue: string; pending: bigint; total: bigint };
+
+/** Counts of one queue from a {@link StatRow}. */
+export function toStats(r: StatRow): QueueStats {
+  const pending = Number(r.pending ?? 0n);
+  const total = Number(r.total ?? 0n);
+  return { queue: r.queue, pending, claimed: total - pending, total, exists: total > 0 };
 }

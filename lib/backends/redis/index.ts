@@ -29,6 +29,7 @@ import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA
 import { ActivitySubscriber } from "./subscriber.ts";
 import { loadIntoRedis } from "./load.ts";
 
+import { toMessages, toStats } from "./replies.ts";
 export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
 
 /** Options of the Redis backend. */
@@ -294,24 +295,4 @@ class RedisStore implements RedisBackend {
     const sizes = await Promise.all(keys.map((k) => this.#conn.send("MEMORY", ["USAGE", k]) as Promise<number | null>));
     return sizes.reduce<number>((sum, n) => sum + Number(n ?? 0), 0);
   }
-}
-
-// --- internal ---
-
-function toMessages(flat: string[]): Message[] {
-  const out: Message[] = new Array(flat.length / 2);
-  for (let i = 0; i < flat.length; i += 2) out[i / 2] = { body: flat[i + 1]!, ts: BigInt(flat[i]!) };
-  return out;
-}
-
-/** Reserved ids count as pending: other connections see an open SQLite batch the same way. */
-function toStats(flat: Array<string | number>): QueueStats[] {
-  const out: QueueStats[] = [];
-  for (let i = 0; i < flat.length; i += 4) {
-    const pending = Number(flat[i + 1]) + Number(flat[i + 3]);
-    const claimed = Number(flat[i + 2]);
-    const total = pending + claimed;
-    out.push({ queue: String(flat[i]), pending, claimed, total, exists: total > 0 });
-  }
-  return out;
 }
