@@ -25,6 +25,21 @@ export function redisUrl(): Promise<string> {
   return checked("Redis", "BROKER_TEST_REDIS_URL", url, 6379, new TextEncoder().encode("PING\r\n"));
 }
 
+/** Delete every key of the Redis server at `url` matching the glob `pattern` (SCAN + UNLINK): a suite's own leftovers. */
+export async function unlinkRedisKeys(url: string, pattern: string): Promise<void> {
+  const admin = new Bun.RedisClient(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", pattern, "COUNT", "1000"])) as [string, string[]];
+      cursor = String(next);
+      if (keys.length) await admin.send("UNLINK", keys);
+    } while (cursor !== "0");
+  } finally {
+    admin.close();
+  }
+}
+
 // --- internal ---
 
 /** PostgreSQL's SSLRequest: length 8, code 80877103. */

@@ -11,11 +11,11 @@
 // dump and load scenarios are left out: a dump's header names its source backend ("sqlite" in
 // the recording), and dumps between backends are tested in test/cli/dump-load.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RedisClient, SQL } from "bun";
+import { SQL } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { childEnv, CLI, tempDir } from "../helpers.ts";
-import { postgresUrl, redisUrl } from "../services.ts";
+import { postgresUrl, redisUrl, unlinkRedisKeys } from "../services.ts";
 
 const GOLDEN = join(import.meta.dir, "../golden");
 const scenarios = (await Bun.file(join(GOLDEN, "scenarios-7x.json")).json()) as { name: string }[];
@@ -124,22 +124,6 @@ suite(
     return file;
   },
   async (run) => {
-    const admin = new RedisClient(await redisUrl());
-    try {
-      let cursor = "0";
-      do {
-        const [next, keys] = (await admin.send("SCAN", [
-          cursor,
-          "MATCH",
-          `simplebroker:golden_7x_*_${run.pid}:*`,
-          "COUNT",
-          "1000",
-        ])) as [string, string[]];
-        cursor = String(next);
-        if (keys.length) await admin.send("UNLINK", keys);
-      } while (cursor !== "0");
-    } finally {
-      admin.close();
-    }
+    await unlinkRedisKeys(await redisUrl(), `simplebroker:golden_7x_*_${run.pid}:*`);
   },
 );

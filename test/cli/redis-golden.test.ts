@@ -5,11 +5,10 @@
  * byte, except in the scenarios that are about files and folders.
  */
 import { afterAll, expect, test } from "bun:test";
-import { RedisClient } from "bun";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, goldenCheck, tempDir } from "../helpers.ts";
-import { redisUrl } from "../services.ts";
+import { redisUrl, unlinkRedisKeys } from "../services.ts";
 
 const URL = await redisUrl();
 
@@ -28,23 +27,7 @@ afterAll(async () => {
   dir[Symbol.dispose]();
   if (goldenPid === undefined) return;
   // Namespaces are golden_<scenario>_<pid of golden.py>: delete only this run's keys.
-  const admin = new RedisClient(URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = (await admin.send("SCAN", [
-        cursor,
-        "MATCH",
-        `simplebroker:golden_*_${goldenPid}:*`,
-        "COUNT",
-        "1000",
-      ])) as [string, string[]];
-      cursor = String(next);
-      if (keys.length) await admin.send("UNLINK", keys);
-    } while (cursor !== "0");
-  } finally {
-    admin.close();
-  }
+  await unlinkRedisKeys(URL, `simplebroker:golden_*_${goldenPid}:*`);
 });
 
 test("golden transcripts pass on a Redis target", async () => {

@@ -21,14 +21,10 @@ export function sqlitePlace(): Place {
   return { label: "sqlite", dir: dir.path, env: {}, [Symbol.asyncDispose]: async () => dir[Symbol.dispose]() };
 }
 
-/** A fresh schema on the test PostgreSQL, chosen by BROKER_BACKEND variables. */
-export function postgresPlace(): Place {
-  const dir = tempDir("sb-serve-pg-");
-  const schema = uniqueName("serve");
-  const url = process.env.BROKER_TEST_POSTGRES_URL!;
-  const env = { BROKER_BACKEND: "postgres", BROKER_BACKEND_TARGET: url, BROKER_BACKEND_SCHEMA: schema };
+/** A place on a server: `--cleanup` removes its schema or namespace, then the directory goes. */
+function serverPlace(label: string, dir: ReturnType<typeof tempDir>, env: Record<string, string>): Place {
   return {
-    label: "postgres",
+    label,
     dir: dir.path,
     env,
     [Symbol.asyncDispose]: async () => {
@@ -43,6 +39,15 @@ export function postgresPlace(): Place {
   };
 }
 
+/** A fresh schema on the test PostgreSQL, chosen by BROKER_BACKEND variables. */
+export function postgresPlace(): Place {
+  const dir = tempDir("sb-serve-pg-");
+  const schema = uniqueName("serve");
+  const url = process.env.BROKER_TEST_POSTGRES_URL!;
+  const env = { BROKER_BACKEND: "postgres", BROKER_BACKEND_TARGET: url, BROKER_BACKEND_SCHEMA: schema };
+  return serverPlace("postgres", dir, env);
+}
+
 /** A fresh namespace on the test Redis, chosen by a project `.broker.toml` (project scope). */
 export function redisPlace(): Place {
   const dir = tempDir("sb-serve-redis-");
@@ -52,20 +57,7 @@ export function redisPlace(): Place {
     `version = 1\nbackend = "redis"\ntarget = "${process.env.BROKER_TEST_REDIS_URL}"\n\n[backend_options]\nnamespace = "${namespace}"\n`,
   );
   const env = { BROKER_PROJECT_SCOPE: "1" };
-  return {
-    label: "redis",
-    dir: dir.path,
-    env,
-    [Symbol.asyncDispose]: async () => {
-      await Bun.spawn([process.execPath, CLI, "--cleanup"], {
-        cwd: dir.path,
-        env: childEnv(env),
-        stdout: "ignore",
-        stderr: "ignore",
-      }).exited;
-      dir[Symbol.dispose]();
-    },
-  };
+  return serverPlace("redis", dir, env);
 }
 
 /** A running `broker serve`. Disposing sends SIGTERM and waits for the exit. */

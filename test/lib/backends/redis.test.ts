@@ -17,7 +17,7 @@ import { watchQueue } from "../../../lib/watch/watcher.ts";
 import type { BrokerTarget } from "../../../lib/core/types.ts";
 import { uniqueName } from "../../helpers.ts";
 import { describeBackendContract } from "../../../lib/testing.ts";
-import { redisUrl } from "../../services.ts";
+import { redisUrl, unlinkRedisKeys } from "../../services.ts";
 
 const URL = await redisUrl();
 const RUN = uniqueName("test_redis");
@@ -32,19 +32,9 @@ function open(namespace: string, extra: Record<string, unknown> = {}): RedisBack
 }
 
 afterAll(async () => {
-  const admin = new RedisClient(URL);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `simplebroker:${RUN}*`, "COUNT", "1000"])) as [
-        string,
-        string[],
-      ];
-      cursor = String(next);
-      if (keys.length) await admin.send("UNLINK", keys);
-    } while (cursor !== "0");
+    await unlinkRedisKeys(URL, `simplebroker:${RUN}*`);
   } finally {
-    admin.close();
     for (const b of made) await b.close().catch(() => {});
   }
 });
