@@ -82,7 +82,7 @@ export class CliContext {
     // An existing file is validated (without magic) before these commands open it (docs/compatibility.md#safe-paths).
     // A plain -d/-f path is always a SQLite file.
     if (target.legacySqlitePathMode && ["read", "peek", "exists", "move", "list", "stats"].includes(this.command ?? "")) {
-      if (fs().existsSync(target.target)) validateDatabaseFile(target.target, false);
+      if (fs().existsSync(target.target)) await validateSettled(target.target);
       else if (this.command !== "read" && this.command !== "move") {
         // A read-only command never creates a database: where none exists it sees an empty one (docs/paths.md).
         const { createSqliteBackend } = await import("../lib/backends/sqlite/index.ts");
@@ -188,4 +188,15 @@ function utf8Error(b: Buffer): string {
     i += len;
   }
   return "can't decode: invalid utf-8";
+}
+
+/**
+ * {@link validateDatabaseFile} for a file another process may be creating right now: while it is
+ * shorter than a SQLite header (100 bytes) it is given up to 250 ms to get one before the verdict,
+ * which is then the same as without the wait (a file that stays empty is still refused).
+ */
+async function validateSettled(path: string): Promise<void> {
+  for (let waited = 0; waited < 250 && (fs().statSync(path, { throwIfNoEntry: false })?.size ?? 100) < 100; waited += 10)
+    await Bun.sleep(10);
+  validateDatabaseFile(path, false);
 }
