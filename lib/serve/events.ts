@@ -211,8 +211,14 @@ export function eventStream(feed: ChangeFeed, req: Request): Response {
           stop();
         }
       };
-      const unsubscribe = feed.subscribe((changed) => {
+      // Changes seen before the first `queues` event is sent wait for it, so that event always comes first.
+      let held: QueueCounts[] | undefined = [];
+      const sendChanges = (changed: QueueCounts[]) => {
         for (const q of changed) send(`event: queue\ndata: ${JSON.stringify(q)}\n\n`);
+      };
+      const unsubscribe = feed.subscribe((changed) => {
+        if (held) held.push(...changed);
+        else sendChanges(changed);
       });
       const timer = setInterval(() => send(": keep-alive\n\n"), KEEP_ALIVE_MS);
       stop = () => {
@@ -223,6 +229,9 @@ export function eventStream(feed: ChangeFeed, req: Request): Response {
       req.signal.addEventListener("abort", stop, { once: true });
       try {
         send(`retry: 2000\nevent: queues\ndata: ${JSON.stringify({ queues: await feed.snapshot() })}\n\n`);
+        const early = held;
+        held = undefined;
+        sendChanges(early);
       } catch (error) {
         stop();
         controller.error(error);
