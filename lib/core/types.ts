@@ -146,7 +146,7 @@ export interface Backend extends BackendCapabilities {
 }
 
 /** The optional part of {@link Backend}: each member is a capability, detected by its presence. */
-export interface BackendCapabilities {
+export interface BackendCapabilities extends LeaseCapabilities {
   /**
    * Reservations: claim or move a batch but keep it revocable until
    * commit/rollback (at-least-once batches). Without it the batch is claimed
@@ -276,6 +276,8 @@ export interface LocalFiles {
 }
 
 export type { BrokerConfig, SyncMode } from "./broker-config.ts";
+export type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "./leases.ts";
+import type { LeaseCapabilities } from "./leases.ts";
 import type { BrokerConfig } from "./broker-config.ts";
 
 /** Where a broker lives: which backend and which file / URL. */
