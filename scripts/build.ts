@@ -44,7 +44,10 @@ export const cittyParseArgs: BunPlugin = {
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]citty[\\/].*\.m?js$/ }, async (args) => {
       const text = await Bun.file(args.path).text();
-      return { contents: fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`)), loader: "js" };
+      return {
+        contents: fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`)),
+        loader: "js",
+      };
     });
   },
 };
@@ -63,7 +66,8 @@ export function fastCase(text: string): string {
     )
     .replace(
       /function kebabCase\((\w+), (\w+)\) \{/,
-      (m, str, joiner) => `${m} if (${joiner} === undefined && typeof ${str} === "string" && ${SIMPLE_NAME}.test(${str})) return ${str};`,
+      (m, str, joiner) =>
+        `${m} if (${joiner} === undefined && typeof ${str} === "string" && ${SIMPLE_NAME}.test(${str})) return ${str};`,
     );
 }
 
