@@ -5,7 +5,7 @@
  * @module
  */
 import type { Database } from "bun:sqlite";
-import type { Backend, BrokerConfig } from "../../core/types.ts";
+import type { Backend, BrokerConfig, LeaseCapabilities } from "../../core/types.ts";
 import { asBackendError } from "./schema.ts";
 import { offerIdleConsumer, onStoreActivity } from "./local.ts";
 import { SqliteStore } from "./store.ts";
@@ -17,7 +17,8 @@ export { SqliteStore } from "./store.ts";
 export type SqliteBackend = Backend &
   Required<
     Pick<Backend, "rename" | "reserve" | "vacuum" | "cleanup" | "dataVersion" | "onActivity" | "offerIdle" | "localFile">
-  > & {
+  > &
+  Required<LeaseCapabilities> & {
     readonly store: SqliteStore;
   };
 
@@ -64,6 +65,16 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     // Hints only (in-process writes, -wal changes): watchers keep polling data_version for other processes.
     onActivity: (listener) => onStoreActivity(path, listener),
     offerIdle: (queue, consumer) => offerIdleConsumer(path, queue, consumer),
+    // Leases and delays (docs/leases.md#sqlite).
+    lease: (queue, selection) => settle(() => store.lease(queue, selection)),
+    ack: (queue, ids, token) => settle(() => store.ack(queue, ids, token)),
+    release: (queue, ids, options) => settle(() => store.release(queue, ids, options)),
+    extend: (queue, id, leaseMs, token) => settle(() => store.extend(queue, id, leaseMs, token)),
+    deadLetter: (queue, ids, target, token) => settle(() => store.deadLetter(queue, ids, target, token)),
+    writeDelayed: (queue, bodies, dueMs) => settle(() => store.writeDelayed(queue, bodies, dueMs)),
+    promoteDue: (queue) => settle(() => store.promoteDue(queue)),
+    heldStats: (queue) => settle(() => store.heldStats(queue)),
+    peekHeld: (queue, options) => settle(() => store.peekHeld(queue, options)),
   };
   return backend;
 }

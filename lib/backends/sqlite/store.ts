@@ -11,7 +11,7 @@ import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import { ArgumentError } from "../../core/errors.ts";
 import type { BroadcastTargets, IdleConsumer, Message, RenameResult, Selection } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
-import { SqliteAdmin } from "./_admin.ts";
+import { SqliteLeases } from "./_leases.ts";
 import { selectionWhere, sortRows, toMessage, type Row } from "./_sql.ts";
 import { withBusyRetry } from "./schema.ts";
 
@@ -31,7 +31,7 @@ function insertRowsSql(n: number): string {
 }
 
 /** Synchronous SimpleBroker operations on one SQLite file. */
-export class SqliteStore extends SqliteAdmin {
+export class SqliteStore extends SqliteLeases {
   /** Append `bodies` to `queue` in one transaction; returns the new ids. */
   write(queue: string, bodies: string[]): bigint[] {
     this.guard("write");
@@ -86,10 +86,14 @@ export class SqliteStore extends SqliteAdmin {
   /** Claim up to `limit` pending messages (exactly-once: committed before returning). */
   claim(queue: string, sel: Selection = {}): Message[] {
     this.guard("claim");
-    return this.writeTx(() => this.#claimRows(queue, sel));
+    return this.writeTx(() => {
+      this.returnDueIn(queue);
+      return this.#claimRows(queue, sel);
+    });
   }
 
   peek(queue: string, sel: Selection = {}): Message[] {
+    this.promoteDue(queue);
     const { where, params } = selectionWhere(queue, sel, !sel.includeClaimed);
     // Pages of a walk start after the last id seen: in id order the (queue, ts) index range would be
     // sorted again for every page; in ts order it is read once. Both orders agree, as ids are
@@ -105,7 +109,10 @@ export class SqliteStore extends SqliteAdmin {
 
   move(source: string, target: string, sel: Selection = {}): Message[] {
     this.guard("move");
-    const moved = this.writeTx(() => this.#moveRows(source, target, sel));
+    const moved = this.writeTx(() => {
+      this.returnDueIn(source);
+      return this.#moveRows(source, target, sel);
+    });
     if (moved.length) notifyActivity(this.path, target);
     return moved;
   }
@@ -118,6 +125,7 @@ export class SqliteStore extends SqliteAdmin {
     withBusyRetry(() => this.stmt("BEGIN IMMEDIATE").run(), this.config.busyTimeout);
     let messages: Message[];
     try {
+      this.returnDueIn(queue);
       messages = moveTo === undefined ? this.#claimRows(queue, sel) : this.#moveRows(queue, moveTo, sel);
     } catch (error) {
       db.run("ROLLBACK");
@@ -138,11 +146,12 @@ export class SqliteStore extends SqliteAdmin {
   /** Physically delete the rows of one queue (or all); returns the count. */
   deleteQueue(queue?: string): number {
     this.guard("delete");
-    return this.writeTx(() =>
-      queue === undefined
+    return this.writeTx(() => {
+      this.deleteHeldIn(queue);
+      return queue === undefined
         ? Number(this.stmt("DELETE FROM messages").run().changes)
-        : Number(this.stmt("DELETE FROM messages WHERE queue = ?").run(queue).changes),
-    );
+        : Number(this.stmt("DELETE FROM messages WHERE queue = ?").run(queue).changes);
+    });
   }
 
   /** One message per chosen queue with rows (see `BroadcastTargets`), ids ascending, in one write transaction. */
@@ -175,6 +184,7 @@ export class SqliteStore extends SqliteAdmin {
       if (this.stmt("SELECT 1 FROM messages WHERE queue = ? LIMIT 1").get(target)) {
         throw new ArgumentError("Target queue already exists");
       }
+      this.renameHeldIn(source, target);
       const messages = Number(this.stmt("UPDATE messages SET queue = ? WHERE queue = ?").run(target, source).changes);
       if (messages === 0 || !retargetAliases) return { messages, aliases: 0 };
       const aliases = Number(this.stmt("UPDATE queue_aliases SET target = ? WHERE target = ?").run(target, source).changes);
