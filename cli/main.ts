@@ -116,7 +116,9 @@ function report(error: unknown, json: boolean): ExitCode {
   }
   const message = error instanceof Error ? error.message : String(error);
   const code = isBrokerError(error) ? error.code : "ERROR";
-  if (json) err(`{"error": "${code}", "message": ${asciiJson(message)}, "retryable": false}\n`);
+  // retryable: the same command may succeed later (connection lost, lock or timeout), never for bad input.
+  const retryable = isBrokerError(error) && error.retryable === true;
+  if (json) err(`{"error": "${code}", "message": ${asciiJson(message)}, "retryable": ${retryable}}\n`);
   else err(`simplebroker: error: ${oneLine(message)}\n`);
   if (!isBrokerError(error) && process.env.BROKER_DEBUG) log.error(error);
   return EXIT.ERROR;

@@ -10,8 +10,10 @@ import { BackendError, isBrokerError } from "../../core/errors.ts";
 import { connectTimeoutSeconds } from "../connect-timeout.ts";
 import { redactTarget } from "../redact.ts";
 
-/** SQLSTATEs and driver codes worth retrying: lock conflicts and dropped connections. */
-const RETRYABLE_STATES = new Set(["40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"]);
+/** SQLSTATEs worth retrying: serialization failure, deadlock, lock not available, statement timeout, too many connections, server shutdown. */
+const RETRYABLE_STATES = new Set(["40001", "40P01", "55P03", "57014", "53300", "57P01", "57P02", "57P03"]);
+/** Connection failures a retry cannot fix: bad credentials, no such database. */
+const PERMANENT_STATES = new Set(["28P01", "28000", "3D000"]);
 
 /** The SQLSTATE of a driver error, if the server sent one. */
 export function sqlState(error: unknown): string | undefined {
@@ -110,7 +112,10 @@ export function wrapError(error: unknown, info: ConnectionInfo, context?: string
     text = `${context ? `${context}: ` : ""}PostgreSQL error: ${raw}${state ? ` (SQLSTATE ${state})` : ""}`;
   }
   text = scrub(text.replace(/\s*\n\s*/g, " "), info.password);
-  const retryable = isConnectionError(error) || (state !== undefined && RETRYABLE_STATES.has(state));
+  const retryable =
+    state !== undefined
+      ? RETRYABLE_STATES.has(state) || (isConnectionError(error) && !PERMANENT_STATES.has(state))
+      : isConnectionError(error);
   return new BackendError(text, { cause: error, retryable });
 }
 

@@ -41,6 +41,8 @@ export class RedisConnection {
   readonly #secrets: string[];
   readonly #connectTimeout: number;
   #client: RedisClient | undefined;
+  /** The last client was lost: the next one fails at once instead of retrying for seconds (docs/outages.md). */
+  #failFast = false;
 
   /** `connectTimeout`: seconds the first connection may take, answer included (BROKER_BACKEND_CONNECT_TIMEOUT). */
   constructor(url: string, password: string, connectTimeout = 5) {
@@ -63,7 +65,9 @@ export class RedisConnection {
       try {
         // Bun's own timeout a little later than ours, so a silent server gets our message.
         const connectionTimeout = Math.ceil(this.#connectTimeout * 1000) + 1000;
-        this.#client = new Bun.RedisClient(this.#url, { ...CLIENT_OPTIONS, connectionTimeout });
+        const retry = this.#failFast ? { autoReconnect: false } : {};
+        this.#client = new Bun.RedisClient(this.#url, { ...CLIENT_OPTIONS, connectionTimeout, ...retry });
+        this.#failFast = false;
       } catch (error) {
         // The client's own text ("Invalid URL format") names neither the target nor the fix.
         throw new BackendError(`Invalid Redis target: ${this.display}`, { cause: error });
@@ -149,7 +153,8 @@ export class RedisConnection {
       timer = setTimeout(() => {
         if (this.#client === client) this.close();
         const text = `Cannot connect to Redis at ${this.display}: no answer within ${seconds} s (BROKER_BACKEND_CONNECT_TIMEOUT)`;
-        reject(new BackendError(text, { retryable: true }));
+        const cause = Object.assign(new Error(text), { code: "ERR_REDIS_CONNECTION_TIMEOUT" });
+        reject(new BackendError(text, { retryable: true, cause }));
       }, seconds * 1000);
     });
     return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
@@ -174,11 +179,14 @@ export class RedisConnection {
       }
     }
     if (typeof e?.code === "string" && e.code.startsWith("ERR_REDIS_CONNECTION")) {
+      this.#failFast = true;
       return new BackendError(`Cannot connect to Redis at ${this.display}: ${text} (${e.code})`, {
         cause: error,
         retryable: true,
       });
     }
-    return new BackendError(`Redis error (${this.display}): ${text}`, { cause: error, retryable: !serverReply });
+    // Server replies that pass: loading, a busy script, failover, cluster resharding.
+    const transient = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|CLUSTERDOWN)\b/.test(text);
+    return new BackendError(`Redis error (${this.display}): ${text}`, { cause: error, retryable: !serverReply || transient });
   }
 }

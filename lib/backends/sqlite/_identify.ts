@@ -9,7 +9,7 @@ import { Database } from "bun:sqlite";
 import type { Stats } from "node:fs";
 import { fs } from "../../util/fs-lazy.ts";
 import { BackendError } from "../../core/errors.ts";
-import { messageOf } from "./_retry.ts";
+import { isBusyError, messageOf } from "./_retry.ts";
 
 /** The schema version we write; never higher (Python 3.6.1 refuses > 4). */
 export const SCHEMA_VERSION = 4n;
@@ -92,7 +92,7 @@ export function identifyFile(path: string, busyTimeoutMs: number): FileState {
     return { kind: "ours", wal: header.wal };
   } catch (error) {
     if (error instanceof BackendError) throw error;
-    throw new BackendError(`Database error: ${messageOf(error)}`, { cause: error });
+    throw new BackendError(`Database error: ${messageOf(error)}`, { cause: error, retryable: isBusyError(error) });
   } finally {
     db.close();
   }

@@ -15,7 +15,8 @@ export function isBusyError(error: unknown): boolean {
     text.includes("database schema is locked") ||
     text.includes("database is busy") ||
     text.includes("database busy") ||
-    (error as { code?: string })?.code?.startsWith?.("SQLITE_BUSY") === true
+    (error as { code?: string })?.code?.startsWith?.("SQLITE_BUSY") === true ||
+    (error as { code?: string })?.code?.startsWith?.("SQLITE_LOCKED") === true
   );
 }
 

@@ -17,7 +17,7 @@ import { dirname } from "../../util/path.ts";
 import { BackendError } from "../../core/errors.ts";
 import type { BrokerConfig } from "../../core/types.ts";
 import { identifyFile } from "./_identify.ts";
-import { messageOf, withBusyRetry } from "./_retry.ts";
+import { isBusyError, messageOf, withBusyRetry } from "./_retry.ts";
 import { createSchema, CURRENT_SCHEMA_SQL, isCurrentRow, isCurrentSchema, setUp, type SchemaRow } from "./_setup.ts";
 
 export { MAGIC, SCHEMA_VERSION, validateDatabaseFile } from "./_identify.ts";
@@ -148,7 +148,7 @@ function openAndSetUp(path: string, config: BrokerConfig): Database {
   } catch (error) {
     db.close();
     if (error instanceof BackendError) throw error;
-    throw new BackendError(`Database error: ${messageOf(error)}`, { cause: error });
+    throw new BackendError(`Database error: ${messageOf(error)}`, { cause: error, retryable: isBusyError(error) });
   }
 }
 
