@@ -8,10 +8,13 @@ import type { BrokerConfig, Message, QueueStats, Selection } from "../core/types
 import type { Loop, WalkKind } from "../delivery/loops.ts";
 import type { FindOptions } from "./_inspect.ts";
 import type { WatchMode } from "../watch/watch-source.ts";
+import type { BrokerLeases } from "./_broker-leases.ts";
 
 /** What an `AsyncQueue` asks of its broker; `Broker` implements it. Operands may be `@aliases`. */
 export interface QueueHost {
   readonly config: BrokerConfig;
+  /** Leases and delayed writes. */
+  readonly leases: BrokerLeases;
   resolveQueue(name: string): Promise<string>;
   write(queue: string, body: string | string[]): Promise<bigint[]>;
   read(queue: string, selection?: Selection): Promise<Message[]>;

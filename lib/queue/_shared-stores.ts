@@ -5,6 +5,7 @@
  * @module
  */
 import { SqliteStore } from "../backends/sqlite/store.ts";
+import { asBackendError } from "../backends/sqlite/schema.ts";
 import type { BrokerConfig } from "../core/types.ts";
 
 const sharedStores = new Map<string, { store: SqliteStore; refs: number }>();
@@ -63,4 +64,57 @@ export class AutoVacuum {
 
 function storeKey(path: string, config: BrokerConfig): string {
   return `${path}\0${config.busyTimeout}\0${config.syncMode}\0${config.cacheMb}\0${config.walAutocheckpoint}`;
+}
+
+/**
+ * The stores of one `Queue` handle: a new connection for each call, or with
+ * `persistent` the process's shared store of the database (acquired on
+ * first use, given back by {@link close}).
+ */
+export class QueueStores {
+  readonly #path: string;
+  readonly #config: BrokerConfig;
+  readonly #persistent: boolean;
+  #shared: SqliteStore | undefined;
+
+  constructor(path: string, config: BrokerConfig, persistent: boolean) {
+    this.#path = path;
+    this.#config = config;
+    this.#persistent = persistent;
+  }
+
+  /** The shared store, once a persistent handle used it. */
+  get shared(): SqliteStore | undefined {
+    return this.#shared;
+  }
+
+  /** Run `fn` on a store; store errors come out as BackendErrors. */
+  use<T>(fn: (store: SqliteStore) => T): T {
+    try {
+      if (this.#persistent) return fn(this.walkStore());
+      const store = new SqliteStore(this.#path, this.#config);
+      try {
+        return fn(store);
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      throw asBackendError(error);
+    }
+  }
+
+  /** A store that stays open for a whole walk: the shared one, or a new connection that {@link endWalk} closes. */
+  walkStore(): SqliteStore {
+    if (this.#persistent) return (this.#shared ??= acquireStore(this.#path, this.#config));
+    return new SqliteStore(this.#path, this.#config);
+  }
+
+  endWalk(store: SqliteStore): void {
+    if (!this.#persistent) store.close();
+  }
+
+  close(): void {
+    if (this.#shared) releaseStore(this.#shared);
+    this.#shared = undefined;
+  }
 }

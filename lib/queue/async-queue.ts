@@ -17,6 +17,9 @@ import { checkLimit } from "../delivery/ops.ts";
 import type { QueueHost } from "./_host.ts";
 import type { FindOptions } from "./_inspect.ts";
 import type { WatchOptions } from "../watch/watch-source.ts";
+import { dueTime } from "./_broker-leases.ts";
+import { Lease, type LeaseOptions } from "./_lease-handle.ts";
+import { type JobHandler, type ProcessOptions, type ProcessResult, runWorker } from "./_worker.ts";
 
 /** A queue of an open `Broker` (get one from `broker.queue(name)`). Names may be `@aliases`. */
 export class AsyncQueue {
@@ -28,9 +31,14 @@ export class AsyncQueue {
     this.name = name;
   }
 
-  /** Write one message; resolves with its id once committed. */
-  async write(body: string): Promise<bigint> {
-    return (await this.broker.write(this.name, body))[0]!;
+  /**
+   * Write one message; resolves with its id once committed. With `{ delayMs }`
+   * or `{ at }` (a Date or ms since the epoch) it stays invisible until then.
+   */
+  async write(body: string, options: { delayMs?: number; at?: Date | number } = {}): Promise<bigint> {
+    const due = dueTime(options);
+    if (due === undefined) return (await this.broker.write(this.name, body))[0]!;
+    return (await this.broker.leases.writeDelayed(this.name, [body], due))[0]!;
   }
 
   /** Write many messages in one transaction; ids in order. */
@@ -91,6 +99,28 @@ export class AsyncQueue {
       generatorLoop("move", options, this.broker.config.generatorBatchSize),
       destination,
     );
+  }
+
+  /**
+   * Take the oldest pending message (or `exactId`) under a lease of `ms`;
+   * null when none. `await using` releases it unless it was settled.
+   */
+  async lease(options: LeaseOptions): Promise<Lease | null> {
+    return (await this.leaseMany(1, options))[0] ?? null;
+  }
+
+  /** Lease up to `limit` pending messages, oldest first, in one transaction. */
+  async leaseMany(limit: number, options: LeaseOptions): Promise<Lease[]> {
+    checkLimit(limit);
+    const queue = await this.broker.resolveQueue(this.name);
+    const { ms, ...range } = options;
+    const got = await this.broker.leases.lease(queue, { ...range, leaseMs: ms, limit });
+    return got.map((m) => new Lease(this.broker.leases, queue, m));
+  }
+
+  /** Run a worker on this queue until `options.signal` aborts (docs/leases.md#library-and-cli). */
+  async process(handler: JobHandler, options: ProcessOptions = {}): Promise<ProcessResult> {
+    return runWorker(this.broker.leases, await this.broker.resolveQueue(this.name), handler, options);
   }
 
   /** Without an id: delete the queue's rows (true if any). With an id: claim that message. */

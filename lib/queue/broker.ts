@@ -24,33 +24,24 @@ import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { broadcastMatching, listQueues, type QueueFilter } from "./queue-filter.ts";
 import { deleteMany, findMessageIds, latestPendingTimestamp, type FindOptions } from "./_inspect.ts";
 import { deliverEach, iterateAsync, type DeliveryResult } from "../delivery/drive.ts";
-import { batches, walk, type Loop, type WalkKind, type WalkOptions } from "../delivery/loops.ts";
+import { batches, walk, type Loop, type WalkKind } from "../delivery/loops.ts";
+import type { DeliveryPlan } from "../delivery/plan.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { watchRun, type WatchMode } from "../watch/watch-source.ts";
+import { BrokerLeases } from "./_broker-leases.ts";
 import type { QueueHost } from "./_host.ts";
 import { dumpLines, type DumpFilter } from "../dump/dump.ts";
 import { loadDump, type LoadOptions } from "../dump/load.ts";
 import { addAlias } from "./_aliases.ts";
 
-/** A walk {@link Broker.deliver} runs: a queue walk, or a watch that waits for more. Names already resolved. */
-export type DeliveryPlan =
-  | (WalkOptions & {
-      queue: string;
-      destination?: string;
-      /**
-       * A whole-queue claim walk in at-least-once batches of this many (`BROKER_READ_COMMIT_INTERVAL` > 1):
-       * each batch is claimed in one transaction, delivered, then committed; when delivery stops early,
-       * what arrived stays claimed and the rest goes back.
-       */
-      commitInterval?: number;
-    })
-  | { watch: WatchMode; queue: string };
+export type { DeliveryPlan } from "../delivery/plan.ts";
 
 /** An open store with every cross-queue operation. Close it, or use `await using`. */
 export class Broker implements AsyncDisposable, QueueHost {
   readonly backend: Backend;
   readonly config: BrokerConfig;
   readonly target: BrokerTarget | undefined;
+  #leases: BrokerLeases | undefined;
 
   constructor(backend: Backend, config: BrokerConfig, target?: BrokerTarget) {
     this.backend = backend;
@@ -68,6 +59,11 @@ export class Broker implements AsyncDisposable, QueueHost {
     // Loaded on first use: the CLI's one-shot commands never need the queue/watcher modules.
     const { AsyncQueue: Impl } = require("./async-queue.ts") as typeof import("./async-queue.ts");
     return new Impl(this, name);
+  }
+
+  /** Leases, acks, releases and delayed writes (docs/leases.md#library-and-cli). */
+  get leases(): BrokerLeases {
+    return (this.#leases ??= new BrokerLeases(this.backend, this.config, (name) => this.resolveQueue(name)));
   }
 
   /** Resolve an operand: `@alias` → its target (one hop), then validate the queue name. */

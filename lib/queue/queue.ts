@@ -11,8 +11,7 @@ import { resolveConfig, type ConfigOverrides } from "../target/config.ts";
 import { BackendError } from "../core/errors.ts";
 import { resolveTargetArg } from "./open.ts";
 import { localFilesOf } from "../backends/index.ts";
-import { SqliteStore } from "../backends/sqlite/store.ts";
-import { asBackendError } from "../backends/sqlite/schema.ts";
+import type { SqliteStore } from "../backends/sqlite/store.ts";
 import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { watchQueue, type WatchOptions } from "../watch/watcher.ts";
@@ -29,7 +28,11 @@ import {
 import type { Loop, WalkKind } from "../delivery/loops.ts";
 import { checkLimit, destinationName, putBack } from "../delivery/ops.ts";
 import { GroupCommit } from "./_group-commit.ts";
-import { acquireStore, AutoVacuum, releaseStore } from "./_shared-stores.ts";
+import { AutoVacuum, QueueStores } from "./_shared-stores.ts";
+import { dueTime } from "./_broker-leases.ts";
+import type { LeaseOptions, SyncLease } from "./_lease-handle.ts";
+import { processOnTarget, SyncQueueLeases } from "./_sync-leases.ts";
+import type { JobHandler, ProcessOptions, ProcessResult } from "./_worker.ts";
 
 export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, RangeOptions } from "../delivery/generators.ts";
 
@@ -49,7 +52,8 @@ export class Queue implements Disposable {
   readonly config: BrokerConfig;
   readonly persistent: boolean;
   readonly #path: string;
-  #shared: SqliteStore | undefined;
+  readonly #stores: QueueStores;
+  readonly #leases: SyncQueueLeases;
   #closed = false;
   #lastTs: bigint | undefined;
   readonly #group = new GroupCommit((bodies) => this.#writeNow(bodies));
@@ -67,6 +71,8 @@ export class Queue implements Disposable {
       );
     }
     this.#path = target.target;
+    this.#stores = new QueueStores(this.#path, this.config, this.persistent);
+    this.#leases = new SyncQueueLeases(name, (fn) => this.#use(fn));
   }
 
   /** Absolute path of the database file. */
@@ -74,9 +80,11 @@ export class Queue implements Disposable {
     return this.#path;
   }
 
-  /** Write one message; returns its id. */
-  write(body: string): bigint {
-    return this.writeMany([body])[0]!;
+  /** Write one message; returns its id. With `{ delayMs }` or `{ at }` it stays invisible until then (docs/leases.md). */
+  write(body: string, options: { delayMs?: number; at?: Date | number } = {}): bigint {
+    const due = dueTime(options);
+    if (due === undefined) return this.writeMany([body])[0]!;
+    return this.#leases.writeDelayed([body], due, this.config.maxMessageSize)[0]!;
   }
 
   /** Write many messages in one transaction; returns their ids in order. */
@@ -166,6 +174,16 @@ export class Queue implements Disposable {
     yield* this.#run("move", generatorLoop("move", options, this.config.generatorBatchSize), dest);
   }
 
+  /** Take the oldest pending message (or `exactId`) under a lease of `ms`; null when none. `using` releases it unless settled. */
+  lease(options: LeaseOptions): SyncLease | null {
+    return this.#leases.lease(1, options)[0] ?? null;
+  }
+
+  /** Run a worker on this queue until `options.signal` aborts (docs/leases.md#library-and-cli). */
+  process(handler: JobHandler, options: ProcessOptions = {}): Promise<ProcessResult> {
+    return processOnTarget(this.#path, this.config, this.name, handler, options);
+  }
+
   /** Without an id: delete every row of the queue (true if any). With an id: claim that pending message. */
   delete(options: { messageId?: bigint } = {}): boolean {
     validateQueueName(this.name);
@@ -219,8 +237,7 @@ export class Queue implements Disposable {
     // Commit writeAsync calls still waiting for their batch before the handle goes away.
     this.#group.flush();
     this.#closed = true;
-    if (this.#shared) releaseStore(this.#shared);
-    this.#shared = undefined;
+    this.#stores.close();
   }
 
   [Symbol.dispose](): void {
@@ -233,17 +250,7 @@ export class Queue implements Disposable {
 
   #use<T>(fn: (store: SqliteStore) => T): T {
     if (this.#closed) throw new BackendError(`Queue '${this.name}' is closed`);
-    try {
-      if (this.persistent) return fn((this.#shared ??= acquireStore(this.#path, this.config)));
-      const store = new SqliteStore(this.#path, this.config);
-      try {
-        return fn(store);
-      } finally {
-        store.close();
-      }
-    } catch (error) {
-      throw asBackendError(error);
-    }
+    return this.#stores.use(fn);
   }
 
   /** Claim, peek or move (to `destination`, already checked) in one transaction. */
@@ -268,9 +275,7 @@ export class Queue implements Disposable {
     const source: SyncSource = {
       take: (sel) => this.#take(kind, sel, destination),
       reserve: (sel) => {
-        batchStore ??= this.persistent
-          ? (this.#shared ??= acquireStore(this.#path, this.config))
-          : new SqliteStore(this.#path, this.config);
+        batchStore ??= this.#stores.walkStore();
         const batch = batchStore.reserve(this.name, sel, destination);
         this.#observe(batch.messages);
         return batch;
@@ -280,14 +285,15 @@ export class Queue implements Disposable {
     try {
       yield* iterateSync(loop, source);
     } finally {
-      if (batchStore && !this.persistent) batchStore.close();
+      if (batchStore) this.#stores.endWalk(batchStore);
     }
   }
 
   #writeNow(bodies: string[]): bigint[] {
     const ids = this.#use((s) => s.write(this.name, bodies));
     if (ids.length) this.#lastTs = ids[ids.length - 1];
-    if (this.persistent && this.#shared) this.#vacuum.afterWrites(this.#shared, ids.length);
+    const shared = this.#stores.shared;
+    if (shared) this.#vacuum.afterWrites(shared, ids.length);
     return ids;
   }
 }
