@@ -10,5 +10,6 @@
  */
 export { describeBackendContract } from "./testing/contract.ts";
 export type { ContractOptions } from "./testing/contract.ts";
+export { describeLeaseContract } from "./testing/leases.ts";
 export { defineBackend, REQUIRED_METHODS } from "./backends/index.ts";
 export type { Backend, BackendCapabilities, BackendDefinition, IdleConsumer, LocalFiles } from "./core/types.ts";
