@@ -77,9 +77,25 @@ export function parseTarget(target: string, connectTimeout = 5): ConnectionInfo 
   return { url: undefined, fields, display, password: String(fields.password ?? ""), connectTimeout };
 }
 
+/** Who wants to hear that a connection of a pool closed on an error (the LISTEN side, notify.ts). */
+const closeWatchers = new WeakMap<SQL, Set<(error: Error) => void>>();
+
+/** Call `fn` whenever a connection of `pool` (its LISTEN connection included) closes with an error; returns the undo. */
+export function onConnectionClosed(pool: SQL, fn: (error: Error) => void): () => void {
+  let set = closeWatchers.get(pool);
+  if (!set) closeWatchers.set(pool, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
 /** A lazily connecting pool (`bigint: true`: every int8 arrives as a bigint). */
 export function openPool(info: ConnectionInfo, max: number): SQL {
+  let pool: SQL | undefined;
+  const onclose = (error: Error | null) => {
+    if (error && pool) for (const fn of closeWatchers.get(pool) ?? []) fn(error);
+  };
   const options = {
+    onclose,
     ...info.fields,
     adapter: "postgres" as const,
     bigint: true,
@@ -89,7 +105,8 @@ export function openPool(info: ConnectionInfo, max: number): SQL {
     connection: { application_name: "simplebroker" },
   };
   try {
-    return info.url === undefined ? new Bun.SQL(options) : new Bun.SQL(info.url, options);
+    pool = info.url === undefined ? new Bun.SQL(options) : new Bun.SQL(info.url, options);
+    return pool;
   } catch (error) {
     throw wrapError(error, info, "Cannot open PostgreSQL connection pool");
   }

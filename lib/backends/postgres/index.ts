@@ -45,6 +45,9 @@ import { quoteIdent, validateSchemaName } from "./schema.ts";
 import { PgSession } from "./session.ts";
 import { loadIntoPostgres } from "./load.ts";
 import { reserveBatch } from "./reserve.ts";
+import { PgHeld } from "./leases.ts";
+import { someDue } from "./lease-schema.ts";
+import { deleteMessages } from "./lease-sql.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -65,6 +68,7 @@ export class PostgresBackend implements Backend {
   readonly #s: string;
   readonly #session: PgSession;
   readonly #listener: ActivityListener;
+  readonly #held: PgHeld;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
@@ -79,6 +83,8 @@ export class PostgresBackend implements Backend {
     this.channel = channelFor(this.schema);
     this.#session = new PgSession(info, this.schema, poolSize, () => this.#listener.reopen());
     this.#listener = new ActivityListener(this.channel, () => this.#session.db());
+    this.#held = new PgHeld((op) => this.#run(op), this.#s, this.channel);
+    Object.assign(this, this.#held.capabilities());
   }
 
   /** Create or verify the schema (idempotent, safe across concurrent processes). */
@@ -121,35 +127,33 @@ export class PostgresBackend implements Backend {
 
   async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
     const st = claimSql(this.#s, queue, sel);
-    return toMessages(await this.#run((db) => db.unsafe(st.text, st.params)));
+    return toMessages(await this.#run((db) => this.#held.afterDue(db, queue, st)));
   }
 
   async peek(queue: string, sel: Selection = {}): Promise<Message[]> {
     const st = peekSql(this.#s, queue, sel);
-    const rows: { body: string; ts: bigint }[] = await this.#run((db) => db.unsafe(st.text, st.params));
+    const rows: { body: string; ts: bigint }[] = await this.#run((db) => this.#held.afterDue(db, queue, st));
     return rows.map((r) => ({ body: decodeBody(r.body), ts: r.ts }));
   }
 
   async move(source: string, target: string, sel: Selection = {}): Promise<Message[]> {
     const st = moveSql(this.#s, source, target, sel, this.channel);
-    return toMessages(await this.#run((db) => db.unsafe(st.text, st.params)));
+    return toMessages(await this.#run((db) => this.#held.afterDue(db, source, st)));
   }
 
   /** Claim or move on a reserved connection inside an open transaction; commit/rollback end it. */
   async reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
     const st = moveTo === undefined ? claimSql(this.#s, queue, sel) : moveSql(this.#s, queue, moveTo, sel, this.channel);
-    return this.#run((db) =>
-      reserveBatch(db, st, (error, command) => wrapError(error, this.#session.info, `${command} of a reserved batch failed`)),
-    );
+    return this.#run(async (db) => {
+      await this.#held.promote(db, queue);
+      return reserveBatch(db, st, (error, command) =>
+        wrapError(error, this.#session.info, `${command} of a reserved batch failed`),
+      );
+    });
   }
 
   async deleteQueue(queue?: string): Promise<number> {
-    const res = await this.#run((db) =>
-      queue === undefined
-        ? db.unsafe(`DELETE FROM ${this.#s}.messages`)
-        : db.unsafe(`DELETE FROM ${this.#s}.messages WHERE queue = $1`, [queue]),
-    );
-    return res.count;
+    return this.#run((db) => deleteMessages(db, this.#s, queue));
   }
 
   /**
@@ -185,23 +189,20 @@ export class PostgresBackend implements Backend {
   /** Stats of every queue with rows, sorted by name; a `prefix` narrows the scan. */
   async listStats(filter: { prefix?: string } = {}): Promise<QueueStats[]> {
     const st = statsSql(this.#s, filter.prefix ?? "");
-    const rows: StatRow[] = await this.#run((db) => db.unsafe(st.text, st.params));
+    const rows: StatRow[] = await this.#run((db) => this.#held.promoted(db, undefined, st));
     return rows.map(toStats);
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
-    const [row] = await this.#run((db) =>
-      db.unsafe(
-        `SELECT $1::text AS queue, count(*) FILTER (WHERE claimed = FALSE) AS pending, count(*) AS total
-         FROM ${this.#s}.messages WHERE queue = $1`,
-        [queue],
-      ),
-    );
-    return toStats(row);
+    const text = `SELECT $1::text AS queue, count(*) FILTER (WHERE claimed = FALSE) AS pending, count(*) AS total
+      FROM ${this.#s}.messages WHERE queue = $1`;
+    const [row] = await this.#run((db) => this.#held.promoted<StatRow[]>(db, queue, { text, params: [queue] }));
+    return toStats(row!);
   }
 
+  /** A due held message counts: the claim that follows returns it first. */
   async hasPending(queue: string, after?: bigint): Promise<boolean> {
-    const head = `SELECT EXISTS (SELECT 1 FROM ${this.#s}.messages WHERE queue = $1 AND claimed = FALSE`;
+    const head = `SELECT ${someDue(this.#s, "$1")} OR EXISTS (SELECT 1 FROM ${this.#s}.messages WHERE queue = $1 AND claimed = FALSE`;
     const [row] = await this.#run((db) =>
       after === undefined ? db.unsafe(`${head}) AS e`, [queue]) : db.unsafe(`${head} AND ts > $2) AS e`, [queue, after]),
     );
@@ -211,7 +212,7 @@ export class PostgresBackend implements Backend {
   async status(): Promise<BrokerStatus> {
     const [row] = await this.#run((db) =>
       db.unsafe(
-        `SELECT (SELECT count(*) FROM ${this.#s}.messages) AS n, (SELECT last_ts FROM ${this.#s}.meta WHERE singleton) AS last_ts,
+        `SELECT (SELECT count(*) FROM ${this.#s}.messages) + (SELECT count(*) FROM ${this.#s}.held) AS n, (SELECT last_ts FROM ${this.#s}.meta WHERE singleton) AS last_ts,
            pg_total_relation_size('${this.#s}.messages'::regclass) AS size`,
       ),
     );

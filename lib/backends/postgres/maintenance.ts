@@ -37,6 +37,10 @@ export async function vacuumSchema(db: SQL, schema: string, batch: number, compa
         if (res.count < size) break;
         await Bun.sleep(1);
       }
+      // Attempt memory of messages read, acked or deleted since (docs/leases.md#postgresql).
+      await conn.unsafe(
+        `DELETE FROM ${s}.attempts a WHERE NOT EXISTS (SELECT 1 FROM ${s}.messages m WHERE m.ts = a.ts AND m.claimed = FALSE)`,
+      );
       // VACUUM refuses to run inside a transaction block: send it as a simple query.
       if (compact) await conn.unsafe(`VACUUM (ANALYZE) ${s}.messages`).simple();
       else if (vacuumed > 0) await conn.unsafe(`ANALYZE ${s}.messages`).simple();
@@ -50,7 +54,7 @@ export async function vacuumSchema(db: SQL, schema: string, batch: number, compa
 }
 
 /** Constraints SimpleBroker creates (NOT NULL constraints, which newer servers list too, are always ours). */
-const OWN_CONSTRAINTS = ["messages_pkey", "meta_pkey", "aliases_pkey", "meta_singleton_check"];
+const OWN_CONSTRAINTS = ["messages_pkey", "meta_pkey", "aliases_pkey", "meta_singleton_check", "held_pkey", "attempts_pkey"];
 
 /**
  * Everything that would go with our tables or our schema but is not ours:
@@ -101,7 +105,7 @@ export async function dropOwnSchema(sql: SQL, schema: string): Promise<boolean> 
         `PostgreSQL schema '${schema}' also holds or feeds objects SimpleBroker did not create (${shown.join(", ")}${more}); refusing to drop it`,
       );
     }
-    await tx.unsafe(`DROP TABLE IF EXISTS ${s}.messages, ${s}.meta, ${s}.aliases RESTRICT`);
+    await tx.unsafe(`DROP TABLE IF EXISTS ${s}.messages, ${s}.meta, ${s}.aliases, ${s}.held, ${s}.attempts RESTRICT`);
     await tx.unsafe(`DROP SCHEMA ${s} RESTRICT`);
     return true;
   });
@@ -154,7 +158,8 @@ export async function renameQueue(
     const taken = await tx.unsafe(`SELECT 1 FROM ${s}.messages WHERE queue = $1 LIMIT 1`, [target]);
     if (taken.length) throw new ArgumentError("Target queue already exists");
     const moved = await tx.unsafe(`UPDATE ${s}.messages SET queue = $1 WHERE queue = $2`, [target, source]);
-    const messages = Number(moved.count);
+    const held = await tx.unsafe(`UPDATE ${s}.held SET queue = $1 WHERE queue = $2`, [target, source]);
+    const messages = Number(moved.count) + Number(held.count);
     if (messages === 0) return { messages, aliases: 0 };
     await tx.unsafe("SELECT pg_notify($1, $2)", [channel, target]);
     if (!retarget) return { messages, aliases: 0 };

@@ -1,12 +1,17 @@
 /**
  * Wake-ups through LISTEN/NOTIFY: one subscription per backend instance,
  * shared by every waiter. A notification carries a queue name (`*` = all);
- * waiters of that queue resolve true. Bun re-subscribes after a dropped
- * connection; as notifications may have been missed meanwhile, every waiter
- * then resolves true so callers re-check.
+ * waiters of that queue resolve true. When the connection is lost the
+ * subscription is dropped (rather than left to the driver's own slow,
+ * noisy retries) and made again every second or sooner while someone waits,
+ * so wake-ups are back within a second of the server (docs/outages.md); as
+ * notifications may have been missed meanwhile, every waiter then resolves
+ * true so callers re-check.
  * @module
  */
 import type { SQL } from "bun";
+import { isConnectionLoss } from "../connection-loss.ts";
+import { onConnectionClosed } from "./connection.ts";
 
 interface Waiter {
   queues: Set<string>;
@@ -21,6 +26,10 @@ export class ActivityListener {
   #subscription: Promise<SQL.ListenSubscription> | undefined;
   #acks = 0;
   #closed = false;
+  /** The pool whose connection losses this listener hears about. */
+  #watched: SQL | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #retryMs = RETRY_MIN_MS;
 
   /** `pool` returns the current pool (opened lazily by the backend). */
   constructor(channel: string, pool: () => SQL) {
@@ -68,6 +77,8 @@ export class ActivityListener {
   /** Stop listening; pending waiters resolve false. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     for (const w of [...this.#waiters]) w.finish(false);
     const sub = this.#subscription;
     this.#subscription = undefined;
@@ -91,7 +102,12 @@ export class ActivityListener {
   // --- internal ---
 
   #subscribe(): Promise<SQL.ListenSubscription> {
-    const attempt = this.#pool().listen(
+    const pool = this.#pool();
+    if (this.#watched !== pool) {
+      this.#watched = pool;
+      onConnectionClosed(pool, (error) => this.#lost(error, pool));
+    }
+    const attempt = pool.listen(
       this.channel,
       (payload) => this.#deliver(payload),
       () => {
@@ -105,9 +121,45 @@ export class ActivityListener {
     return attempt;
   }
 
+  /** A connection of `pool` closed on `error`: when the server went away, drop the subscription and make it again. */
+  #lost(error: Error, pool: SQL): void {
+    const code = (error as { code?: unknown }).code;
+    if (this.#closed || this.#watched !== pool || !isConnectionLoss(error)) return;
+    if (code === "ERR_POSTGRES_IDLE_TIMEOUT" || code === "ERR_POSTGRES_LIFETIME_TIMEOUT") return;
+    const sub = this.#subscription;
+    if (!sub) return;
+    this.#subscription = undefined;
+    this.#acks = 0;
+    sub.then((s) => s.unlisten()).catch(() => {});
+    this.#deliver("*");
+    this.#scheduleRetry();
+  }
+
+  /** Subscribe again soon while someone waits; every waiter re-checks once it is back. */
+  #scheduleRetry(): void {
+    if (this.#retry || this.#closed) return;
+    const delay = this.#retryMs * (0.75 + Math.random() * 0.25);
+    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (this.#closed || this.#subscription || this.#waiters.size === 0) return;
+      this.ready().then(
+        () => {
+          this.#retryMs = RETRY_MIN_MS;
+          this.#deliver("*");
+        },
+        () => this.#scheduleRetry(),
+      );
+    }, delay);
+  }
+
   #deliver(queue: string): void {
     for (const w of [...this.#waiters]) {
       if (queue === "*" || w.queues.has(queue)) w.finish(true);
     }
   }
 }
+
+/** Re-subscription delays after a lost connection: doubling from the first to the cap. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 800;

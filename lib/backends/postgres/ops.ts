@@ -5,6 +5,7 @@
  * @module
  */
 import type { Message, QueueStats, Selection } from "../../core/types.ts";
+import { noneDue } from "./lease-schema.ts";
 
 /** A statement and its positional parameters. */
 export interface Statement {
@@ -43,16 +44,24 @@ export function toMessages(rows: Row[]): Message[] {
   return rows.map((r) => ({ body: decodeBody(r.body), ts: r.ts }));
 }
 
-/** The WHERE clause of a selection; parameters are numbered from `params.length + 1`. */
-function where(queue: string, sel: Selection, unclaimedOnly: boolean, params: unknown[]): string {
+/**
+ * The WHERE clause of a selection; parameters are numbered from `params.length + 1`.
+ * With schema `s`, a pending-only selection matches nothing while a held message of
+ * the queue is due (the caller returns those first: see leases.ts).
+ */
+export function where(queue: string, sel: Selection, unclaimedOnly: boolean, params: unknown[], s?: string): string {
   const p = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
+  const pending = (q: string) => (unclaimedOnly ? ` AND claimed = FALSE${s ? noneDue(s, q) : ""}` : "");
   if (sel.exactId !== undefined) {
-    return `ts = ${p(sel.exactId)} AND queue = ${p(queue)}${unclaimedOnly ? " AND claimed = FALSE" : ""}`;
+    const id = p(sel.exactId);
+    const q = p(queue);
+    return `ts = ${id} AND queue = ${q}${pending(q)}`;
   }
-  let text = unclaimedOnly ? `queue = ${p(queue)} AND claimed = FALSE` : `queue = ${p(queue)}`;
+  const q = p(queue);
+  let text = `queue = ${q}${pending(q)}`;
   if (sel.after !== undefined) text += ` AND ts > ${p(sel.after)}`;
   if (sel.before !== undefined) text += ` AND ts < ${p(sel.before)}`;
   return text;
@@ -65,7 +74,7 @@ function limitOf(sel: Selection): number {
 /** Pending rows without changing them, oldest first. */
 export function peekSql(s: string, queue: string, sel: Selection): Statement {
   const params: unknown[] = [];
-  const cond = where(queue, sel, !sel.includeClaimed, params);
+  const cond = where(queue, sel, !sel.includeClaimed, params, s);
   params.push(limitOf(sel), Math.max(0, Math.trunc(sel.offset ?? 0)));
   const n = params.length;
   // A page of a walk starts after the last id seen: read in ts order it is a range of the ts index;
@@ -82,7 +91,7 @@ export function peekSql(s: string, queue: string, sel: Selection): Statement {
  * Lock the oldest matching rows (skipping rows another transaction holds; an
  * exact id waits for its row instead) and return the CTE text.
  */
-function picked(s: string, cond: string, limitParam: number, exact: boolean): string {
+export function picked(s: string, cond: string, limitParam: number, exact: boolean): string {
   return `WITH picked AS MATERIALIZED (
   SELECT order_id FROM ${s}.messages WHERE ${cond} ORDER BY order_id LIMIT $${limitParam} FOR UPDATE${exact ? "" : " SKIP LOCKED"})`;
 }
@@ -90,7 +99,7 @@ function picked(s: string, cond: string, limitParam: number, exact: boolean): st
 /** Mark matching pending rows claimed; returns them. */
 export function claimSql(s: string, queue: string, sel: Selection): Statement {
   const params: unknown[] = [];
-  const cond = where(queue, sel, true, params);
+  const cond = where(queue, sel, true, params, s);
   params.push(limitOf(sel));
   return {
     text: `${picked(s, cond, params.length, sel.exactId !== undefined)}
@@ -103,7 +112,7 @@ RETURNING m.order_id, m.body, m.ts`,
 /** Move matching rows to `target` (pending there) and notify `target` once when any moved. */
 export function moveSql(s: string, source: string, target: string, sel: Selection, channel: string): Statement {
   const params: unknown[] = [];
-  const cond = where(source, sel, sel.requireUnclaimed ?? true, params);
+  const cond = where(source, sel, sel.requireUnclaimed ?? true, params, s);
   params.push(limitOf(sel));
   const limit = params.length;
   params.push(target, channel);

@@ -9,6 +9,7 @@ import type { SQL } from "bun";
 import { BackendError, ConfigError } from "../../core/errors.ts";
 import { isConnectionError } from "./connection.ts";
 import { advisoryKey } from "./keys.ts";
+import { LEASE_RELATIONS, leaseDdl, leaseTablesPresent } from "./lease-schema.ts";
 
 /** `meta.magic` of every SimpleBroker store. */
 export const MAGIC = "simplebroker-v1";
@@ -54,6 +55,7 @@ export const OWN_RELATIONS = new Set([
   "idx_messages_queue_ts_order_unclaimed",
   "idx_messages_ts_unique",
   "idx_aliases_target",
+  ...LEASE_RELATIONS,
 ]);
 
 function ddl(s: string): string {
@@ -79,6 +81,7 @@ CREATE INDEX IF NOT EXISTS idx_messages_unclaimed ON ${s}.messages (queue, order
 CREATE INDEX IF NOT EXISTS idx_messages_queue_ts_order_unclaimed ON ${s}.messages (queue, ts, order_id) WHERE claimed = FALSE;
 CREATE UNIQUE INDEX IF NOT EXISTS idx_messages_ts_unique ON ${s}.messages (ts);
 CREATE INDEX IF NOT EXISTS idx_aliases_target ON ${s}.aliases (target);
+${leaseDdl(s)}
 INSERT INTO ${s}.meta (singleton, magic, schema_version, last_ts, alias_version)
   VALUES (TRUE, '${MAGIC}', ${PG_SCHEMA_VERSION}, 0, 0) ON CONFLICT (singleton) DO NOTHING;`;
 }
@@ -111,8 +114,11 @@ export async function classifySchema(tx: SQL, schema: string): Promise<SchemaSta
 /** Fast check: the store is there and current. False means "run {@link setUpSchema}". */
 export async function schemaIsReady(sql: SQL, schema: string): Promise<boolean> {
   try {
-    const [row] = await sql.unsafe(`SELECT magic, schema_version FROM ${quoteIdent(schema)}.meta WHERE singleton`);
-    return row?.magic === MAGIC && row.schema_version === PG_SCHEMA_VERSION;
+    const s = quoteIdent(schema);
+    const [row] = await sql.unsafe(
+      `SELECT magic, schema_version, ${leaseTablesPresent(s)} AS leases FROM ${s}.meta WHERE singleton`,
+    );
+    return row?.magic === MAGIC && row.schema_version === PG_SCHEMA_VERSION && row.leases === true;
   } catch (error) {
     // A statement error (no schema, no table, a foreign `meta`) means "set up"; connection failures propagate.
     if ((error as { code?: string }).code === "ERR_POSTGRES_SERVER_ERROR" && !isConnectionError(error)) return false;

@@ -54,7 +54,12 @@ describe("postgres backend", () => {
     const idx = await admin.unsafe("SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname", [b.schema]);
     expect(idx.map((r: { indexname: string }) => r.indexname)).toEqual([
       "aliases_pkey",
+      "attempts_pkey",
+      "held_pkey",
       "idx_aliases_target",
+      "idx_held_due",
+      "idx_held_queue_due",
+      "idx_held_ts_unique",
       "idx_messages_queue_order",
       "idx_messages_queue_ts_order_unclaimed",
       "idx_messages_ts_unique",

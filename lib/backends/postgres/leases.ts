@@ -1,0 +1,149 @@
+/**
+ * Leases and delays on PostgreSQL (docs/leases.md#postgresql): the
+ * {@link LeaseCapabilities} of the backend, one transaction per transition,
+ * and the lazy return of due held messages that every reader of a queue
+ * does first.
+ * @module
+ */
+import type { SQL } from "bun";
+import { ArgumentError } from "../../core/errors.ts";
+import type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
+import type { Message } from "../../core/types.ts";
+import { nextHybridTimestamps } from "../../time/timestamp.ts";
+import {
+  ackSql,
+  extendSql,
+  type HeldRow,
+  heldStatsSql,
+  leaseSql,
+  peekHeldSql,
+  promoteSql,
+  releaseSql,
+  writeDelayedSql,
+} from "./lease-sql.ts";
+import { decodeBody, encodeBody, lockMetaSql, type Statement } from "./ops.ts";
+
+type Run = <T>(op: (db: SQL) => Promise<T>) => Promise<T>;
+type HeldMessage = Message & { leased: boolean; dueMs: number; attempt: number };
+
+const ids = (rows: { ts: bigint }[]): bigint[] => rows.map((r) => r.ts);
+
+/** The held messages of one schema: lazy promotion for readers, and the lease capabilities. */
+export class PgHeld {
+  readonly #run: Run;
+  readonly #s: string;
+  readonly #channel: string;
+
+  /** `run` runs an operation on the backend's pool (schema ensured, errors wrapped). */
+  constructor(run: Run, s: string, channel: string) {
+    this.#run = run;
+    this.#s = s;
+    this.#channel = channel;
+  }
+
+  /** Return the due held messages of `queue` (all queues when undefined) to pending; how many came back. */
+  async promote(db: SQL, queue?: string): Promise<number> {
+    const st = promoteSql(this.#s, this.#channel, queue);
+    return (await db.unsafe(st.text, st.params)).length;
+  }
+
+  /**
+   * Run a pending-row statement built with the due guard (ops.ts `where`):
+   * when it finds nothing, return the queue's due held messages and, if any
+   * came back, run it once more. A statement that found rows saw none due.
+   */
+  async afterDue<R extends unknown[]>(db: SQL, queue: string, st: Statement): Promise<R> {
+    const rows: R = await db.unsafe(st.text, st.params);
+    if (rows.length > 0 || (await this.promote(db, queue)) === 0) return rows;
+    return db.unsafe(st.text, st.params);
+  }
+
+  /** Return the due held messages of `queue` (all when undefined), then run `st`. */
+  async promoted<R extends unknown[]>(db: SQL, queue: string | undefined, st: Statement): Promise<R> {
+    await this.promote(db, queue);
+    return db.unsafe(st.text, st.params);
+  }
+
+  /** The capability methods, bound to this schema. */
+  capabilities(): Required<LeaseCapabilities> {
+    return {
+      lease: (queue, sel) => this.lease(queue, sel),
+      ack: (queue, list, token) => this.#ids(ackSql(this.#s, queue, list, token), list),
+      release: (queue, list, opts = {}) => this.#ids(releaseSql(this.#s, this.#channel, queue, list, opts), list),
+      extend: async (queue, id, leaseMs, token) =>
+        (await this.#ids(extendSql(this.#s, queue, id, leaseMs, token), [id])).length > 0,
+      deadLetter: (queue, list, target, token) =>
+        this.#ids(releaseSql(this.#s, this.#channel, queue, list, { token, target }), list),
+      writeDelayed: (queue, bodies, dueMs) => this.writeDelayed(queue, bodies, dueMs),
+      promoteDue: (queue) => this.#run((db) => this.promote(db, queue)),
+      heldStats: (queue) => this.heldStats(queue),
+      peekHeld: (queue, opts) => this.peekHeld(queue, opts),
+    };
+  }
+
+  /** Return the queue's due messages, then take pending ones under one new token, in one transaction. */
+  async lease(queue: string, sel: LeaseSelection): Promise<LeasedMessage[]> {
+    if (!(sel.leaseMs > 0)) throw new ArgumentError("A lease needs a duration above 0 ms");
+    if (sel.exactId === undefined && Math.trunc(sel.limit ?? 1) < 1) return [];
+    const token = crypto.randomUUID();
+    const rows: HeldRow[] = await this.#run((db) =>
+      db.begin(async (tx) => {
+        await this.promote(tx, queue);
+        const st = leaseSql(this.#s, queue, sel, token);
+        return tx.unsafe(st.text, st.params);
+      }),
+    );
+    return rows.map((r) => ({
+      body: decodeBody(r.body),
+      ts: r.ts,
+      attempt: Number(r.attempt),
+      deadlineMs: Number(r.due),
+      token,
+    }));
+  }
+
+  /** Delayed messages under ids allocated now with `meta` locked, as every write does. */
+  async writeDelayed(queue: string, bodies: readonly string[], dueMs: number): Promise<bigint[]> {
+    if (bodies.length === 0) return [];
+    return this.#run((db) =>
+      db.begin(async (tx) => {
+        const list = nextHybridTimestamps((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
+        const st = writeDelayedSql(this.#s, this.#channel, queue, bodies.map(encodeBody), list, dueMs);
+        await tx.unsafe(st.text, st.params);
+        return list;
+      }),
+    );
+  }
+
+  async heldStats(queue?: string): Promise<HeldStats[]> {
+    const st = heldStatsSql(this.#s, queue);
+    const rows: { queue: string; leased: bigint; scheduled: bigint }[] = await this.#run(async (db) => {
+      await this.promote(db, queue);
+      return db.unsafe(st.text, st.params);
+    });
+    return rows.map((r) => ({ queue: r.queue, leased: Number(r.leased), scheduled: Number(r.scheduled) }));
+  }
+
+  async peekHeld(queue: string, opts: { after?: bigint; limit: number }): Promise<HeldMessage[]> {
+    const st = peekHeldSql(this.#s, queue, opts.after, opts.limit);
+    const rows: HeldRow[] = await this.#run(async (db) => {
+      await this.promote(db, queue);
+      return db.unsafe(st.text, st.params);
+    });
+    return rows.map((r) => ({
+      body: decodeBody(r.body),
+      ts: r.ts,
+      leased: r.token !== null,
+      dueMs: Number(r.due),
+      attempt: Number(r.attempt),
+    }));
+  }
+
+  // --- internal ---
+
+  /** Run a transition that returns ids (nothing to do for an empty id list). */
+  async #ids(st: Statement, list: readonly bigint[]): Promise<bigint[]> {
+    if (list.length === 0) return [];
+    return ids(await this.#run((db) => db.unsafe(st.text, st.params)));
+  }
+}
