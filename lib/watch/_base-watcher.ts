@@ -6,10 +6,11 @@
  */
 import type { Broker } from "../queue/broker.ts";
 import type { ConfigOverrides } from "../target/config.ts";
-import { ArgumentError } from "../core/errors.ts";
+import { ArgumentError, BackendError } from "../core/errors.ts";
 import type { BrokerConfig, BrokerTarget, Message } from "../core/types.ts";
 import { utf8Length } from "../core/validate.ts";
 import { type BrokerLease, leaseBroker } from "./_shared-broker.ts";
+import { type ConnectionReporter, stderrReporter } from "./reconnect.ts";
 
 /** Called with each delivered message. */
 export type MessageHandler = (message: Message) => void | Promise<void>;
@@ -28,8 +29,17 @@ export interface WatcherOptions {
    * Called when the handler throws (default: log with BROKER_LOGGING_ENABLED
    * and continue), and with `message` undefined when the watcher cannot start
    * or its store fails (default: one line on stderr); the watcher then stops.
+   * When the connection to a server is lost it gets, once per outage, an
+   * error with `retryable` true and `message` undefined: the watcher keeps
+   * trying unless it returns false (docs/outages.md).
    */
   errorHandler?: ErrorHandler;
+  /**
+   * Told when the connection to a server is lost and when it is back
+   * (default, without this and without `errorHandler`: one line on stderr
+   * each). Returning false on `lost` stops the watcher.
+   */
+  onConnection?: ConnectionReporter;
 }
 
 /** Shared lifecycle of the watchers: start, run, stop, dispose. */
@@ -93,6 +103,20 @@ export abstract class BaseWatcher implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+
+  /** What the watch's store calls report outages to: `onConnection`, the errorHandler, or stderr. */
+  protected readonly reportConnection: ConnectionReporter = async (event) => {
+    const { onConnection, errorHandler } = this.#options;
+    if (!onConnection && !errorHandler) return stderrReporter(event);
+    if (onConnection && (await onConnection(event)) === false) this.#stop.abort();
+    if (event.state !== "lost" || !errorHandler) return;
+    const error = new BackendError(`Lost connection to ${event.target}; retrying`, { cause: event.error, retryable: true });
+    try {
+      if ((await errorHandler(error, undefined)) === false) this.#stop.abort();
+    } catch (inner) {
+      console.error(`Error handler failed: ${(inner as Error).message}`);
+    }
+  };
 
   protected abstract source(broker: Broker, signal: AbortSignal): Promise<AsyncGenerator<Message, void, undefined>>;
 

@@ -14,6 +14,7 @@ import type { AsyncSource } from "../delivery/drive.ts";
 import { walk, type Loop } from "../delivery/loops.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { ActivityMonitor } from "./activity.ts";
+import { type ConnectionReporter, OutageGuard } from "./reconnect.ts";
 
 /** Options of a watch on one queue (`watchQueue`, `Queue.watch()`, `AsyncQueue.watch()`). */
 export interface WatchOptions {
@@ -23,13 +24,16 @@ export interface WatchOptions {
   after?: bigint;
   /** Stops the watch. */
   signal?: AbortSignal;
+  /** Told when the connection to a server is lost and when it is back (default: one line on stderr each; docs/outages.md). */
+  onConnection?: ConnectionReporter;
 }
 
-/** The kinds of watch. */
-export type WatchMode =
+/** The kinds of watch, and who hears about outages (default: stderr). */
+export type WatchMode = (
   | { kind: "consume"; after?: bigint }
   | { kind: "peek"; after?: bigint }
-  | { kind: "move"; destination: string };
+  | { kind: "move"; destination: string }
+) & { onConnection?: ConnectionReporter };
 
 /** A watch ready to run: its loop, and its source, which must be closed after the loop ends. */
 export interface WatchRun {
@@ -40,13 +44,16 @@ export interface WatchRun {
 /**
  * Watch `queue` (name resolved) until `signal` aborts. A consumed message is
  * claimed just before it is handed out; one claimed for the watch but never
- * handed out (it stopped first) goes back when the source closes.
+ * handed out (it stopped first) goes back when the source closes. Store
+ * calls that fail because the server went away are retried until it is back
+ * (docs/outages.md).
  */
 export function watchRun(backend: Backend, config: BrokerConfig, queue: string, mode: WatchMode, signal: AbortSignal): WatchRun {
   if (mode.kind === "move") checkDestination(queue, mode.destination, { message: "Cannot move messages to the same queue" });
   const kind = mode.kind === "consume" ? "claim" : mode.kind;
   const base = backendSource(backend, queue, kind, mode.kind === "move" ? mode.destination : undefined);
   const monitor = new ActivityMonitor(backend, [queue], config);
+  const guard = new OutageGuard(backend.displayTarget, signal, mode.onConnection);
   // A watch keeps its process alive while it runs: sub-millisecond sleeps
   // (Atomics.waitAsync) and the unref'd -wal watcher do not hold the event loop.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -58,10 +65,13 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
   const offer = mode.kind === "move" ? undefined : backend.offerIdle?.bind(backend);
   const source: WatchRun["source"] = {
     ...base,
+    putBack: async (m) => {
+      await guard.run(() => base.putBack(m));
+    },
     take: async (selection) => {
       if (signal.aborted) return [];
       const handed = handedOver.shift();
-      const got = handed ? [handed] : await base.take(selection);
+      const got = handed ? [handed] : ((await guard.run(() => base.take(selection))) ?? []);
       if (got.length > 0) {
         monitor.markActive();
         if (mode.kind === "peek") lastSeen = got[got.length - 1]!.ts;
@@ -83,7 +93,7 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
         for (;;) {
           await monitor.wait(signal);
           if (signal.aborted || handedOver.length > 0 || config.skipIdleCheck) break;
-          if (await backend.hasPending(queue, after)) break;
+          if ((await guard.run(() => backend.hasPending(queue, after))) !== false) break;
         }
       } finally {
         withdraw?.();

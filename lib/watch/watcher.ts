@@ -32,9 +32,12 @@ export async function* watchQueue(queue: string, options: WatchTargetOptions = {
   const stop = linkedController(options.signal);
   try {
     const name = await broker.resolveQueue(queue);
+    const onConnection = options.onConnection;
     yield* broker.watch(
       name,
-      options.peek ? { kind: "peek", after: options.after } : { kind: "consume", after: options.after },
+      options.peek
+        ? { kind: "peek", after: options.after, onConnection }
+        : { kind: "consume", after: options.after, onConnection },
       stop.signal,
     );
   } finally {
@@ -62,9 +65,10 @@ export class QueueWatcher extends BaseWatcher {
 
   protected async source(broker: Broker, signal: AbortSignal) {
     const name = await broker.resolveQueue(this.queue);
+    const onConnection = this.reportConnection;
     return broker.watch(
       name,
-      this.#peek ? { kind: "peek", after: this.#after } : { kind: "consume", after: this.#after },
+      this.#peek ? { kind: "peek", after: this.#after, onConnection } : { kind: "consume", after: this.#after, onConnection },
       signal,
     );
   }
@@ -98,7 +102,7 @@ export class QueueMoveWatcher extends BaseWatcher {
   protected async source(broker: Broker, signal: AbortSignal) {
     const src = await broker.resolveQueue(this.sourceQueue);
     const dst = await broker.resolveQueue(this.destQueue);
-    return broker.watch(src, { kind: "move", destination: dst }, signal);
+    return broker.watch(src, { kind: "move", destination: dst, onConnection: this.reportConnection }, signal);
   }
 
   // Counted when moved, before the handler runs: a failed handler does not undo the move.
