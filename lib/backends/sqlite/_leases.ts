@@ -54,10 +54,7 @@ export class SqliteLeases extends SqliteAdmin {
   /** Delete leased messages for good; returns the ids acked, in id order. */
   ack(queue: string, ids: readonly bigint[], token?: string): bigint[] {
     this.guard("ack");
-    return this.#onLeased(queue, ids, token, (row) => {
-      this.stmt(sql.FORGET_ONE_SQL).run(row.ts);
-      return true;
-    });
+    return this.#onLeased(queue, ids, token, (row) => this.stmt(sql.FORGET_ONE_SQL).run(row.ts));
   }
 
   /** End leases without acking: pending again now, or held without a token until `delayMs` from now. */
@@ -68,7 +65,6 @@ export class SqliteLeases extends SqliteAdmin {
     const released = this.#onLeased(queue, ids, options.token, (row, now) => {
       if (delayMs > 0) this.stmt(sql.DELAY_ONE_SQL).run(now + delayMs, row.ts);
       else this.#returnOne(row, queue, true);
-      return true;
     });
     if (released.length && delayMs === 0) notifyActivity(this.path, queue);
     return released;
@@ -78,21 +74,14 @@ export class SqliteLeases extends SqliteAdmin {
   extend(queue: string, id: bigint, leaseMs: number, token?: string): boolean {
     this.guard("extend");
     const ms = positiveMs(leaseMs, "leaseMs");
-    return (
-      this.#onLeased(queue, [id], token, (row, now) => {
-        this.stmt(sql.EXTEND_SQL).run(now + ms, row.ts);
-        return true;
-      }).length === 1
-    );
+    const extended = this.#onLeased(queue, [id], token, (row, now) => this.stmt(sql.EXTEND_SQL).run(now + ms, row.ts));
+    return extended.length === 1;
   }
 
   /** End leases by moving the messages to `target`, pending, same id; returns the ids moved. */
   deadLetter(queue: string, ids: readonly bigint[], target: string, token?: string): bigint[] {
     this.guard("deadLetter");
-    const moved = this.#onLeased(queue, ids, token, (row) => {
-      this.#returnOne(row, target, false);
-      return true;
-    });
+    const moved = this.#onLeased(queue, ids, token, (row) => this.#returnOne(row, target, false));
     if (moved.length) notifyActivity(this.path, target);
     return moved;
   }
@@ -209,11 +198,7 @@ export class SqliteLeases extends SqliteAdmin {
 
   // --- for the store ---
 
-  /**
-   * Whether the side tables exist on this file. Once seen they stay; until
-   * then the schema cookie says whether another connection changed the
-   * schema, and only then is `sqlite_master` looked at.
-   */
+  /** Whether the side tables exist (once seen they stay; until then `sqlite_master` is read when the schema cookie moved). */
   protected heldTablesExist(): boolean {
     const held = this.#held;
     if (held?.exists) return true;
@@ -272,7 +257,7 @@ export class SqliteLeases extends SqliteAdmin {
     queue: string,
     ids: readonly bigint[],
     token: string | undefined,
-    act: (row: sql.HeldRow, now: number) => boolean,
+    act: (row: sql.HeldRow, now: number) => unknown,
   ): bigint[] {
     if (ids.length === 0 || !this.heldTablesExist()) return [];
     const wanted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -286,7 +271,9 @@ export class SqliteLeases extends SqliteAdmin {
             ? this.stmt(sql.LEASED_ROW_SQL).get(queue, id)
             : this.stmt(sql.LEASED_ROW_TOKEN_SQL).get(queue, id, token)
         ) as sql.HeldRow | null;
-        if (row && act(row, now)) out.push(id);
+        if (!row) continue;
+        act(row, now);
+        out.push(id);
       }
       return out;
     });
