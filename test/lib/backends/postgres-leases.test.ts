@@ -8,6 +8,7 @@ import { resolveConfig } from "../../../lib/target/config.ts";
 import { uniqueName } from "../../helpers.ts";
 import { postgresUrl } from "../../services.ts";
 import { describeLeaseCases } from "./lease-cases.ts";
+import { describeLeaseContract } from "../../../lib/testing.ts";
 
 const URL = await postgresUrl();
 const config = resolveConfig();
@@ -29,6 +30,16 @@ afterEach(async () => {
 afterAll(async () => {
   for (const s of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.close();
+});
+
+describeLeaseContract({
+  name: "postgres",
+  create: async () => {
+    const b = backend();
+    await b.init();
+    return b;
+  },
+  connectSame: async (b) => backend((b as PostgresBackend).schema),
 });
 
 describe("postgres leases", () => {
