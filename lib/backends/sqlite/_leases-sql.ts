@@ -27,6 +27,7 @@ export const CREATE_HELD_SQL = [
     token TEXT
 )`,
   "CREATE INDEX IF NOT EXISTS idx_broker_held_queue_due ON broker_held(queue, due)",
+  "CREATE INDEX IF NOT EXISTS idx_broker_held_due ON broker_held(due)",
   "CREATE TABLE IF NOT EXISTS broker_attempts (\n    ts INTEGER PRIMARY KEY,\n    attempt INTEGER NOT NULL\n)",
 ];
 
