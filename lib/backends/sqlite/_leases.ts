@@ -60,8 +60,8 @@ export class SqliteLeases extends SqliteAdmin {
   /** End leases without acking: pending again now, or held without a token until `delayMs` from now. */
   release(queue: string, ids: readonly bigint[], options: { delayMs?: number; token?: string } = {}): bigint[] {
     this.guard("release");
-    const delayMs = options.delayMs ?? 0;
-    if (!(delayMs >= 0)) throw new ArgumentError("delayMs must be a number >= 0");
+    const delayMs = Math.ceil(options.delayMs ?? 0);
+    if (!(delayMs >= 0 && Number.isFinite(delayMs))) throw new ArgumentError("delayMs must be a number >= 0");
     const released = this.#onLeased(queue, ids, options.token, (row, now) => {
       if (delayMs > 0) this.stmt(sql.DELAY_ONE_SQL).run(now + delayMs, row.ts);
       else this.#returnOne(row, queue, true);
