@@ -98,7 +98,7 @@ export async function status(ctx: CliContext): Promise<ExitCode> {
   const s = missing ? { totalMessages: 0, lastTimestamp: 0n, dbSize: 0 } : await (await ctx.broker()).status();
   await out(
     ctx.globals.statusJson
-      ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${jsonId(s.lastTimestamp)}, "db_size": ${s.dbSize}}\n`
+      ? `{"total_messages": ${s.totalMessages}, "last_timestamp": ${jsonId(s.lastTimestamp)}, "db_size": ${s.dbSize}${"persistence" in s && s.persistence ? `, "persistence": "${s.persistence}"` : ""}}\n`
       : `total_messages: ${s.totalMessages}\nlast_timestamp: ${s.lastTimestamp}\ndb_size: ${s.dbSize}\n`,
   );
   return EXIT.OK;

@@ -101,9 +101,12 @@ export async function goldenCheck(
   return { summary: output.trimEnd().split("\n").at(-1) ?? "", output: output + stderr, exitCode, pid: proc.pid };
 }
 
-/** The environment for a child process: this one without any BROKER_* variable, plus `extra`. */
+/**
+ * The environment for a child process: this one without any BROKER_* variable, plus `extra`.
+ * The Redis persistence warning is silenced unless `extra` sets BROKER_REDIS_PERSISTENCE_WARNING.
+ */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { BROKER_REDIS_PERSISTENCE_WARNING: "0" };
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("BROKER_") && v !== undefined) env[k] = v;
   return Object.assign(env, extra);
 }

@@ -28,7 +28,7 @@ import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
 import { loadIntoRedis } from "./load.ts";
-
+import { persistenceOf, withPersistenceCheck } from "./durability.ts";
 import { toMessages, toStats } from "./replies.ts";
 export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
 
@@ -182,7 +182,8 @@ class RedisStore implements RedisBackend {
 
   async status(): Promise<BrokerStatus> {
     const [total, last] = (await this.#run("status", [])) as [number, string];
-    return { totalMessages: Number(total), lastTimestamp: BigInt(last), dbSize: await this.#memoryUsage() };
+    const [dbSize, persistence] = await Promise.all([this.#memoryUsage(), persistenceOf(this.#conn)]);
+    return { totalMessages: Number(total), lastTimestamp: BigInt(last), dbSize, persistence };
   }
 
   async generateTimestamp(): Promise<bigint> {
@@ -275,7 +276,7 @@ class RedisStore implements RedisBackend {
 
   // biome-ignore lint/suspicious/noExplicitAny: a script's reply shape depends on the script; callers narrow it
   #run(name: Parameters<RedisConnection["run"]>[0], args: string[]): Promise<any> {
-    return this.#conn.run(name, this.prefix, args);
+    return withPersistenceCheck(this.#conn, () => this.#conn.run(name, this.prefix, args));
   }
 
   async #scanKeys(): Promise<string[]> {

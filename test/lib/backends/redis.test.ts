@@ -212,7 +212,7 @@ describe("redis backend", () => {
 
   test("status, displayTarget redaction, bad namespaces and an unreachable server", async () => {
     const b = open(`${RUN}_status`);
-    expect(await b.status()).toEqual({ totalMessages: 0, lastTimestamp: 0n, dbSize: 0 });
+    expect(await b.status()).toEqual({ totalMessages: 0, lastTimestamp: 0n, dbSize: 0, persistence: expect.any(String) });
     const [id] = await b.write("q", ["x".repeat(1000)]);
     const st = await b.status();
     expect(st.totalMessages).toBe(1);
