@@ -25,7 +25,7 @@ export const COMMANDS = [
   "init",
 ] as const;
 /** Commands added after 3.6.1: recognised, but not listed in 3.6.1's invalid-choice message. */
-export const EXTENSION_COMMANDS = ["serve", "dump", "load", "rename"] as const;
+export const EXTENSION_COMMANDS = ["serve", "dump", "load", "rename", "ack", "release"] as const;
 export type CommandName = (typeof COMMANDS)[number] | (typeof EXTENSION_COMMANDS)[number];
 
 /** Options that may appear before the command. */
@@ -185,7 +185,7 @@ export function canonicalArgs(def: ArgsDef, values: StrictValues): string[] {
   return options;
 }
 
-/** The values of a {@link REPEATABLE} option as the command receives it (a JSON array text), or [] when absent. */
+/** The values of a {@link REPEATABLE} option or a variadic positional as the command receives it (a JSON array text), or [] when absent. */
 export function repeated(value: unknown): string[] {
   return typeof value === "string" ? (JSON.parse(value) as string[]) : [];
 }
@@ -283,7 +283,11 @@ export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "wri
   if (out.help) return out;
   let p = 0;
   for (const [name, d] of positionals) {
-    if (p < values.length) out[name] = values[p++];
+    // A variadic positional (`ack Q ID…`) takes every remaining value, as one JSON array text (see `repeated`).
+    if ((d as { variadic?: boolean }).variadic && p < values.length) {
+      out[name] = JSON.stringify(values.slice(p));
+      p = values.length;
+    } else if (p < values.length) out[name] = values[p++];
     else if (d.required !== false) {
       const missing = positionals.slice(positionals.findIndex(([n]) => n === name)).filter(([, pd]) => pd.required !== false);
       throw new UsageError(`the following arguments are required: ${missing.map(([n]) => n).join(", ")}`);
@@ -325,11 +329,11 @@ function protectFreeform(tokens: string[], kind: "write" | "broadcast"): string[
   }
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
-    if (tok === "-p" || tok === "--pattern" || tok === "--queue") {
+    if (tok === "-p" || tok === "--pattern" || tok === "--queue" || tok === "--delay") {
       i++;
       continue;
     }
-    if (tok.startsWith("--pattern=") || tok.startsWith("--queue=")) continue; // `-pX` is not skipped: 3.6.1 treats it as message text
+    if (tok.startsWith("--pattern=") || tok.startsWith("--queue=") || tok.startsWith("--delay=")) continue; // `-pX` is not skipped: 3.6.1 treats it as message text
     if (tok.startsWith("-") && tok !== "-") return [...tokens.slice(0, i), "--", ...tokens.slice(i)];
   }
   return tokens;

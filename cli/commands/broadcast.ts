@@ -1,5 +1,6 @@
 import { repeated, UsageError } from "../argv.ts";
 import { command } from "../command.ts";
+import { parseDuration } from "../duration.ts";
 import { EXIT } from "../exit.ts";
 
 export const broadcast = command(
@@ -11,15 +12,21 @@ export const broadcast = command(
   {
     pattern: { type: "string", alias: "p", description: "Only queues matching this fnmatch pattern" },
     queue: { type: "string", description: "Only this queue, when it exists (repeatable; not with --pattern)", valueHint: "Q" },
+    delay: { type: "string", description: "Keep it invisible for DUR (e.g. 30s, 10m)", valueHint: "DUR" },
     message: { type: "positional", description: "Message text, or '-' to read stdin" },
   },
   async (args, ctx) => {
     const queues = repeated(args.queue);
     if (queues.length && args.pattern !== undefined)
       throw new UsageError("argument --queue: not allowed with argument -p/--pattern");
+    const delayMs = typeof args.delay === "string" ? parseDuration(args.delay, "--delay") : undefined;
     const body = ctx.messageText(args.message as string);
     const broker = await ctx.broker();
-    const n = await broker.broadcast(body, queues.length ? { queues } : (args.pattern as string | undefined));
+    const targets = queues.length ? { queues } : (args.pattern as string | undefined);
+    const n =
+      delayMs === undefined
+        ? await broker.broadcast(body, targets)
+        : await broker.leases.broadcastDelayed(body, targets, Date.now() + delayMs);
     return n > 0 ? EXIT.OK : EXIT.EMPTY;
   },
   "broadcast",

@@ -24,6 +24,8 @@ export const COMMAND_LOADERS: Record<Exclude<CommandName, "alias">, () => Promis
   serve: () => import("./serve.ts").then((m) => m.serve),
   dump: () => import("./dump.ts").then((m) => m.dump),
   load: () => import("./load.ts").then((m) => m.load),
+  ack: () => import("./ack.ts").then((m) => m.ack),
+  release: () => import("./release.ts").then((m) => m.release),
 };
 
 /** The `alias` group (add, remove, list). */

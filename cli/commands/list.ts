@@ -1,19 +1,26 @@
+import type { HeldStats } from "../../lib/core/leases.ts";
 import type { QueueStats } from "../../lib/core/types.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";
+import { heldText, withHeld } from "../leases.ts";
 import { out } from "../output.ts";
 
-/** `{"queue": …, "pending": …, "claimed": …, "total": …, "exists": …}` as 3.6.1 prints it. */
-export function statsJson(s: QueueStats): string {
-  return `{"queue": ${JSON.stringify(s.queue)}, "pending": ${s.pending}, "claimed": ${s.claimed}, "total": ${s.total}, "exists": ${s.exists}}\n`;
+type Row = QueueStats & Partial<HeldStats>;
+
+/** `{"queue": …, "pending": …, "claimed": …, "total": …, "exists": …}` as 3.6.1 prints it (then held counts, if any). */
+export function statsJson(s: Row): string {
+  const held = heldText(s, true);
+  const exists = s.exists || held !== "";
+  return `{"queue": ${JSON.stringify(s.queue)}, "pending": ${s.pending}, "claimed": ${s.claimed}, "total": ${s.total}, "exists": ${exists}${held}}\n`;
 }
 
-/** `q: 3` or `q: 2 (3 total, 1 claimed)`. */
-export function statsLine(s: QueueStats): string {
-  return s.pending === s.total
+/** `q: 3` or `q: 2 (3 total, 1 claimed)`; held counts, if any: `q: 2 (3 total, 1 claimed, 1 leased, 0 scheduled)`. */
+export function statsLine(s: Row): string {
+  const held = heldText(s, false);
+  return s.pending === s.total && held === ""
     ? `${s.queue}: ${s.pending}\n`
-    : `${s.queue}: ${s.pending} (${s.total} total, ${s.claimed} claimed)\n`;
+    : `${s.queue}: ${s.pending} (${s.total} total, ${s.claimed} claimed${held})\n`;
 }
 
 export const list = command(
@@ -34,8 +41,9 @@ export const list = command(
     }
     const broker = await ctx.broker();
     const filter = { prefix: args.prefix as string | undefined, pattern: args.pattern as string | undefined };
-    let rows = await broker.listStats(filter);
+    let rows: Row[] = await broker.listStats(filter);
     if (!args.stats) rows = rows.filter((r) => r.pending > 0);
+    else rows = await withHeld(broker, rows, { prefix: filter.prefix, pattern: filter.pattern });
     let text = rows.map(args.json ? statsJson : args.stats ? statsLine : (r) => `${r.queue}: ${r.pending}\n`).join("");
     if (args.stats && !args.json) {
       const overall = await broker.overallStats();

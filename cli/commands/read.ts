@@ -1,12 +1,21 @@
 import { ArgumentError } from "../../lib/core/errors.ts";
 import { ARGS, command, type BrokerCommand } from "../command.ts";
+import { parseDuration } from "../duration.ts";
 import { EXIT } from "../exit.ts";
+import { printHeld, readLeased } from "../leases.ts";
 import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
 import { startProgress } from "../progress.ts";
 
 const PEEK_PAGE = 1000;
 const PEEK_ARGS = {
-  "include-claimed": { type: "boolean", description: "Also show claimed messages not yet vacuumed (inspection only)" },
+  "include-claimed": { type: "boolean", description: "Also show claimed, leased and delayed messages (inspection only)" },
+} as const;
+const READ_ARGS = {
+  lease: {
+    type: "string",
+    description: "Take it under a lease of DUR (e.g. 30s) instead of for good; prints its id",
+    valueHint: "DUR",
+  },
 } as const;
 
 function readOrPeek(mode: "read" | "peek"): BrokerCommand {
@@ -14,16 +23,23 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
     {
       name: mode,
       description: mode === "read" ? "Read and remove messages from a queue" : "Show messages without removing them",
-      examples: [`${mode} jobs`, `${mode} jobs --all --json`, `${mode} jobs --after 2024-06-01T00:00:00Z -t`],
+      examples: [
+        `${mode} jobs`,
+        `${mode} jobs --all --json`,
+        `${mode} jobs --after 2024-06-01T00:00:00Z -t`,
+        ...(mode === "read" ? ["read jobs --lease 30s"] : []),
+      ],
     },
-    { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS, ...(mode === "peek" ? PEEK_ARGS : {}) },
+    { queue: { type: "positional", description: "Queue name or @alias" }, ...ARGS, ...(mode === "peek" ? PEEK_ARGS : READ_ARGS) },
     async (args, ctx) => {
       if (args.message !== undefined && (args.all || args.after !== undefined || args.before !== undefined)) {
         throw new ArgumentError("--message cannot be used with --all, --after, or --before");
       }
       const f = parseFilters(args);
+      const leaseMs = typeof args.lease === "string" ? parseDuration(args.lease, "--lease") : undefined;
       const broker = await ctx.broker();
       const queue = await broker.resolveQueue(args.queue as string);
+      if (leaseMs !== undefined) return readLeased(broker, queue, leaseMs, f, args);
       const filtered = f.after !== undefined || f.before !== undefined;
       const printer = new RecordPrinter(args, args.all === true || filtered);
       if (args.all && mode === "read") printer.progress = startProgress("read", ctx.globals.quiet);
@@ -40,7 +56,9 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       });
       if (end.exit !== undefined) return end.exit;
       if (end.closed) return EXIT.OK; // a reader that went away is not an error
-      return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
+      // Held (leased, delayed) messages follow the walk's rows; one-message peeks show one only when nothing else matched.
+      const held = includeClaimed && (args.all || printer.count === 0) ? await printHeld(broker, queue, f, args) : 0;
+      return printer.count + held > 0 ? EXIT.OK : EXIT.EMPTY;
     },
   );
 }

@@ -5,6 +5,7 @@ import { ARGS, command } from "../command.ts";
 import { EXIT } from "../exit.ts";
 import { log } from "../output.ts";
 import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
+import { EXEC_ARGS, runExecWorker, wantsExec } from "../watch-exec.ts";
 
 export const watch = command(
   {
@@ -19,8 +20,10 @@ export const watch = command(
     json: ARGS.json,
     timestamps: ARGS.timestamps,
     after: ARGS.after,
+    ...EXEC_ARGS,
   },
   async (args, ctx) => {
+    if (wantsExec(args)) return runExecWorker(args, ctx);
     if (args.peek && args.move !== undefined) throw new UsageError("argument --move: not allowed with argument --peek");
     if (args.move !== undefined && args.after !== undefined) {
       throw new ArgumentError("--move drains ALL messages from source queue, incompatible with --after filtering", {

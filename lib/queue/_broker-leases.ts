@@ -11,6 +11,7 @@ import type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from
 import type { Backend, BrokerConfig, Message } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { checkDestination } from "../delivery/ops.ts";
+import { compileGlob } from "../util/glob.ts";
 import { LeaseWaiter } from "./_lease-wait.ts";
 
 /** A held message as inspection shows it. */
@@ -104,11 +105,23 @@ export class BrokerLeases {
     return caps.writeDelayed(q, bodies, dueMs);
   }
 
-  /** Delayed `broadcast`: `body` to each of `queues` (names as listed), due at `dueMs`; returns how many queues. */
-  async broadcastDelayed(body: string, queues: readonly string[], dueMs: number): Promise<number> {
+  /**
+   * Delayed `broadcast`: `body`, due at `dueMs`, to every existing queue
+   * (matching the glob `pattern`), or to each of `{ queues }` that exists.
+   * One delayed write per queue; returns how many queues got it.
+   */
+  async broadcastDelayed(
+    body: string,
+    pattern: string | { queues: readonly string[] } | undefined,
+    dueMs: number,
+  ): Promise<number> {
     const caps = leaseCapabilities(this.#backend);
     validateMessageSize(body, this.#config.maxMessageSize);
-    for (const q of queues) validateQueueName(q);
+    if (typeof pattern === "object") for (const q of pattern.queues) validateQueueName(q);
+    const glob = typeof pattern === "string" && pattern !== "" ? compileGlob(pattern) : undefined;
+    const wanted = typeof pattern === "object" ? new Set(pattern.queues) : undefined;
+    const existing = (await this.#backend.listStats()).map((s) => s.queue);
+    const queues = existing.filter((q) => (wanted ? wanted.has(q) : !glob || glob.test(q)));
     for (const q of queues) await caps.writeDelayed(q, [body], dueMs);
     return queues.length;
   }

@@ -1,0 +1,94 @@
+/**
+ * The lease parts of read, stats, list and peek (docs/leases.md#library-and-cli):
+ * `read --lease` prints each message with its id (and, with `--json`, its
+ * attempt), held counts are added to stats lines only when non-zero (so
+ * output is 3.6.1's while nothing is held), and `peek --include-claimed`
+ * also shows held messages.
+ * @module
+ */
+import type { HeldStats, LeasedMessage } from "../lib/core/leases.ts";
+import type { QueueStats } from "../lib/core/types.ts";
+import type { Broker } from "../lib/queue/broker.ts";
+import { compileGlob } from "../lib/util/glob.ts";
+import type { ParsedValues } from "./argv.ts";
+import { EXIT, type ExitCode } from "./exit.ts";
+import { formatMessage, jsonId, out } from "./output.ts";
+import type { Filters } from "./print.ts";
+
+/** Messages leased per transaction by `read --lease --all`. */
+const LEASE_PAGE = 100;
+
+/** A leased message as `read --lease` prints it: `ID<TAB>body`, or JSON with its attempt. */
+export function formatLeased(m: LeasedMessage, json: boolean): string {
+  if (!json) return `${m.ts}\t${m.body}\n`;
+  return `{"message": ${JSON.stringify(m.body)}, "timestamp": ${jsonId(m.ts)}, "attempt": ${m.attempt}}\n`;
+}
+
+/** `read --lease`: lease one message (or, with `all`, every pending one), print each; exit 2 when none. */
+export async function readLeased(
+  broker: Broker,
+  queue: string,
+  leaseMs: number,
+  f: Filters,
+  args: ParsedValues,
+): Promise<ExitCode> {
+  let count = 0;
+  let after = f.after;
+  for (;;) {
+    const limit = args.all && f.exactId === undefined ? LEASE_PAGE : 1;
+    const got = await broker.leases.lease(queue, { leaseMs, limit, exactId: f.exactId, after, before: f.before });
+    for (const m of got) await out(formatLeased(m, args.json === true));
+    count += got.length;
+    if (got.length < limit || !args.all || f.exactId !== undefined) break;
+    after = got[got.length - 1]!.ts;
+  }
+  return count > 0 ? EXIT.OK : EXIT.EMPTY;
+}
+
+/**
+ * Held counts of the queues in `rows`; with a `filter` (list), also rows for
+ * the matching queues that hold messages but have no pending or claimed one.
+ */
+export async function withHeld(
+  broker: Broker,
+  rows: QueueStats[],
+  filter?: { queue?: string; prefix?: string; pattern?: string },
+): Promise<Array<QueueStats & Partial<HeldStats>>> {
+  const held = await broker.leases.heldStats(filter?.queue);
+  if (held.length === 0) return rows;
+  const byQueue = new Map(held.map((h) => [h.queue, h]));
+  const merged: Array<QueueStats & Partial<HeldStats>> = rows.map((r) => ({ ...r, ...byQueue.get(r.queue) }));
+  if (filter?.queue !== undefined) return merged;
+  const glob = filter?.pattern === undefined ? undefined : compileGlob(filter.pattern);
+  const seen = new Set(rows.map((r) => r.queue));
+  for (const h of held) {
+    if (seen.has(h.queue) || !h.queue.startsWith(filter?.prefix ?? "") || (glob && !glob.test(h.queue))) continue;
+    merged.push({ pending: 0, claimed: 0, total: 0, exists: true, ...h });
+  }
+  return merged.sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+}
+
+/** The held part of a stats line or JSON object: empty when nothing is held. */
+export function heldText(s: Partial<HeldStats>, json: boolean): string {
+  const leased = s.leased ?? 0;
+  const scheduled = s.scheduled ?? 0;
+  if (leased === 0 && scheduled === 0) return "";
+  return json ? `, "leased": ${leased}, "scheduled": ${scheduled}` : `, ${leased} leased, ${scheduled} scheduled`;
+}
+
+/** `peek --include-claimed`: the held messages of `queue` within the filters, in id order (after the walk's output). */
+export async function printHeld(broker: Broker, queue: string, f: Filters, args: ParsedValues): Promise<number> {
+  let printed = 0;
+  let after = f.exactId !== undefined ? f.exactId - 1n : f.after;
+  for (;;) {
+    const page = await broker.leases.peekHeld(queue, { after, limit: 1000 });
+    for (const m of page) {
+      if ((f.before !== undefined && m.ts >= f.before) || (f.exactId !== undefined && m.ts !== f.exactId)) return printed;
+      await out(formatMessage(m, { json: args.json === true, timestamps: args.timestamps === true }));
+      printed++;
+      if (!args.all && f.exactId === undefined) return printed;
+    }
+    if (page.length < 1000) return printed;
+    after = page[page.length - 1]!.ts;
+  }
+}
