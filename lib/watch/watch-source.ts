@@ -15,6 +15,7 @@ import { walk, type Loop } from "../delivery/loops.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
 import { ActivityMonitor } from "./activity.ts";
 import { type ConnectionReporter, OutageGuard } from "./reconnect.ts";
+import { FileIdentity, onFileChange } from "./_file-identity.ts";
 
 /** Options of a watch on one queue (`watchQueue`, `Queue.watch()`, `AsyncQueue.watch()`). */
 export interface WatchOptions {
@@ -46,7 +47,8 @@ export interface WatchRun {
  * claimed just before it is handed out; one claimed for the watch but never
  * handed out (it stopped first) goes back when the source closes. Store
  * calls that fail because the server went away are retried until it is back
- * (docs/outages.md).
+ * (docs/outages.md). A local database file that is replaced is reopened;
+ * one whose folder is gone ends the watch with an error.
  */
 export function watchRun(backend: Backend, config: BrokerConfig, queue: string, mode: WatchMode, signal: AbortSignal): WatchRun {
   if (mode.kind === "move") checkDestination(queue, mode.destination, { message: "Cannot move messages to the same queue" });
@@ -54,6 +56,8 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
   const base = backendSource(backend, queue, kind, mode.kind === "move" ? mode.destination : undefined);
   const monitor = new ActivityMonitor(backend, [queue], config);
   const guard = new OutageGuard(backend.displayTarget, signal, mode.onConnection);
+  const file = backend.localFile === undefined ? undefined : new FileIdentity(backend.localFile);
+  const offFile = file && onFileChange(file.path, Math.max(50, config.maxInterval * 1000), () => monitor.poke());
   // A watch keeps its process alive while it runs: sub-millisecond sleeps
   // (Atomics.waitAsync) and the unref'd -wal watcher do not hold the event loop.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -92,7 +96,9 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
       try {
         for (;;) {
           await monitor.wait(signal);
-          if (signal.aborted || handedOver.length > 0 || config.skipIdleCheck) break;
+          if (signal.aborted) break;
+          if (file && (await reopenIfReplaced(backend, file))) break;
+          if (handedOver.length > 0 || config.skipIdleCheck) break;
           if ((await guard.run(() => backend.hasPending(queue, after))) !== false) break;
         }
       } finally {
@@ -102,6 +108,7 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
     },
     close: async () => {
       clearInterval(keepAlive);
+      offFile?.();
       monitor.close();
       for (const m of handedOver.splice(0)) {
         try {
@@ -114,4 +121,15 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
   };
   const selection = mode.kind === "move" ? {} : { after: mode.after };
   return { loop: walk({ kind, selection }), source };
+}
+
+/**
+ * True when the database file was replaced: the stale connection is closed, so
+ * the next call opens the new file. A missing file changes nothing (the old
+ * connection reads on and creates nothing); a missing folder throws.
+ */
+async function reopenIfReplaced(backend: Backend, file: FileIdentity): Promise<boolean> {
+  if (file.check() !== "replaced") return false;
+  await backend.close();
+  return true;
 }

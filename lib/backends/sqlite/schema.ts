@@ -139,6 +139,8 @@ function openAndSetUp(path: string, config: BrokerConfig): Database {
       }
     }
     applyConnectionPragmas(db, config);
+    // A file verified earlier but missing now was deleted: the new one needs its schema.
+    if (created) verified.delete(path);
     if (!verified.has(path)) {
       const current = state.kind === "ours" && state.wal && isCurrentSchema(db);
       if (!current) withBusyRetry(() => setUp(db, path), 10_000);
