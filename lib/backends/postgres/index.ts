@@ -46,8 +46,7 @@ import { PgSession } from "./session.ts";
 import { loadIntoPostgres } from "./load.ts";
 import { reserveBatch } from "./reserve.ts";
 import { PgHeld } from "./leases.ts";
-import { someDue } from "./lease-schema.ts";
-import { deleteMessages } from "./lease-sql.ts";
+import { deleteMessages, hasPendingSql } from "./lease-sql.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -202,10 +201,8 @@ export class PostgresBackend implements Backend {
 
   /** A due held message counts: the claim that follows returns it first. */
   async hasPending(queue: string, after?: bigint): Promise<boolean> {
-    const head = `SELECT ${someDue(this.#s, "$1")} OR EXISTS (SELECT 1 FROM ${this.#s}.messages WHERE queue = $1 AND claimed = FALSE`;
-    const [row] = await this.#run((db) =>
-      after === undefined ? db.unsafe(`${head}) AS e`, [queue]) : db.unsafe(`${head} AND ts > $2) AS e`, [queue, after]),
-    );
+    const st = hasPendingSql(this.#s, queue, after);
+    const [row] = await this.#run((db) => db.unsafe(st.text, st.params));
     return row.e === true;
   }
 

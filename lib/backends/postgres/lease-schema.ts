@@ -58,7 +58,8 @@ export function noneDue(s: string, queueParam: string): string {
   return ` AND NOT ${someDue(s, queueParam)}`;
 }
 
-/** `EXISTS (...)`: a held message of the queue in parameter `queueParam` is due. */
-export function someDue(s: string, queueParam: string): string {
-  return `EXISTS (SELECT 1 FROM ${s}.held h WHERE h.queue = ${queueParam} AND h.due <= ${NOW_MS})`;
+/** `EXISTS (...)`: a held message of the queue in parameter `queueParam` (with an id above `afterParam`) is due. */
+export function someDue(s: string, queueParam: string, afterParam?: string): string {
+  const above = afterParam ? ` AND h.ts > ${afterParam}` : "";
+  return `EXISTS (SELECT 1 FROM ${s}.held h WHERE h.queue = ${queueParam} AND h.due <= ${NOW_MS}${above})`;
 }

@@ -7,7 +7,7 @@
  */
 import type { SQL } from "bun";
 import type { LeaseSelection } from "../../core/leases.ts";
-import { NOW_MS } from "./lease-schema.ts";
+import { NOW_MS, someDue } from "./lease-schema.ts";
 import { picked, type Statement, where } from "./ops.ts";
 
 /** A row of a lease or of `peekHeld`. */
@@ -186,4 +186,12 @@ export function deleteMessages(db: SQL, s: string, queue?: string): Promise<numb
     const held = await tx.unsafe(`DELETE FROM ${s}.held${only}`, params);
     return pending.count + held.count;
   });
+}
+
+/** Whether `queue` has a pending message (with an id above `after`), a due held one counting: the claim that follows returns it first. */
+export function hasPendingSql(s: string, queue: string, after?: bigint): Statement {
+  const head = `SELECT EXISTS (SELECT 1 FROM ${s}.messages WHERE queue = $1 AND claimed = FALSE`;
+  return after === undefined
+    ? { text: `${head}) OR ${someDue(s, "$1")} AS e`, params: [queue] }
+    : { text: `${head} AND ts > $2) OR ${someDue(s, "$1", "$2")} AS e`, params: [queue, after] };
 }

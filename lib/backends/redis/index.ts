@@ -1,10 +1,8 @@
 /**
- * The Redis / Valkey backend through Bun's built-in `RedisClient` (docs/on-disk-format.md#redis):
- * one namespace of keys per store (see keys.ts), every state change one Lua
- * script (scripts.ts, prelude.ts), wake-ups over pub/sub (subscriber.ts).
- *
- * `status().dbSize` is the sum of `MEMORY USAGE` (Redis' own estimate, default
- * sampling) over the namespace's keys, found with SCAN.
+ * The Redis / Valkey backend through Bun's built-in `RedisClient` (docs/on-disk-format.md#redis): one namespace
+ * of keys per store (see keys.ts), every state change one Lua script (scripts.ts, prelude.ts; leases and delays:
+ * leases.ts), wake-ups over pub/sub (subscriber.ts). `status().dbSize` is the sum of `MEMORY USAGE` (Redis' own
+ * estimate, default sampling) over the namespace's keys, found with SCAN.
  * @module
  */
 import { BackendError } from "../../core/errors.ts";
@@ -27,6 +25,7 @@ import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
+import { redisLeases } from "./leases.ts";
 import { loadIntoRedis } from "./load.ts";
 import { persistenceOf, withPersistenceCheck } from "./durability.ts";
 import { toMessages, toStats } from "./replies.ts";
@@ -72,6 +71,7 @@ class RedisStore implements RedisBackend {
     this.#config = opts.config;
     this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "", opts.config.backendConnectTimeout);
     this.displayTarget = this.#conn.display;
+    Object.assign(this, redisLeases((name, args) => this.#run(name, args)));
   }
 
   async init(): Promise<void> {

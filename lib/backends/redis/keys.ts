@@ -12,6 +12,10 @@
  *     q:<queue>:claimed         zset, read but not yet vacuumed
  *     q:<queue>:reserved        zset, taken by an open at-least-once reservation
  *     q:<queue>:batches         zset: reservation token scored by its deadline (ms)
+ *     q:<queue>:held            zset: held ids (leased or delayed) scored by deadline / due time (ms)
+ *     leases                    hash: id -> token of its lease (leased ids only)
+ *     attempts                  hash: id -> leases taken of it so far
+ *     heldq                     set: queues with held ids
  *     batches:<token>:ids|meta  the ids of one reservation; its queue, destination, deadline
  *     vacuum_lock               string with a PX expiry while a vacuum runs
  *     load:<token>:msgs|aliases a load's staged records until it applies them (expire after an hour)
@@ -94,7 +98,7 @@ export function escapeGlob(text: string): string {
 }
 
 const OWN_KEY =
-  /^(?:meta|queues|aliases|bodies|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches)|batches:[0-9a-f-]{36}:(?:ids|meta)|load:[0-9a-f-]{36}:(?:msgs|aliases))$/;
+  /^(?:meta|queues|aliases|bodies|leases|attempts|heldq|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches|held)|batches:[0-9a-f-]{36}:(?:ids|meta)|load:[0-9a-f-]{36}:(?:msgs|aliases))$/;
 
 /** Whether `key` (a key under `prefix`) is one of the keys of the layout above. */
 export function isOwnKey(prefix: string, key: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * The Lua helpers every script of scripts.ts starts with: key names from the
  * prefix (`ARGV[1]`), the namespace guard, id arithmetic, batched zset/hash
- * calls, wake-ups and the return of stale reservations.
+ * calls, wake-ups, the return of stale reservations and of due held messages.
  *
  * Ids are 63-bit integers but Lua numbers are doubles, so the scripts carry an
  * id as (grain, counter) = (id >> 12, id & 0xFFF) — both exact in a double —
@@ -15,6 +15,7 @@
 export const PRELUDE = `
 local P = ARGV[1]
 local META, BODIES, QUEUES = P .. 'meta', P .. 'bodies', P .. 'queues'
+local LEASES, ATTEMPTS, HELDQ = P .. 'leases', P .. 'attempts', P .. 'heldq'
 local function qk(q, kind) return P .. 'q:' .. q .. ':' .. kind end
 local function bk(tok, kind) return P .. 'batches:' .. tok .. ':' .. kind end
 local function fail(kind, msg) error({err = kind .. ' ' .. msg}) end
@@ -86,7 +87,11 @@ local function zadd(key, ids)
   end)
 end
 local function zrem(key, ids) chunks(ids, function(a, b) redis.call('ZREM', key, unpack(ids, a, b)) end) end
-local function hdel(ids) chunks(ids, function(a, b) redis.call('HDEL', BODIES, unpack(ids, a, b)) end) end
+local function hdel(ids, keys)
+  for _, key in ipairs(keys or {BODIES, LEASES, ATTEMPTS}) do
+    chunks(ids, function(a, b) redis.call('HDEL', key, unpack(ids, a, b)) end)
+  end
+end
 local function bodies(ids)
   local out = {}
   chunks(ids, function(a, b)
@@ -123,9 +128,30 @@ local function release(tok, commit)
   return #ids
 end
 
+-- Held messages (docs/leases.md#redis) whose deadline or due time is past go back to pending.
+local function promote(q, now)
+  local key, n = qk(q, 'held'), 0
+  repeat
+    local due = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, 500)
+    if #due == 0 then break end
+    zrem(key, due)
+    hdel(due, {LEASES})
+    zadd(qk(q, 'pending'), due)
+    n = n + #due
+  until #due < 500
+  if n > 0 then
+    redis.call('SADD', QUEUES, q)
+    if redis.call('EXISTS', key) == 0 then redis.call('SREM', HELDQ, q) end
+    wake(q)
+  end
+  return n
+end
+
 local function expire(q)
-  local stale = redis.call('ZRANGEBYSCORE', qk(q, 'batches'), '-inf', string.format('%d', now_ms()))
+  local now = string.format('%d', now_ms())
+  local stale = redis.call('ZRANGEBYSCORE', qk(q, 'batches'), '-inf', now)
   for _, tok in ipairs(stale) do release(tok, false) end
+  promote(q, now)
 end
 
 local function pick(key, after, before, exact, offset, limit)

@@ -5,6 +5,7 @@
  * script is the shared prelude (prelude.ts) followed by its body.
  * @module
  */
+import { LEASE_BODIES, LEASE_PRELUDE } from "./lease-scripts.ts";
 import { PRELUDE } from "./prelude.ts";
 
 const BODIES = {
@@ -54,17 +55,19 @@ return bodies(page)`,
 local src, dst = ARGV[2], ARGV[3]
 expire(src)
 local function size(q)
-  return redis.call('ZCARD', qk(q, 'pending')) + redis.call('ZCARD', qk(q, 'claimed')) + redis.call('ZCARD', qk(q, 'reserved'))
+  local n = redis.call('ZCARD', qk(q, 'pending')) + redis.call('ZCARD', qk(q, 'claimed')) + redis.call('ZCARD', qk(q, 'reserved'))
+  return n + redis.call('ZCARD', qk(q, 'held'))
 end
 if size(dst) > 0 then fail('SBARG', 'Target queue already exists') end
 local n = size(src)
 if n == 0 then return {0, 0} end
 for _, tok in ipairs(redis.call('ZRANGE', qk(src, 'batches'), 0, -1)) do redis.call('HSET', bk(tok, 'meta'), 'queue', dst) end
-for _, kind in ipairs({'pending', 'claimed', 'reserved', 'batches'}) do
+for _, kind in ipairs({'pending', 'claimed', 'reserved', 'batches', 'held'}) do
   if redis.call('EXISTS', qk(src, kind)) == 1 then redis.call('RENAME', qk(src, kind), qk(dst, kind)) end
 end
 redis.call('SREM', QUEUES, src)
 redis.call('SADD', QUEUES, dst)
+if redis.call('SREM', HELDQ, src) == 1 then redis.call('SADD', HELDQ, dst) end
 local a = 0
 if ARGV[4] == '1' then
   local pairs_ = redis.call('HGETALL', P .. 'aliases')
@@ -115,7 +118,7 @@ return bodies(ids)`,
   delete: `guard(false)
 local function drop(q, keep)
   local n = 0
-  for _, kind in ipairs({'pending', 'claimed', 'reserved'}) do
+  for _, kind in ipairs({'pending', 'claimed', 'reserved', 'held'}) do
     local key = qk(q, kind)
     if keep then n = n + redis.call('ZCARD', key) end
     -- A thousand ids at a time: a million-message queue is never one reply in the script's memory.
@@ -133,12 +136,14 @@ local function drop(q, keep)
   end
   redis.call('DEL', qk(q, 'batches'))
   redis.call('SREM', QUEUES, q)
+  redis.call('SREM', HELDQ, q)
   return n
 end
 if ARGV[3] ~= '1' then return drop(ARGV[2], false) end
 local n = 0
-for _, q in ipairs(redis.call('SMEMBERS', QUEUES)) do n = n + drop(q, true) end
-redis.call('DEL', BODIES, QUEUES)
+local names = redis.call('SUNION', QUEUES, HELDQ)
+for _, q in ipairs(names) do n = n + drop(q, true) end
+redis.call('DEL', BODIES, QUEUES, LEASES, ATTEMPTS)
 redis.call('PUBLISH', P .. 'activity:all', '*')
 return n`,
 
@@ -175,6 +180,9 @@ return #targets`,
 
   /** queue ('' = every queue) → {queue, pending, claimed, reserved, …} */
   stats: `guard(false)
+if ARGV[2] == '' then
+  for _, q in ipairs(redis.call('SMEMBERS', HELDQ)) do promote(q, string.format('%d', now_ms())) end
+end
 local names = ARGV[2] == '' and redis.call('SMEMBERS', QUEUES) or {ARGV[2]}
 local out = {}
 for _, q in ipairs(names) do
@@ -245,8 +253,8 @@ return n`,
 return 0`,
 } as const;
 
-/** Names of the scripts. */
-export type ScriptName = keyof typeof BODIES;
+/** Names of the scripts (those of lease-scripts.ts included). */
+export type ScriptName = keyof typeof BODIES | keyof typeof LEASE_BODIES;
 
 /** A script: its source and its SHA-1 (for EVALSHA). */
 export interface LuaScript {
@@ -261,7 +269,10 @@ const cache = new Map<ScriptName, LuaScript>();
 export function script(name: ScriptName): LuaScript {
   let s = cache.get(name);
   if (!s) {
-    const source = `${PRELUDE}\n${BODIES[name]}\n`;
+    const source =
+      name in LEASE_BODIES
+        ? `${PRELUDE}\n${LEASE_PRELUDE}\n${LEASE_BODIES[name as keyof typeof LEASE_BODIES]}\n`
+        : `${PRELUDE}\n${BODIES[name as keyof typeof BODIES]}\n`;
     s = { name, source, sha: new Bun.CryptoHasher("sha1").update(source).digest("hex") };
     cache.set(name, s);
   }
