@@ -71,7 +71,7 @@ class RedisStore implements RedisBackend {
     this.#config = opts.config;
     this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "", opts.config.backendConnectTimeout);
     this.displayTarget = this.#conn.display;
-    Object.assign(this, redisLeases((name, args) => this.#run(name, args)));
+    Object.assign(this, redisLeases(this.#run.bind(this)));
   }
 
   async init(): Promise<void> {
