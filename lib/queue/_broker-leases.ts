@@ -12,7 +12,7 @@ import type { Backend, BrokerConfig, Message } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { checkDestination } from "../delivery/ops.ts";
 import { compileGlob } from "../util/glob.ts";
-import { LeaseWaiter } from "./_lease-wait.ts";
+import { LeaseWaiter, nudgeWaiters } from "./_lease-wait.ts";
 
 /** A held message as inspection shows it. */
 export type HeldMessage = Message & { leased: boolean; dueMs: number; attempt: number };
@@ -78,7 +78,11 @@ export class BrokerLeases {
   async release(queue: string, ids: readonly bigint[], options: { delayMs?: number; token?: string } = {}): Promise<bigint[]> {
     const caps = leaseCapabilities(this.#backend);
     const delayMs = options.delayMs === undefined ? undefined : checkMs(options.delayMs, "delayMs");
-    return ids.length ? caps.release(await this.#resolve(queue), ids, { delayMs, token: options.token }) : [];
+    if (!ids.length) return [];
+    const q = await this.#resolve(queue);
+    const done = await caps.release(q, ids, { delayMs, token: options.token });
+    if (done.length && delayMs) nudgeWaiters(this.#backend, q);
+    return done;
   }
 
   /** Push a lease's deadline to now + `leaseMs`; false when that lease no longer holds the message. */
@@ -102,7 +106,9 @@ export class BrokerLeases {
     const q = await this.#resolve(queue);
     for (const b of bodies) validateMessageSize(b, this.#config.maxMessageSize);
     if (!Number.isFinite(dueMs)) throw new ArgumentError("The due time must be a valid time");
-    return caps.writeDelayed(q, bodies, dueMs);
+    const ids = await caps.writeDelayed(q, bodies, dueMs);
+    nudgeWaiters(this.#backend, q);
+    return ids;
   }
 
   /**
@@ -122,7 +128,10 @@ export class BrokerLeases {
     const wanted = typeof pattern === "object" ? new Set(pattern.queues) : undefined;
     const existing = (await this.#backend.listStats()).map((s) => s.queue);
     const queues = existing.filter((q) => (wanted ? wanted.has(q) : !glob || glob.test(q)));
-    for (const q of queues) await caps.writeDelayed(q, [body], dueMs);
+    for (const q of queues) {
+      await caps.writeDelayed(q, [body], dueMs);
+      nudgeWaiters(this.#backend, q);
+    }
     return queues.length;
   }
 

@@ -3,18 +3,30 @@
  * lease: the wake-ups watchers use (lib/watch/activity.ts: in-process
  * hand-over, cross-process wake-ups, the safety poll), plus a timer for the
  * earliest held message of the queue falling due (a lease deadline, a
- * delayed message), since nobody writes when that happens.
+ * delayed message), since nobody writes when that happens. A delayed write
+ * or release of this process nudges the queue's waiters at once (it makes
+ * nothing pending, so the watchers' wake-ups stay quiet); one of another
+ * process is seen within {@link IDLE_CAP_MS}.
  * @module
  */
 import type { Backend, BrokerConfig } from "../core/types.ts";
 import { ActivityMonitor } from "../watch/activity.ts";
 
-/** Held rows looked at to find the earliest due time; with more, the wait is capped at {@link CAP_MS}. */
+/** Held rows looked at to find the earliest due time. */
 const HELD_PAGE = 1000;
-/** Longest wait when the earliest due time is not known (more held rows than one page). */
-const CAP_MS = 1000;
 /** Margin after a due time, so the look that follows finds the message due. */
 const MARGIN_MS = 2;
+/** Longest idle wait: another process's delayed write or delayed release is noticed within this. */
+const IDLE_CAP_MS = 1000;
+
+/** Waiters of this process, by store (its local file, else the backend object) and queue. */
+const waiting = new Map<unknown, Map<string, Set<() => void>>>();
+
+/** Tell this process's waiters on `queue` of `store` that a message was held for later (a delayed write or release). */
+export function nudgeWaiters(store: Backend | string, queue: string): void {
+  const key = typeof store === "string" ? store : (store.localFile ?? store);
+  for (const poke of waiting.get(key)?.get(queue) ?? []) poke();
+}
 
 /** Waits for work on one queue (name resolved); close it when done. */
 export class LeaseWaiter {
@@ -45,15 +57,25 @@ export class LeaseWaiter {
       claims: false,
       accept: () => this.#monitor.poke(),
     });
+    const key = this.#backend.localFile ?? this.#backend;
+    const byQueue = waiting.get(key) ?? new Map<string, Set<() => void>>();
+    waiting.set(key, byQueue);
+    const pokes = byQueue.get(this.#queue) ?? new Set<() => void>();
+    byQueue.set(this.#queue, pokes);
+    const nudged = () => stop.abort();
+    pokes.add(nudged);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const dueIn = await this.#nextDueInMs();
-      if (dueIn !== undefined) timer = setTimeout(() => stop.abort(), dueIn);
+      const dueIn = Math.min(IDLE_CAP_MS, (await this.#nextDueInMs()) ?? IDLE_CAP_MS);
+      timer = setTimeout(() => stop.abort(), dueIn);
       await this.#monitor.wait(stop.signal);
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       withdraw?.();
       signal.removeEventListener("abort", onAbort);
+      pokes.delete(nudged);
+      if (pokes.size === 0) byQueue.delete(this.#queue);
+      if (byQueue.size === 0) waiting.delete(key);
     }
   }
 
@@ -68,7 +90,7 @@ export class LeaseWaiter {
     if (held.length === 0) return undefined;
     let due = Number.POSITIVE_INFINITY;
     for (const h of held) due = Math.min(due, h.dueMs);
-    const wait = Math.max(0, due - Date.now()) + MARGIN_MS;
-    return held.length >= HELD_PAGE ? Math.min(wait, CAP_MS) : wait;
+    // With more held rows than one page the earliest may be missed; the idle cap bounds that wait.
+    return Math.max(0, due - Date.now()) + MARGIN_MS;
   }
 }

@@ -10,6 +10,7 @@ import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import type { SqliteStore } from "../backends/sqlite/store.ts";
 import { checkMs } from "./_broker-leases.ts";
 import { type LeaseOptions, SyncLease, type SyncLeaseOps } from "./_lease-handle.ts";
+import { nudgeWaiters } from "./_lease-wait.ts";
 import { type JobHandler, type ProcessOptions, type ProcessResult, runWorker } from "./_worker.ts";
 import { brokerFor } from "../watch/_base-watcher.ts";
 import type { BrokerConfig } from "../core/types.ts";
@@ -48,7 +49,11 @@ export class SyncQueueLeases implements SyncLeaseOps {
 
   release(queue: string, ids: readonly bigint[], options: { delayMs?: number; token?: string } = {}): bigint[] {
     const delayMs = options.delayMs === undefined ? undefined : checkMs(options.delayMs, "delayMs");
-    return this.#use((s) => s.release(queue, ids, { delayMs, token: options.token }));
+    return this.#use((s) => {
+      const done = s.release(queue, ids, { delayMs, token: options.token });
+      if (done.length && delayMs) nudgeWaiters(s.path, queue);
+      return done;
+    });
   }
 
   extend(queue: string, id: bigint, leaseMs: number, token?: string): boolean {
@@ -65,7 +70,11 @@ export class SyncQueueLeases implements SyncLeaseOps {
   writeDelayed(bodies: readonly string[], dueMs: number, maxMessageSize: number): bigint[] {
     validateQueueName(this.#name);
     for (const b of bodies) validateMessageSize(b, maxMessageSize);
-    return this.#use((s) => s.writeDelayed(this.#name, bodies, dueMs));
+    return this.#use((s) => {
+      const ids = s.writeDelayed(this.#name, bodies, dueMs);
+      nudgeWaiters(s.path, this.#name);
+      return ids;
+    });
   }
 
   /** Leased and scheduled counts of this queue (zeros when nothing is held). */
