@@ -46,6 +46,7 @@ import { PgSession } from "./session.ts";
 import { loadIntoPostgres } from "./load.ts";
 import { reserveBatch } from "./reserve.ts";
 import { PgHeld } from "./leases.ts";
+import { PgWriteGroup } from "./group-write.ts";
 import { deleteMessages, hasPendingSql } from "./lease-sql.ts";
 
 /** Options of the PostgreSQL backend. */
@@ -68,6 +69,7 @@ export class PostgresBackend implements Backend {
   readonly #session: PgSession;
   readonly #listener: ActivityListener;
   readonly #held: PgHeld;
+  readonly #writes: PgWriteGroup;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
@@ -84,6 +86,7 @@ export class PostgresBackend implements Backend {
     this.#listener = new ActivityListener(this.channel, () => this.#session.db());
     this.#held = new PgHeld((op) => this.#run(op), this.#s, this.channel);
     Object.assign(this, this.#held.capabilities());
+    this.#writes = new PgWriteGroup((op) => this.#run(op), this.#s, this.channel);
   }
 
   /** Create or verify the schema (idempotent, safe across concurrent processes). */
@@ -106,22 +109,9 @@ export class PostgresBackend implements Backend {
     await this.#session.close();
   }
 
-  async write(queue: string, bodies: string[]): Promise<bigint[]> {
-    if (bodies.length === 0) return [];
-    return this.#run((db) =>
-      db.begin(async (tx) => {
-        const ids = nextHybridTimestamps((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
-        const st = insertSql(
-          this.#s,
-          bodies.map(() => queue),
-          bodies,
-          ids,
-          this.channel,
-        );
-        await tx.unsafe(st.text, st.params);
-        return ids;
-      }),
-    );
+  /** Concurrent writes of this instance share one statement (group-write.ts). */
+  write(queue: string, bodies: string[]): Promise<bigint[]> {
+    return this.#writes.write(queue, bodies);
   }
 
   async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
