@@ -54,12 +54,8 @@ export interface BrokerStatus {
   lastTimestamp: bigint;
   /** Size in bytes of the main store (SQLite: the file without -wal). */
   dbSize: number;
-  /** What a Redis server keeps on disk (docs/redis.md#durability); other backends leave it out. */
-  persistence?: RedisPersistence;
+  persistence?: "none" | "aof" | "rdb" | "aof+rdb" | "unknown"; // what a Redis server keeps on disk (docs/redis.md#durability)
 }
-
-/** Redis persistence: append-only file, snapshots, both, nothing, or not known (CONFIG refused). */
-export type RedisPersistence = "none" | "aof" | "rdb" | "aof+rdb" | "unknown";
 
 /** A batch claimed or moved inside an open transaction (at-least-once delivery). */
 export interface Reservation {

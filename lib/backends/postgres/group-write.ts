@@ -20,7 +20,7 @@ export type PgRun = <T>(op: (db: SQL) => Promise<T>) => Promise<T>;
 const MAX_BATCH_CHARS = 8 * 1024 * 1024;
 /** Rows one statement carries at most, unless a single call has more. */
 const MAX_BATCH_ROWS = 10_000;
-/** The low 12 bits of an id are its counter (docs/on-disk-format.md#ids). */
+/** The low 12 bits of an id are its counter (docs/on-disk-format.md#message-ids). */
 const COUNTER_BITS = 0xfffn;
 
 interface Entry {

@@ -8,8 +8,11 @@
  * @module
  */
 import { BackendError } from "../../core/errors.ts";
-import type { RedisPersistence } from "../../core/types.ts";
+import type { BrokerStatus } from "../../core/types.ts";
 import type { RedisConnection } from "./connection.ts";
+
+/** Redis persistence: append-only file, snapshots, both, nothing, or not known (CONFIG refused). */
+export type RedisPersistence = NonNullable<BrokerStatus["persistence"]>;
 
 /** The variable that silences the warning (`0`, `false`, `no`, `off`). */
 export const PERSISTENCE_WARNING_VARIABLE = "BROKER_REDIS_PERSISTENCE_WARNING";
