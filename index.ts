@@ -63,6 +63,13 @@ export type {
 export type { DumpFilter } from "./lib/dump/dump.ts";
 export type { LoadOptions } from "./lib/dump/load.ts";
 export type { FindOptions } from "./lib/queue/_inspect.ts";
+export { Lease, SyncLease } from "./lib/queue/_lease-handle.ts";
+export type { LeaseOptions, LeaseState } from "./lib/queue/_lease-handle.ts";
+export type { BrokerLeases, HeldMessage } from "./lib/queue/_broker-leases.ts";
+export type { JobContext, JobHandler, ProcessOptions, ProcessResult } from "./lib/queue/_worker.ts";
+export { backoffDelay, DEFAULT_BACKOFF } from "./lib/delivery/backoff.ts";
+export type { BackoffOptions } from "./lib/delivery/backoff.ts";
+export type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "./lib/core/types.ts";
 export { VERSION } from "./lib/util/version.ts";
 export { createHandler } from "./lib/serve/handler.ts";
 export type { BrokerHandler, HandlerOptions } from "./lib/serve/handler.ts";
