@@ -9,6 +9,7 @@
 import type { RedisClient, RedisOptions } from "bun";
 import { ArgumentError, BackendError } from "../../core/errors.ts";
 import { redactTarget } from "../redact.ts";
+import { isConnectionLoss } from "../connection-loss.ts";
 import { connectTimeoutSeconds } from "../connect-timeout.ts";
 import { script, type ScriptName } from "./scripts.ts";
 
@@ -79,31 +80,21 @@ export class RedisConnection {
   /** Run one command. */
   // biome-ignore lint/suspicious/noExplicitAny: a RESP reply's shape depends on the command; callers narrow it
   async send(command: string, args: string[]): Promise<any> {
-    const client = this.client;
-    try {
-      return await this.#bounded(client, () => client.send(command, args));
-    } catch (error) {
-      throw this.#wrap(error, client);
-    }
+    return this.#call((client) => client.send(command, args));
   }
 
   /** Run a script of scripts.ts by name; `args` follow the key prefix (ARGV[1]). */
   // biome-ignore lint/suspicious/noExplicitAny: a script's reply shape depends on the script; callers narrow it
   async run(name: ScriptName, prefix: string, args: string[]): Promise<any> {
     const s = script(name);
-    const client = this.client;
-    try {
-      return await this.#bounded(client, async () => {
-        try {
-          return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
-        } catch (error) {
-          if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-          return await client.send("EVAL", [s.source, "0", prefix, ...args]);
-        }
-      });
-    } catch (error) {
-      throw this.#wrap(error, client);
-    }
+    return this.#call(async (client) => {
+      try {
+        return await client.send("EVALSHA", [s.sha, "0", prefix, ...args]);
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+        return await client.send("EVAL", [s.source, "0", prefix, ...args]);
+      }
+    });
   }
 
   /** A second connection with the same settings (for the pub/sub subscriber). */
@@ -137,6 +128,24 @@ export class RedisConnection {
   }
 
   // --- internal ---
+
+  /**
+   * `work` on the client. A client that lost its connection while idle and
+   * gave up reconnecting fails its next command without sending it: that
+   * command goes once more on a new client (docs/outages.md).
+   */
+  async #call<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
+    for (let retried = false; ; retried = true) {
+      const stale = this.#client !== undefined && !this.#client.connected;
+      const client = this.client;
+      try {
+        return await this.#bounded(client, () => work(client));
+      } catch (error) {
+        const wrapped = this.#wrap(error, client);
+        if (retried || !stale || !isConnectionLoss(error)) throw wrapped;
+      }
+    }
+  }
 
   /**
    * `work` on `client`; until the client has connected, bounded by the connect
