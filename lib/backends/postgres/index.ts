@@ -271,7 +271,7 @@ export class PostgresBackend implements Backend {
   }
 
   waitForActivity(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    return this.#listener.wait(queues, timeoutMs, signal);
+    return this.#held.wait(queues, timeoutMs, signal, (ms, sig) => this.#listener.wait(queues, ms, sig));
   }
 
   // --- internal ---

@@ -44,13 +44,16 @@ SELECT ts FROM ins WHERE (SELECT count(*) FROM woke) + (SELECT count(*) FROM mem
 
 const GONE = "order_id, queue, body, ts, attempt";
 
-/** Return the due held messages of `queue` (every queue when undefined) to pending. */
-export function promoteSql(s: string, channel: string, queue?: string): Statement {
+/** Return the due held messages of `queue` (of each of a list; every queue when undefined) to pending. */
+export function promoteSql(s: string, channel: string, queue?: string | readonly string[]): Statement {
   const params: unknown[] = [];
   let cond = `due <= ${NOW_MS}`;
-  if (queue !== undefined) {
+  if (typeof queue === "string") {
     params.push(queue);
     cond = `queue = $1 AND ${cond}`;
+  } else if (queue !== undefined) {
+    params.push(queue);
+    cond = `queue = ANY($1::text[]) AND ${cond}`;
   }
   const text = `WITH gone AS (DELETE FROM ${s}.held WHERE ${cond} RETURNING ${GONE})${backToPending(s, channel, undefined, params)}`;
   return { text, params };
@@ -194,4 +197,9 @@ export function hasPendingSql(s: string, queue: string, after?: bigint): Stateme
   return after === undefined
     ? { text: `${head}) OR ${someDue(s, "$1")} AS e`, params: [queue] }
     : { text: `${head} AND ts > $2) OR ${someDue(s, "$1", "$2")} AS e`, params: [queue, after] };
+}
+
+/** Milliseconds until the next held message of `queues` is due (`ms` NULL when none is held). */
+export function untilDueSql(s: string, queues: readonly string[]): Statement {
+  return { text: `SELECT min(due) - ${NOW_MS} AS ms FROM ${s}.held WHERE queue = ANY($1::text[])`, params: [queues] };
 }

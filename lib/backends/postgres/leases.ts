@@ -10,6 +10,7 @@ import { ArgumentError } from "../../core/errors.ts";
 import type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
 import type { Message } from "../../core/types.ts";
 import { nextHybridTimestamps } from "../../time/timestamp.ts";
+import { waitWithDue } from "../due-wait.ts";
 import {
   ackSql,
   extendSql,
@@ -19,6 +20,7 @@ import {
   peekHeldSql,
   promoteSql,
   releaseSql,
+  untilDueSql,
   writeDelayedSql,
 } from "./lease-sql.ts";
 import { decodeBody, encodeBody, lockMetaSql, type Statement } from "./ops.ts";
@@ -41,8 +43,8 @@ export class PgHeld {
     this.#channel = channel;
   }
 
-  /** Return the due held messages of `queue` (all queues when undefined) to pending; how many came back. */
-  async promote(db: SQL, queue?: string): Promise<number> {
+  /** Return the due held messages of `queue` (or of each of a list; all queues when undefined) to pending; how many came back. */
+  async promote(db: SQL, queue?: string | readonly string[]): Promise<number> {
     const st = promoteSql(this.#s, this.#channel, queue);
     return (await db.unsafe(st.text, st.params)).length;
   }
@@ -62,6 +64,26 @@ export class PgHeld {
   async promoted<R extends unknown[]>(db: SQL, queue: string | undefined, st: Statement): Promise<R> {
     await this.promote(db, queue);
     return db.unsafe(st.text, st.params);
+  }
+
+  /** Return the due held messages of `queues`, then the milliseconds until the next one is due (undefined: none held). */
+  untilDue(queues: readonly string[]): Promise<number | undefined> {
+    const st = untilDueSql(this.#s, queues);
+    return this.#run(async (db) => {
+      await this.promote(db, queues);
+      const [row] = await db.unsafe(st.text, st.params);
+      return row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+    });
+  }
+
+  /** A native wait (`wait`) that also ends, true, when a held message of `queues` becomes due (due-wait.ts). */
+  wait(
+    queues: string[],
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    wait: (timeoutMs: number, signal: AbortSignal) => Promise<boolean>,
+  ): Promise<boolean> {
+    return waitWithDue(timeoutMs, signal, wait, () => this.untilDue(queues));
   }
 
   /** The capability methods, bound to this schema. */

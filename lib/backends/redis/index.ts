@@ -25,7 +25,7 @@ import { ownerGone, ownerRecord } from "../_owner.ts";
 import { RedisConnection } from "./connection.ts";
 import { afterArg, escapeGlob, isOwnKey, keyPrefix, MAGIC, parseSettings, SCHEMA_VERSION, selectionArgs } from "./keys.ts";
 import { ActivitySubscriber } from "./subscriber.ts";
-import { redisLeases } from "./leases.ts";
+import { redisLeases, waitHeld } from "./leases.ts";
 import { loadIntoRedis } from "./load.ts";
 import { persistenceOf, withPersistenceCheck } from "./durability.ts";
 import { toMessages, toStats } from "./replies.ts";
@@ -269,7 +269,8 @@ class RedisStore implements RedisBackend {
 
   waitForActivity(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     this.#subscriber ??= new ActivitySubscriber(this.#conn, this.prefix);
-    return this.#subscriber.wait(queues, timeoutMs, signal);
+    const wait = (ms: number, sig: AbortSignal) => this.#subscriber!.wait(queues, ms, sig);
+    return waitHeld(this.#run.bind(this), queues, timeoutMs, signal, wait);
   }
 
   // --- internal ---

@@ -147,6 +147,19 @@ for _, q in ipairs(names) do
 end
 return out`,
 
+  /** queue… → ms until the next held id of those queues is due, after returning the due ones; -1 when none is held */
+  untilDue: `if not guard(false) then return -1 end
+local now, best = now_ms(), nil
+for i = 2, #ARGV do
+  promote(ARGV[i], string.format('%d', now))
+  local first = redis.call('ZRANGE', qk(ARGV[i], 'held'), 0, 0, 'WITHSCORES')
+  if first[2] then
+    local d = tonumber(first[2]) - now
+    if not best or d < best then best = d end
+  end
+end
+return best and string.format('%d', best) or -1`,
+
   /** queue, after ('' = from the start), limit → {id, body, leased (1|0), due, attempt, …} in id order */
   peekHeld: `if not guard(false) then return {} end
 local q, after, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])

@@ -10,6 +10,7 @@ import type { LeaseCapabilities, LeasedMessage } from "../../core/leases.ts";
 import { wallClockNs } from "../../time/timestamp.ts";
 import { afterArg, idMember, isPossibleId, selectionArgs } from "./keys.ts";
 import type { ScriptName } from "./scripts.ts";
+import { waitWithDue } from "../due-wait.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a script's reply shape depends on the script; callers narrow it
 type Run = (name: ScriptName, args: string[]) => Promise<any>;
@@ -82,4 +83,18 @@ export function redisLeases(run: Run): Required<LeaseCapabilities> {
       return out;
     },
   };
+}
+
+/** A native wait (`wait`) that also ends, true, when a held id of `queues` becomes due (due-wait.ts). */
+export function waitHeld(
+  run: Run,
+  queues: string[],
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  wait: (timeoutMs: number, signal: AbortSignal) => Promise<boolean>,
+): Promise<boolean> {
+  return waitWithDue(timeoutMs, signal, wait, async () => {
+    const ms = Number(await run("untilDue", queues));
+    return ms < 0 ? undefined : ms;
+  });
 }

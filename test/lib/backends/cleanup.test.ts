@@ -43,7 +43,7 @@ describe("postgres cleanup", () => {
       await expect(b.cleanup!()).rejects.toThrow(
         `PostgreSQL schema '${schema}' also holds or feeds objects SimpleBroker did not create (table ${schema}.user_notes); refusing to drop it`,
       );
-      expect(await relations(schema)).toEqual(["aliases", "messages", "meta", "user_notes"]);
+      expect(await relations(schema)).toEqual(["aliases", "attempts", "held", "messages", "meta", "user_notes"]);
 
       await admin.unsafe(`DROP TABLE "${schema}".user_notes`);
       // An index someone added to our own table is theirs too.
@@ -54,7 +54,7 @@ describe("postgres cleanup", () => {
       await admin.unsafe(`CREATE VIEW "${other}".queue_names AS SELECT DISTINCT queue FROM "${schema}".messages`);
       await expect(b.cleanup!()).rejects.toThrow(`(view ${other}.queue_names); refusing to drop it`);
       expect(await relations(other)).toEqual(["queue_names"]);
-      expect(await relations(schema)).toEqual(["aliases", "messages", "meta"]);
+      expect(await relations(schema)).toEqual(["aliases", "attempts", "held", "messages", "meta"]);
 
       await admin.unsafe(`DROP VIEW "${other}".queue_names`);
       expect(await b.cleanup!()).toBe(true);

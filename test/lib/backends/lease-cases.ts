@@ -173,6 +173,17 @@ export function describeLeaseCases(host: LeaseCaseHost): void {
     ]);
   });
 
+  test("a native wait ends when a held message of its queues becomes due", async () => {
+    const b = await fresh();
+    await b.waitForActivity!(["other", "q"], 50); // subscribed (a first Redis wait ends at once, by design)
+    await b.writeDelayed!("q", ["d"], Date.now() + 400);
+    const started = Date.now();
+    expect(await b.waitForActivity!(["other", "q"], 10_000)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThan(250);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await b.claim("q", {})).toMatchObject([{ body: "d" }]);
+  });
+
   test("deleting a queue forgets its held messages", async () => {
     const b = await fresh();
     await b.write("q", ["a", "b"]);
