@@ -20,14 +20,23 @@ export interface UrlTargetOptions {
   namespace?: string;
 }
 
-/** URL schemes a target may use, and the backend each opens. */
-export const URL_SCHEMES: Readonly<Record<string, "postgres" | "redis">> = {
-  postgres: "postgres",
-  postgresql: "postgres",
-  redis: "redis",
-  rediss: "redis",
-  valkey: "redis",
-  valkeys: "redis",
+/** How a URL scheme opens a store: the backend, and the option names of its store, the first one canonical. */
+interface SchemeRule {
+  backend: string;
+  store: readonly (keyof UrlTargetOptions)[];
+}
+
+const POSTGRES: SchemeRule = { backend: "postgres", store: ["schema"] };
+const REDIS: SchemeRule = { backend: "redis", store: ["namespace", "schema"] };
+
+/** URL schemes a target may use, and how each opens its backend. */
+export const URL_SCHEMES: Readonly<Record<string, SchemeRule>> = {
+  postgres: POSTGRES,
+  postgresql: POSTGRES,
+  redis: REDIS,
+  rediss: REDIS,
+  valkey: REDIS,
+  valkeys: REDIS,
 };
 
 /**
@@ -49,8 +58,8 @@ export function urlTarget(url: string, config: BrokerConfig, options: UrlTargetO
   const shown = redactTarget(url);
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):(\/\/)?/.exec(url);
   const scheme = match?.[1]?.toLowerCase() ?? "";
-  const backend = URL_SCHEMES[scheme];
-  if (!backend) {
+  const rule = URL_SCHEMES[scheme];
+  if (!rule) {
     throw new ArgumentError(
       `Unsupported target URL '${shown}': a URL target must start with ${Object.keys(URL_SCHEMES)
         .map((s) => `${s}://`)
@@ -64,8 +73,8 @@ export function urlTarget(url: string, config: BrokerConfig, options: UrlTargetO
   } catch {
     throw new ArgumentError(`Malformed target URL '${shown}'`);
   }
-  const keys = backend === "postgres" ? ["schema"] : ["namespace", "schema"];
-  const given = backend === "postgres" ? [options.schema] : [options.namespace, options.schema];
+  const keys = rule.store;
+  const given = keys.map((key) => options[key]);
   for (const key of keys) given.push(parsed.searchParams.get(key) ?? undefined);
   const values = new Set(given.filter((v): v is string => v !== undefined));
   if (values.size > 1) {
@@ -74,9 +83,9 @@ export function urlTarget(url: string, config: BrokerConfig, options: UrlTargetO
   const [name] = values;
   if (name !== undefined && name.trim() === "") throw new ArgumentError(`Target URL '${shown}': ${keys[0]} must not be empty`);
   const stripped = stripQuery(url, keys);
-  const { target, backendOptions } = initBackend(backend, config, stripped, name === undefined ? {} : { [keys[0]!]: name });
+  const { target, backendOptions } = initBackend(rule.backend, config, stripped, name === undefined ? {} : { [keys[0]!]: name });
   return {
-    backendName: backend,
+    backendName: rule.backend,
     target,
     backendOptions,
     projectRoot: null,
@@ -89,7 +98,7 @@ export function urlTarget(url: string, config: BrokerConfig, options: UrlTargetO
 // --- internal ---
 
 /** `url` without the query parameters `keys` (the rest of the text untouched, so the driver sees what the user wrote). */
-function stripQuery(url: string, keys: string[]): string {
+function stripQuery(url: string, keys: readonly string[]): string {
   const q = url.indexOf("?");
   if (q === -1) return url;
   const hash = url.indexOf("#", q);
