@@ -13,7 +13,16 @@ export { Queue } from "./lib/queue/queue.ts";
 export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, QueueOptions, RangeOptions } from "./lib/queue/queue.ts";
 export { QueueWatcher, QueueMoveWatcher, watchQueue } from "./lib/watch/watcher.ts";
 export { ActivityMonitor } from "./lib/watch/activity.ts";
-export type { ErrorHandler, MessageHandler, WatchOptions, WatcherOptions, WatchTargetOptions } from "./lib/watch/watcher.ts";
+export type {
+  ConnectionEvent,
+  ConnectionReporter,
+  ErrorHandler,
+  MessageHandler,
+  WatchOptions,
+  WatcherOptions,
+  WatchTargetOptions,
+} from "./lib/watch/watcher.ts";
+export { isConnectionLoss } from "./lib/backends/connection-loss.ts";
 export { Broker } from "./lib/queue/broker.ts";
 export type { DeliveryPlan } from "./lib/queue/broker.ts";
 export { openBroker } from "./lib/queue/open.ts";

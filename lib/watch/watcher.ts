@@ -19,6 +19,7 @@ import { BaseWatcher, brokerFor, type MessageHandler, type WatcherOptions } from
 
 export type { WatchMode, WatchOptions } from "./watch-source.ts";
 export type { ErrorHandler, MessageHandler, WatcherOptions } from "./_base-watcher.ts";
+export type { ConnectionEvent, ConnectionReporter } from "./reconnect.ts";
 
 /** What a watch runs against: a target (path, directory, resolved target) or an open broker. */
 export interface WatchTargetOptions extends WatchOptions {
