@@ -28,6 +28,8 @@ import { decodeBody, encodeBody, lockMetaSql, type Statement } from "./ops.ts";
 type Run = <T>(op: (db: SQL) => Promise<T>) => Promise<T>;
 type HeldMessage = Message & { leased: boolean; dueMs: number; attempt: number };
 
+/** The largest message id (a BIGINT). */
+const MAX_ID = (1n << 63n) - 1n;
 const ids = (rows: { ts: bigint }[]): bigint[] => rows.map((r) => r.ts);
 
 /** The held messages of one schema: lazy promotion for readers, and the lease capabilities. */
@@ -90,12 +92,12 @@ export class PgHeld {
   capabilities(): Required<LeaseCapabilities> {
     return {
       lease: (queue, sel) => this.lease(queue, sel),
-      ack: (queue, list, token) => this.#ids(ackSql(this.#s, queue, list, token), list),
-      release: (queue, list, opts = {}) => this.#ids(releaseSql(this.#s, this.#channel, queue, list, opts), list),
+      ack: (queue, list, token) => this.#ids(list, (l) => ackSql(this.#s, queue, l, token)),
+      release: (queue, list, opts = {}) => this.#ids(list, (l) => releaseSql(this.#s, this.#channel, queue, l, opts)),
       extend: async (queue, id, leaseMs, token) =>
-        (await this.#ids(extendSql(this.#s, queue, id, leaseMs, token), [id])).length > 0,
+        (await this.#ids([id], ([one]) => extendSql(this.#s, queue, one!, leaseMs, token))).length > 0,
       deadLetter: (queue, list, target, token) =>
-        this.#ids(releaseSql(this.#s, this.#channel, queue, list, { token, target }), list),
+        this.#ids(list, (l) => releaseSql(this.#s, this.#channel, queue, l, { token, target })),
       writeDelayed: (queue, bodies, dueMs) => this.writeDelayed(queue, bodies, dueMs),
       promoteDue: (queue) => this.#run((db) => this.promote(db, queue)),
       heldStats: (queue) => this.heldStats(queue),
@@ -106,7 +108,7 @@ export class PgHeld {
   /** Return the queue's due messages, then take pending ones under one new token, in one transaction. */
   async lease(queue: string, sel: LeaseSelection): Promise<LeasedMessage[]> {
     if (!(sel.leaseMs > 0)) throw new ArgumentError("A lease needs a duration above 0 ms");
-    if (sel.exactId === undefined && Math.trunc(sel.limit ?? 1) < 1) return [];
+    if (sel.exactId === undefined ? Math.trunc(sel.limit ?? 1) < 1 : !(sel.exactId > 0n && sel.exactId <= MAX_ID)) return [];
     const token = crypto.randomUUID();
     const rows: HeldRow[] = await this.#run((db) =>
       db.begin(async (tx) => {
@@ -163,9 +165,11 @@ export class PgHeld {
 
   // --- internal ---
 
-  /** Run a transition that returns ids (nothing to do for an empty id list). */
-  async #ids(st: Statement, list: readonly bigint[]): Promise<bigint[]> {
-    if (list.length === 0) return [];
+  /** Run a transition over the possible ids of `list` (none: nothing to do); it returns ids. */
+  async #ids(list: readonly bigint[], build: (possible: bigint[]) => Statement): Promise<bigint[]> {
+    const possible = list.filter((id) => id > 0n && id <= MAX_ID);
+    if (possible.length === 0) return [];
+    const st = build(possible);
     return ids(await this.#run((db) => db.unsafe(st.text, st.params)));
   }
 }

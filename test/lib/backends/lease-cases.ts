@@ -48,6 +48,9 @@ export function describeLeaseCases(host: LeaseCaseHost): void {
     expect(await b.ack!("other", [ids[1]!])).toEqual([]);
     expect(await b.ack!("q", [ids[1]!], m!.token)).toEqual([ids[1]!]);
     expect(await b.ack!("q", [ids[1]!])).toEqual([]);
+    expect(await b.ack!("q", [0n, -5n, 1n << 70n])).toEqual([]); // impossible ids match nothing
+    expect(await b.extend!("q", 1n << 64n, 1000)).toBe(false);
+    expect(await b.lease!("q", { leaseMs: 1000, exactId: 1n << 64n })).toEqual([]);
     expect(await b.heldStats!()).toEqual([]);
     expect(bodies(await b.peek("q", { limit: 10 }))).toEqual(["a"]);
   });
