@@ -28,6 +28,11 @@ import { decodeBody, encodeBody, lockMetaSql, type Statement } from "./ops.ts";
 type Run = <T>(op: (db: SQL) => Promise<T>) => Promise<T>;
 type HeldMessage = Message & { leased: boolean; dueMs: number; attempt: number };
 
+/** Rows without the all-NULL marker of ops.ts `dueMarker`. */
+export function withoutMarkers<R extends { ts: bigint | null }[]>(rows: R): R {
+  return rows.filter((r) => r.ts !== null) as R;
+}
+
 /** The largest message id (a BIGINT). */
 const MAX_ID = (1n << 63n) - 1n;
 const ids = (rows: { ts: bigint }[]): bigint[] => rows.map((r) => r.ts);
@@ -52,14 +57,16 @@ export class PgHeld {
   }
 
   /**
-   * Run a pending-row statement built with the due guard (ops.ts `where`):
-   * when it finds nothing, return the queue's due held messages and, if any
-   * came back, run it once more. A statement that found rows saw none due.
+   * Run a pending-row statement built with the due guard and its marker
+   * (ops.ts `where`, `dueMarker`): when the marker row says a held message of
+   * the queue is due (the statement then took nothing), return those first
+   * and run it once more. Marker rows never reach the caller.
    */
-  async afterDue<R extends unknown[]>(db: SQL, queue: string, st: Statement): Promise<R> {
+  async afterDue<R extends { ts: bigint | null }[]>(db: SQL, queue: string, st: Statement): Promise<R> {
     const rows: R = await db.unsafe(st.text, st.params);
-    if (rows.length > 0 || (await this.promote(db, queue)) === 0) return rows;
-    return db.unsafe(st.text, st.params);
+    if (!rows.some((r) => r.ts === null)) return rows;
+    await this.promote(db, queue);
+    return withoutMarkers<R>(await db.unsafe(st.text, st.params));
   }
 
   /** Return the due held messages of `queue` (all when undefined), then run `st`. */

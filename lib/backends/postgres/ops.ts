@@ -5,7 +5,7 @@
  * @module
  */
 import type { Message, QueueStats, Selection } from "../../core/types.ts";
-import { noneDue } from "./lease-schema.ts";
+import { noneDue, someDue } from "./lease-schema.ts";
 
 /** A statement and its positional parameters. */
 export interface Statement {
@@ -67,6 +67,18 @@ export function where(queue: string, sel: Selection, unclaimedOnly: boolean, par
   return text;
 }
 
+/**
+ * For a selection built with the due guard (`where` with `s`): one more row of
+ * NULLs when a held message of the queue is due, so the caller knows to return
+ * those first and run the statement again (leases.ts `afterDue`). The queue is
+ * parameter 1 of a selection, or 2 after an exact id.
+ */
+function dueMarker(s: string, sel: Selection, guarded: boolean, columns: number): string {
+  if (!guarded) return "";
+  const nulls = Array.from({ length: columns }, () => "NULL").join(", ");
+  return `\nUNION ALL SELECT ${nulls} WHERE ${someDue(s, sel.exactId !== undefined ? "$2" : "$1")}`;
+}
+
 function limitOf(sel: Selection): number {
   return sel.exactId !== undefined ? 1 : Math.max(0, Math.trunc(sel.limit ?? 1));
 }
@@ -82,7 +94,7 @@ export function peekSql(s: string, queue: string, sel: Selection): Statement {
   // as ts and order_id are assigned together under the meta row lock.
   const order = sel.after !== undefined && sel.exactId === undefined ? "ts" : "order_id";
   return {
-    text: `SELECT body, ts FROM ${s}.messages WHERE ${cond} ORDER BY ${order} LIMIT $${n - 1} OFFSET $${n}`,
+    text: `(SELECT body, ts FROM ${s}.messages WHERE ${cond} ORDER BY ${order} LIMIT $${n - 1} OFFSET $${n})${dueMarker(s, sel, !sel.includeClaimed, 2)}`,
     params,
   };
 }
@@ -102,9 +114,10 @@ export function claimSql(s: string, queue: string, sel: Selection): Statement {
   const cond = where(queue, sel, true, params, s);
   params.push(limitOf(sel));
   return {
-    text: `${picked(s, cond, params.length, sel.exactId !== undefined)}
-UPDATE ${s}.messages m SET claimed = TRUE FROM picked WHERE m.order_id = picked.order_id
-RETURNING m.order_id, m.body, m.ts`,
+    text: `${picked(s, cond, params.length, sel.exactId !== undefined)},
+taken AS (UPDATE ${s}.messages m SET claimed = TRUE FROM picked WHERE m.order_id = picked.order_id
+  RETURNING m.order_id, m.body, m.ts)
+SELECT order_id, body, ts FROM taken${dueMarker(s, sel, true, 3)}`,
     params,
   };
 }
@@ -122,7 +135,7 @@ moved AS (
   UPDATE ${s}.messages m SET queue = $${limit + 1}, claimed = FALSE FROM picked WHERE m.order_id = picked.order_id
   RETURNING m.order_id, m.body, m.ts),
 woke AS (SELECT pg_notify($${limit + 2}, $${limit + 1}) FROM (SELECT 1 FROM moved LIMIT 1) one)
-SELECT order_id, body, ts FROM moved WHERE (SELECT count(*) FROM woke) >= 0`,
+SELECT order_id, body, ts FROM moved WHERE (SELECT count(*) FROM woke) >= 0${dueMarker(s, sel, sel.requireUnclaimed ?? true, 3)}`,
     params,
   };
 }

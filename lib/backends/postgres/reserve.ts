@@ -6,6 +6,7 @@
  */
 import type { SQL } from "bun";
 import type { Reservation } from "../../core/types.ts";
+import { withoutMarkers } from "./leases.ts";
 import { type Statement, toMessages } from "./ops.ts";
 
 /**
@@ -40,5 +41,8 @@ export async function reserveBatch(
       await conn.release();
     }
   };
-  return { messages: toMessages(rows), commit: () => end("COMMIT"), rollback: () => end("ROLLBACK") };
+  // The marker row of a due held message (ops.ts `dueMarker`): the caller returned those just before; a batch
+  // that raced a new one is empty, and the next claim returns it.
+  const messages = toMessages(withoutMarkers(rows));
+  return { messages, commit: () => end("COMMIT"), rollback: () => end("ROLLBACK") };
 }
