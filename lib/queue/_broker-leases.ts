@@ -53,6 +53,11 @@ export class BrokerLeases {
     this.#resolve = resolve;
   }
 
+  /** The store as users see it (passwords redacted). */
+  get displayTarget(): string {
+    return this.#backend.displayTarget;
+  }
+
   /** True when the backend has the lease capabilities. */
   get available(): boolean {
     return this.#backend.lease !== undefined;

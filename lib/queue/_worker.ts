@@ -4,7 +4,10 @@
  * handed to `handler`; success acks it, a throw releases it with backoff,
  * the lease is extended while the handler runs, and a message that failed
  * `maxAttempts` times moves to the dead-letter queue. Aborting `signal`
- * stops taking new work and waits for the running handlers.
+ * stops taking new work and waits for the running handlers. A lost
+ * connection to the server is waited out as watchers wait it out
+ * (docs/outages.md); a job whose ack or release it interrupted comes back
+ * when its lease ends.
  * @module
  */
 import { ArgumentError } from "../core/errors.ts";
@@ -14,6 +17,7 @@ import { backoffDelay, type BackoffOptions } from "../delivery/backoff.ts";
 import { checkMs } from "./_broker-leases.ts";
 import { type AsyncLeaseOps, Lease } from "./_lease-handle.ts";
 import type { LeaseWaiter } from "./_lease-wait.ts";
+import { type ConnectionReporter, OutageGuard } from "../watch/reconnect.ts";
 
 /** Options of `process()`. */
 export interface ProcessOptions {
@@ -31,6 +35,8 @@ export interface ProcessOptions {
   signal?: AbortSignal;
   /** Told about every handler failure and every store error of a job (default: nothing). */
   onError?: (error: unknown, job: Lease) => void;
+  /** Told when the connection to the server is lost and when it is back (default: a line on stderr each). */
+  onConnection?: ConnectionReporter;
 }
 
 /** What a handler gets besides the job: the worker's stop signal. */
@@ -51,6 +57,8 @@ export interface ProcessResult {
 
 /** What a worker runs on: lease operations and a waiter (`BrokerLeases`). */
 export interface WorkerSource extends AsyncLeaseOps {
+  /** The store as users see it (in outage reports). */
+  readonly displayTarget: string;
   lease(queue: string, selection: LeaseSelection): Promise<LeasedMessage[]>;
   waiter(queue: string): LeaseWaiter;
 }
@@ -122,13 +130,14 @@ export async function runWorker(
     running.add(p);
   };
   const waiter = source.waiter(queue);
+  const guard = new OutageGuard(source.displayTarget, signal, options.onConnection);
   try {
     while (!signal.aborted) {
       if (running.size >= concurrency) {
         await waitFor(signal, (wake) => (jobEnded = wake));
         continue;
       }
-      const got = await source.lease(queue, { leaseMs, limit: concurrency - running.size });
+      const got = (await guard.run(() => source.lease(queue, { leaseMs, limit: concurrency - running.size }))) ?? [];
       const jobs = got.map((m) => new Lease(source, queue, m));
       if (signal.aborted) {
         // Taken while stopping: give them back untouched.
@@ -146,7 +155,7 @@ export async function runWorker(
       const onAbort = () => stop.abort();
       signal.addEventListener("abort", onAbort, { once: true });
       try {
-        await waiter.wait(stop.signal);
+        await guard.run(() => waiter.wait(stop.signal));
       } finally {
         signal.removeEventListener("abort", onAbort);
       }

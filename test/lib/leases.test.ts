@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BackendError, Broker, openBroker, Queue, QueueNameError, type BrokerTarget } from "../../index.ts";
+import { runWorker } from "../../lib/queue/_worker.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
 import { postgresUrl, redisUrl } from "../services.ts";
 
@@ -245,6 +246,51 @@ for (const kind of ["sqlite", "postgres", "redis"]) {
     });
   });
 }
+
+describe("worker outages", () => {
+  test("a lost connection while leasing is waited out and reported once lost, once restored", async () => {
+    const b = await open("sqlite");
+    await b.queue("q").write("job");
+    let failures = 3;
+    const flaky = new Proxy(b.leases, {
+      get(t, key) {
+        if (key === "lease") {
+          return async (...args: Parameters<typeof t.lease>) => {
+            if (failures-- > 0) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+            return t.lease(...args);
+          };
+        }
+        const v = Reflect.get(t, key, t);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const events: string[] = [];
+    const done: string[] = [];
+    const stop = new AbortController();
+    const run = runWorker(flaky, "q", (job) => void done.push(job.body), {
+      signal: stop.signal,
+      onConnection: (e) => void events.push(e.state),
+    });
+    const t0 = Date.now();
+    while (done.length === 0 && Date.now() - t0 < 5000) await Bun.sleep(10);
+    stop.abort();
+    expect(await run).toEqual({ acked: 1, failed: 0, deadLettered: 0 });
+    expect(events).toEqual(["lost", "restored"]);
+    expect(done).toEqual(["job"]);
+  });
+
+  test("any other store error ends process() with that error, after the running handlers", async () => {
+    const b = await open("sqlite");
+    const broken = new Proxy(b.leases, {
+      get(t, key) {
+        if (key === "lease") return async () => Promise.reject(new BackendError("disk on fire"));
+        const v = Reflect.get(t, key, t);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    await expect(runWorker(broken, "q", () => {})).rejects.toThrow("disk on fire");
+  });
+});
 
 describe("a backend without the lease capabilities", () => {
   test("lease, delayed writes and workers are refused with a BackendError naming the backend; inspection is empty", async () => {
