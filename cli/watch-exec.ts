@@ -60,7 +60,7 @@ export async function runExecWorker(args: ParsedValues, ctx: CliContext): Promis
           env: { ...process.env, BROKER_MESSAGE_ID: String(job.ts), BROKER_ATTEMPT: String(job.attempt) },
         });
         const status = await child.exited;
-        if (status !== 0) throw new Error(`command exited with status ${status}`);
+        if (status !== 0) throw new CommandFailed(`command exited with status ${status}`);
       },
       {
         signal,
@@ -68,14 +68,20 @@ export async function runExecWorker(args: ParsedValues, ctx: CliContext): Promis
         maxAttempts,
         concurrency,
         onError: (error, job) => {
-          const next = job.attempt >= maxAttempts ? `moving it to '${deadLetterName(queue)}'` : "will retry";
-          log.warn(`Message ${job.ts} (attempt ${job.attempt}): ${error instanceof Error ? error.message : error}; ${next}`);
+          const text = `Message ${job.ts} (attempt ${job.attempt}): ${error instanceof Error ? error.message : error}`;
+          if (!(error instanceof CommandFailed)) return log.warn(text); // a store error: the lease ends, the message comes back
+          log.warn(`${text}; ${job.attempt >= maxAttempts ? `moving it to '${deadLetterName(queue)}'` : "will retry"}`);
         },
       },
     );
     return signal.reason;
   });
   return exitAfterSignal(stopped, "watch");
+}
+
+/** CMD ended with a non-zero status. */
+class CommandFailed extends Error {
+  override name = "CommandFailed";
 }
 
 /** A positive integer option (`--max-attempts`, `--concurrency`). */
