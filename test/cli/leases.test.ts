@@ -4,7 +4,10 @@
 // broadcast --delay, held counts in stats/list, and watch --exec acking on exit 0,
 // retrying, then dead-lettering.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CLI, childEnv, runCli, tempDir } from "../helpers.ts";
+import { postgresUrl, redisUrl } from "../services.ts";
 
 setDefaultTimeout(20_000);
 
@@ -270,4 +273,49 @@ describe("watch --exec", () => {
     }
     expect((await cli(d.path, "peek", "q")).stdout).toBe("x\n");
   });
+});
+
+describe("on PostgreSQL and Redis", () => {
+  for (const backend of ["postgres", "redis"] as const) {
+    test(`${backend}: read --lease, ack, release --delay, write --delay, held counts and watch --exec`, async () => {
+      using d = tempDir();
+      const url = backend === "postgres" ? await postgresUrl() : await redisUrl();
+      const option = backend === "postgres" ? "schema" : "namespace";
+      const store = `sb_cli_lease_${process.pid}_${Date.now().toString(36)}`;
+      writeFileSync(
+        join(d.path, ".broker.toml"),
+        `version = 1\nbackend = "${backend}"\ntarget = "${url}"\n\n[backend_options]\n${option} = "${store}"\n`,
+      );
+      try {
+        await cli(d.path, "write", "q", "one");
+        await cli(d.path, "write", "q", "two");
+        const [id, body] = leased((await cli(d.path, "read", "q", "--lease", "30s")).stdout);
+        expect(body).toBe("one");
+        expect((await cli(d.path, "stats", "q")).stdout).toBe("q: 1 (1 total, 0 claimed, 1 leased, 0 scheduled)\n");
+        expect((await cli(d.path, "release", "q", id, "--delay", "500ms")).exitCode).toBe(0);
+        expect((await cli(d.path, "ack", "q", id)).exitCode).toBe(2);
+        expect((await cli(d.path, "write", "q", "three", "--delay", "500ms")).exitCode).toBe(0);
+        expect((await cli(d.path, "stats", "q", "--json")).stdout).toBe(
+          '{"queue": "q", "pending": 1, "claimed": 0, "total": 1, "exists": true, "leased": 0, "scheduled": 2}\n',
+        );
+        await Bun.sleep(800);
+        const all = (await cli(d.path, "peek", "q", "--all")).stdout;
+        expect(all).toBe("one\ntwo\nthree\n");
+        const worker = Bun.spawn([process.execPath, CLI, "watch", "q", "--exec", 'echo "$(cat):$BROKER_ATTEMPT"'], {
+          cwd: d.path,
+          env: childEnv(),
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const out = new Response(worker.stdout).text();
+        await waitUntil(async () => (await cli(d.path, "stats", "q")).stdout === "q: 0\n");
+        worker.kill("SIGTERM");
+        expect(await worker.exited).toBe(0);
+        expect(await out).toBe("one:2\ntwo:1\nthree:1\n");
+      } finally {
+        await cli(d.path, "--cleanup");
+      }
+    }, 30_000);
+  }
 });
