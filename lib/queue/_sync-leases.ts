@@ -77,6 +77,12 @@ export class SyncQueueLeases implements SyncLeaseOps {
     });
   }
 
+  /** True when the queue holds a leased or delayed message. */
+  holdsAny(): boolean {
+    const held = this.heldStats();
+    return held.leased + held.scheduled > 0;
+  }
+
   /** Leased and scheduled counts of this queue (zeros when nothing is held). */
   heldStats(): HeldStats {
     validateQueueName(this.#name);

@@ -220,8 +220,9 @@ export class Broker implements AsyncDisposable, QueueHost {
     return this.backend.queueStats(await this.resolveQueue(queue));
   }
 
+  /** True when the queue has any message: pending, claimed, or held (leased, delayed). */
   async exists(queue: string): Promise<boolean> {
-    return (await this.queueStats(queue)).total > 0;
+    return (await this.queueStats(queue)).total > 0 || (await this.leases.heldStats(queue)).length > 0;
   }
 
   async hasPending(queue: string, after?: bigint): Promise<boolean> {

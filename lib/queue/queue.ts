@@ -192,7 +192,7 @@ export class Queue implements Disposable {
   }
 
   exists(): boolean {
-    return this.stats().total > 0;
+    return this.stats().total > 0 || this.#leases.holdsAny();
   }
 
   stats(): QueueStats {

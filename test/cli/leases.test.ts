@@ -156,6 +156,9 @@ describe("delayed delivery", () => {
     expect((await cli(d.path, "write", "q", "past", "--at", "2020-01-01T00:00:00Z")).exitCode).toBe(0);
     expect((await cli(d.path, "peek", "q", "--all")).stdout).toBe("now\npast\n");
     expect((await cli(d.path, "stats", "q")).stdout).toBe("q: 2 (2 total, 0 claimed, 0 leased, 2 scheduled)\n");
+    await cli(d.path, "write", "only-held", "x", "--delay", "1m");
+    expect((await cli(d.path, "exists", "only-held", "--json")).stdout).toBe('{"queue": "only-held", "exists": true}\n');
+    expect((await cli(d.path, "list")).stdout).toBe("q: 2\n");
     await Bun.sleep(1300);
     expect((await cli(d.path, "read", "q", "--all", "-t")).stdout.split("\n")[0]).toBe(`${w.stdout.trim()}\tlater`);
     expect((await cli(d.path, "stats", "q")).stdout).toBe("q: 0 (4 total, 4 claimed)\n");

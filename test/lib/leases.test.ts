@@ -126,6 +126,9 @@ for (const kind of ["sqlite", "postgres", "redis"]) {
 
     test("delayed writes: invisible until due, then in id order; a time already past writes at once", async () => {
       const q = (await open(kind)).queue("jobs");
+      const held = (await open(kind)).queue("only-held");
+      await held.write("x", { delayMs: 5000 });
+      expect([await held.exists(), (await held.stats()).total]).toEqual([true, 0]);
       const early = await q.write("later", { delayMs: 300 });
       await q.write("at", { at: new Date(Date.now() + 300) });
       await q.write("now");
@@ -342,6 +345,9 @@ describe("Queue (synchronous, SQLite) leases", () => {
 
   test("persistent handles lease too, and delayed writes stay invisible until due", async () => {
     using q = new Queue("jobs", { dbPath: path(), persistent: true });
+    using held = new Queue("only-held", { dbPath: q.dbPath });
+    held.write("x", { delayMs: 5000 });
+    expect([held.exists(), held.stats().total]).toEqual([true, 0]);
     const id = q.write("later", { delayMs: 250 });
     q.write("now");
     expect(q.peekMany(10).map((m) => m.body)).toEqual(["now"]);
