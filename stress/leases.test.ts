@@ -39,7 +39,8 @@
  * restarted, and left to finish: the queue ends empty, every id ran, no
  * (id, attempt) ran twice.
  *
- * One summary line per round. STRESS_SEED and STRESS_ROUNDS override.
+ * One summary line per round. STRESS_SEED, STRESS_ROUNDS and STRESS_LEASE_MS
+ * (the workers' lease, ms) override.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -57,7 +58,7 @@ const MESSAGES = 300;
 const TOP_UP = 100;
 const WORKERS = 4;
 const CONCURRENCY = 2;
-const LEASE_MS = 400;
+const LEASE_MS = Number(process.env.STRESS_LEASE_MS ?? 400);
 const CLI_MESSAGES = 40;
 const CLI_KILLS = 5;
 const QUEUE = "jobs";
