@@ -4,11 +4,12 @@
  *
  * SQLite: a consuming watcher (`watchQueue`, what `broker watch Q` runs) that
  * is idle does not wake when a held message of its queue falls due — a
- * delayed write becoming due, or a lease running out. Nothing is written
- * when that happens, so on SQLite only the watcher's safety poll (2.5-7.5 s)
- * finds the message; PostgreSQL and Redis watchers end their native wait
- * at the due time (bench/lateness.ts: p99 of a few ms there, seconds on
- * SQLite). `process()` workers set a timer for the earliest due held
+ * delayed message becoming due, or a lease running out — even when that
+ * message was held before the watcher started. Nothing is written when that
+ * happens, so on SQLite only the watcher's safety poll (2.5-7.5 s) finds the
+ * message; PostgreSQL and Redis watchers end their native wait at the due
+ * time of the held messages they know of (lib/backends/due-wait.ts), so
+ * bench/lateness.ts measures a few ms there and seconds on SQLite. `process()` workers set a timer for the earliest due held
  * message (lib/queue/_lease-wait.ts); the plain watcher's wait
  * (lib/watch/activity.ts, ActivityMonitor.wait, the wake-hub branch) has no
  * such timer. The same two cases run on PostgreSQL and Redis, where they
@@ -22,8 +23,8 @@ import { watchQueue } from "../../lib/watch/watcher.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
 import { postgresUrl, redisUrl } from "../services.ts";
 
-/** How late a delivery may be here: far above a wake-up, far below the safety poll. */
-const LATE_MS = 1000;
+/** How late a delivery may be here: far above a wake-up on a loaded machine, far below the safety poll. */
+const LATE_MS = 300;
 
 /** The first message a consuming watcher delivers, and when; undefined when none came by `deadline`. */
 async function firstDelivery(broker: Broker, queue: string, deadline: number) {
@@ -61,15 +62,13 @@ async function dispose(kind: "sqlite" | "postgres" | "redis", broker: Broker): P
 
 for (const kind of ["sqlite", "postgres", "redis"] as const) {
   describe(`${kind}: an idle consuming watcher and held messages falling due`, () => {
-    test("a delayed message is delivered within 1 s of its due time", async () => {
+    test("a delayed message is delivered when it falls due", async () => {
       using dir = tempDir("sb-lease-repro-");
       const broker = await fresh(kind, dir.path);
       try {
         const due = Date.now() + 600;
-        const delivery = firstDelivery(broker, "q", due + LATE_MS);
-        await Bun.sleep(300); // the watcher has looked, found nothing, and waits
         await broker.queue("q").write("later", { at: due });
-        const got = await delivery;
+        const got = await firstDelivery(broker, "q", due + LATE_MS);
         expect(got?.body).toBe("later");
         expect(got!.at - due).toBeLessThan(LATE_MS);
       } finally {
@@ -77,7 +76,7 @@ for (const kind of ["sqlite", "postgres", "redis"] as const) {
       }
     }, 10_000);
 
-    test("a message whose lease ran out is delivered within 1 s of the deadline", async () => {
+    test("a message whose lease ran out is delivered at the deadline", async () => {
       using dir = tempDir("sb-lease-repro-");
       const broker = await fresh(kind, dir.path);
       try {
