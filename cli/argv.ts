@@ -303,11 +303,19 @@ export function parseCommandArgs(def: ArgsDef, tokens: string[], freeform?: "wri
 function matchLong(longs: Map<string, string>, raw: string): string | string[] | null {
   if (longs.has(raw)) return raw;
   const hits = [...longs.keys()].filter((k) => k.startsWith(raw));
-  const targets = new Set(hits.map((h) => longs.get(h)));
   if (hits.length === 0 || raw === "") return null;
-  if (targets.size === 1) return hits.sort((a, b) => a.length - b.length)[0]!;
+  if (new Set(hits.map((h) => longs.get(h))).size === 1) return hits.sort((a, b) => a.length - b.length)[0]!;
+  // A prefix that SimpleBroker resolved to one of its options keeps meaning it when we add options of our own
+  // (`watch --m` is still --move beside --max-attempts): see docs/compatibility.md#option-prefixes.
+  const original = hits.filter((h) => !EXTENSION_OPTIONS.has(longs.get(h)!));
+  if (original.length > 0 && new Set(original.map((h) => longs.get(h))).size === 1) {
+    return original.sort((a, b) => a.length - b.length)[0]!;
+  }
   return hits;
 }
+
+/** Long options SimpleBroker does not have (leases, workers, delays): they take no part in its prefix matches. */
+const EXTENSION_OPTIONS: ReadonlySet<string> = new Set(["lease", "exec", "max-attempts", "concurrency", "delay", "at"]);
 
 function describe(def: ArgsDef, name: string): string {
   const d = def[name] as { alias?: string | string[] } | undefined;

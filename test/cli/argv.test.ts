@@ -251,6 +251,17 @@ describe("parseCommandArgs", () => {
     expect(usageError(() => parseCommandArgs(args(name), tokens, commands[name]!.freeform))).toBe(message);
   });
 
+  test("our options never take a prefix away from SimpleBroker's (docs/compatibility.md#option-prefixes)", () => {
+    const watch = (tokens: string[]) => parseCommandArgs(args("watch"), tokens);
+    expect(watch(["q", "--m", "dest"])).toMatchObject({ queue: "q", move: "dest" });
+    expect(watch(["q", "--mo", "dest"])).toMatchObject({ move: "dest" });
+    expect(watch(["q", "--ma", "3"])).toMatchObject({ "max-attempts": "3" });
+    expect(watch(["q", "--ex", "cat"])).toMatchObject({ exec: "cat" });
+    expect(usageError(() => parseCommandArgs(args("read"), ["q", "--a", "1"]))).toBe(
+      "ambiguous option: --a could match --all, --after",
+    );
+  });
+
   test("alias add a b --cleanup is an error (Q1 fixed)", () => {
     expect(usageError(() => parseCommandArgs(aliasCommands.add!.args, ["a", "b", "--cleanup"]))).toBe(
       "unrecognized arguments: --cleanup",
