@@ -48,6 +48,8 @@ import { reserveBatch } from "./reserve.ts";
 import { PgHeld } from "./leases.ts";
 import { PgWriteGroup } from "./group-write.ts";
 import { deleteMessages, hasPendingSql } from "./lease-sql.ts";
+import { ClaimTokens, claimKey } from "../claim-tokens.ts";
+import { claimOnce } from "./claim-token.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -70,6 +72,7 @@ export class PostgresBackend implements Backend {
   readonly #listener: ActivityListener;
   readonly #held: PgHeld;
   readonly #writes: PgWriteGroup;
+  readonly #tokens: ClaimTokens;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
@@ -87,6 +90,7 @@ export class PostgresBackend implements Backend {
     this.#held = new PgHeld((op) => this.#run(op), this.#s, this.channel);
     Object.assign(this, this.#held.capabilities());
     this.#writes = new PgWriteGroup((op) => this.#run(op), this.#s, this.channel);
+    this.#tokens = new ClaimTokens(info.connectTimeout);
   }
 
   /** Create or verify the schema (idempotent, safe across concurrent processes). */
@@ -114,9 +118,11 @@ export class PostgresBackend implements Backend {
     return this.#writes.write(queue, bodies);
   }
 
-  async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
-    const st = claimSql(this.#s, queue, sel);
-    return toMessages(await this.#run((db) => this.#held.afterDue(db, queue, st)));
+  /** A claim whose answer is lost is collected by its token (claim-token.ts, ../claim-tokens.ts). */
+  claim(queue: string, sel: Selection = {}): Promise<Message[]> {
+    return this.#tokens.run(claimKey("claim", queue, sel), (token, reused) =>
+      this.#run((db) => claimOnce(db, this.#s, queue, sel, token, reused, (st) => this.#held.afterDue(db, queue, st))),
+    );
   }
 
   async peek(queue: string, sel: Selection = {}): Promise<Message[]> {

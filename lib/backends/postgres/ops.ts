@@ -108,14 +108,21 @@ export function picked(s: string, cond: string, limitParam: number, exact: boole
   SELECT order_id FROM ${s}.messages WHERE ${cond} ORDER BY order_id LIMIT $${limitParam} FOR UPDATE${exact ? "" : " SKIP LOCKED"})`;
 }
 
-/** Mark matching pending rows claimed; returns them. */
-export function claimSql(s: string, queue: string, sel: Selection): Statement {
+/**
+ * Mark matching pending rows claimed; returns them. A `token` is stored with
+ * them (`claim_token`), so a claim whose answer was lost can be collected
+ * (claim-token.ts).
+ */
+export function claimSql(s: string, queue: string, sel: Selection, token?: string): Statement {
   const params: unknown[] = [];
   const cond = where(queue, sel, true, params, s);
   params.push(limitOf(sel));
+  const limit = params.length;
+  if (token !== undefined) params.push(token);
+  const set = token === undefined ? "claimed = TRUE" : `claimed = TRUE, claim_token = $${params.length}::uuid`;
   return {
-    text: `${picked(s, cond, params.length, sel.exactId !== undefined)},
-taken AS (UPDATE ${s}.messages m SET claimed = TRUE FROM picked WHERE m.order_id = picked.order_id
+    text: `${picked(s, cond, limit, sel.exactId !== undefined)},
+taken AS (UPDATE ${s}.messages m SET ${set} FROM picked WHERE m.order_id = picked.order_id
   RETURNING m.order_id, m.body, m.ts)
 SELECT order_id, body, ts FROM taken${dueMarker(s, sel, true, 3)}`,
     params,

@@ -10,6 +10,7 @@ import { BackendError, ConfigError } from "../../core/errors.ts";
 import { isConnectionError } from "./connection.ts";
 import { advisoryKey } from "./keys.ts";
 import { LEASE_RELATIONS, leaseDdl, leaseTablesPresent } from "./lease-schema.ts";
+import { claimTokenDdl, claimTokenPresent } from "./claim-token.ts";
 
 /** `meta.magic` of every SimpleBroker store. */
 export const MAGIC = "simplebroker-v1";
@@ -66,8 +67,10 @@ CREATE TABLE IF NOT EXISTS ${s}.messages (
   queue TEXT NOT NULL,
   body TEXT NOT NULL,
   ts BIGINT NOT NULL,
-  claimed BOOLEAN NOT NULL DEFAULT FALSE
+  claimed BOOLEAN NOT NULL DEFAULT FALSE,
+  claim_token UUID
 );
+${claimTokenDdl(s)}
 CREATE TABLE IF NOT EXISTS ${s}.meta (
   singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
   magic TEXT NOT NULL,
@@ -116,9 +119,9 @@ export async function schemaIsReady(sql: SQL, schema: string): Promise<boolean> 
   try {
     const s = quoteIdent(schema);
     const [row] = await sql.unsafe(
-      `SELECT magic, schema_version, ${leaseTablesPresent(s)} AS leases FROM ${s}.meta WHERE singleton`,
+      `SELECT magic, schema_version, ${leaseTablesPresent(s)} AND ${claimTokenPresent(s)} AS current FROM ${s}.meta WHERE singleton`,
     );
-    return row?.magic === MAGIC && row.schema_version === PG_SCHEMA_VERSION && row.leases === true;
+    return row?.magic === MAGIC && row.schema_version === PG_SCHEMA_VERSION && row.current === true;
   } catch (error) {
     // A statement error (no schema, no table, a foreign `meta`) means "set up"; connection failures propagate.
     if ((error as { code?: string }).code === "ERR_POSTGRES_SERVER_ERROR" && !isConnectionError(error)) return false;

@@ -29,6 +29,7 @@ import { redisLeases, waitHeld } from "./leases.ts";
 import { loadIntoRedis } from "./load.ts";
 import { persistenceOf, withPersistenceCheck } from "./durability.ts";
 import { toMessages, toStats } from "./replies.ts";
+import { type TokenClaims, tokenClaims } from "./claim-token.ts";
 export { DEFAULT_NAMESPACE, keyPrefix } from "./keys.ts";
 
 /** Options of the Redis backend. */
@@ -60,18 +61,19 @@ class RedisStore implements RedisBackend {
   readonly prefix: string;
   readonly #config: BrokerConfig;
   readonly #conn: RedisConnection;
-  readonly #reservationMs: number;
+  readonly #claims: TokenClaims;
   #subscriber: ActivitySubscriber | undefined;
 
   constructor(opts: RedisBackendOptions) {
     const settings = parseSettings(opts.options);
     this.namespace = settings.namespace;
     this.prefix = keyPrefix(settings.namespace);
-    this.#reservationMs = settings.reservationTimeoutMs;
     this.#config = opts.config;
     this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "", opts.config.backendConnectTimeout);
+    const run = this.#run.bind(this);
+    this.#claims = tokenClaims(run, opts.config.backendConnectTimeout, settings.reservationTimeoutMs);
     this.displayTarget = this.#conn.display;
-    Object.assign(this, redisLeases(this.#run.bind(this)));
+    Object.assign(this, redisLeases(run));
   }
 
   async init(): Promise<void> {
@@ -94,10 +96,9 @@ class RedisStore implements RedisBackend {
     return ids.map((id) => BigInt(id));
   }
 
-  async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
-    const args = selectionArgs(sel);
-    if (!args) return [];
-    return toMessages(await this.#run("claim", [queue, args.limit, args.after, args.before, args.exact]));
+  /** A claim whose answer is lost is collected by its token (claim-token.ts). */
+  claim(queue: string, sel: Selection = {}): Promise<Message[]> {
+    return this.#claims.claim(queue, sel);
   }
 
   async peek(queue: string, sel: Selection = {}): Promise<Message[]> {
@@ -115,31 +116,9 @@ class RedisStore implements RedisBackend {
     return toMessages(await this.#run("move", [source, target, args.limit, args.after, args.before, args.exact, unclaimed]));
   }
 
-  async reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
-    const args = selectionArgs(sel);
-    const token = crypto.randomUUID();
-    const messages = args
-      ? toMessages(
-          await this.#run("reserve", [
-            queue,
-            args.limit,
-            args.after,
-            args.before,
-            args.exact,
-            moveTo ?? "",
-            token,
-            String(this.#reservationMs),
-          ]),
-        )
-      : [];
-    let open = messages.length > 0;
-    const finish = async (commit: boolean) => {
-      if (!open) return;
-      open = false;
-      // -1: the reservation went stale and its messages are pending again (at-least-once).
-      await this.#run("finish", [token, commit ? "1" : "0"]);
-    };
-    return { messages, commit: () => finish(true), rollback: () => finish(false) };
+  /** A reservation whose answer is lost is collected by its token (claim-token.ts). */
+  reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
+    return this.#claims.reserve(queue, sel, moveTo);
   }
 
   /** Load a dump: staged and validated first, then applied by one script (see load.ts). */

@@ -17,6 +17,7 @@
  *     attempts                  hash: id -> leases taken of it so far
  *     heldq                     set: queues with held ids
  *     batches:<token>:ids|meta  the ids of one reservation; its queue, destination, deadline
+ *     claims:<token>            string: ids a claim took, comma-separated (expire after 10 minutes)
  *     vacuum_lock               string with a PX expiry while a vacuum runs
  *     load:<token>:msgs|aliases a load's staged records until it applies them (expire after an hour)
  *     activity:q:<queue>        pub/sub channel (payload: queue name)
@@ -98,7 +99,7 @@ export function escapeGlob(text: string): string {
 }
 
 const OWN_KEY =
-  /^(?:meta|queues|aliases|bodies|leases|attempts|heldq|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches|held)|batches:[0-9a-f-]{36}:(?:ids|meta)|load:[0-9a-f-]{36}:(?:msgs|aliases))$/;
+  /^(?:meta|queues|aliases|bodies|leases|attempts|heldq|vacuum_lock|q:[A-Za-z0-9_][A-Za-z0-9_.-]{0,511}:(?:pending|claimed|reserved|batches|held)|batches:[0-9a-f-]{36}:(?:ids|meta)|claims:[0-9a-f-]{36}|load:[0-9a-f-]{36}:(?:msgs|aliases))$/;
 
 /** Whether `key` (a key under `prefix`) is one of the keys of the layout above. */
 export function isOwnKey(prefix: string, key: string): boolean {

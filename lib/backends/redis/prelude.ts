@@ -100,6 +100,14 @@ local function bodies(ids)
   end)
   return out
 end
+-- The ids of a comma-separated list (a claim token's record) that are still members of the zset key.
+local function still(key, list)
+  local out = {}
+  for id in string.gmatch(list, '[^,]+') do
+    if redis.call('ZSCORE', key, id) then out[#out + 1] = id end
+  end
+  return out
+end
 local function wake(q) redis.call('PUBLISH', P .. 'activity:q:' .. q, q) end
 local function now_ms()
   local t = redis.call('TIME')

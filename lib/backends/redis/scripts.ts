@@ -28,13 +28,21 @@ gen.save()
 wake(q)
 return ids`,
 
-  /** queue, limit, after, before, exact → {id, body, …} */
+  /**
+   * queue, limit, after, before, exact, token → {id, body, …}. What a token took is recorded for
+   * ten minutes: the same token again returns it (the ids still claimed) instead of claiming
+   * (docs/outages.md#claims-across-a-dropped-connection).
+   */
   claim: `guard(false)
-local q = ARGV[2]
+local q, done = ARGV[2], P .. 'claims:' .. ARGV[7]
+local prior = redis.call('GET', done)
+if prior then return bodies(still(qk(q, 'claimed'), prior)) end
 expire(q)
 local ids = pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3])
+if #ids == 0 then return {} end
 zrem(qk(q, 'pending'), ids)
 zadd(qk(q, 'claimed'), ids)
+redis.call('SET', done, table.concat(ids, ','), 'PX', '600000')
 return bodies(ids)`,
 
   /** queue, limit, after, before, exact, offset, includeClaimed(1|0) → {id, body, …} */
@@ -100,6 +108,8 @@ return bodies(ids)`,
   /** queue, limit, after, before, exact, dest, token, timeout_ms → {id, body, …} */
   reserve: `guard(false)
 local q, tok = ARGV[2], ARGV[8]
+-- The same token again (its answer was lost): the reservation it made, if still open.
+if redis.call('EXISTS', bk(tok, 'meta')) == 1 then return bodies(redis.call('ZRANGE', bk(tok, 'ids'), 0, -1)) end
 expire(q)
 local ids = pick(qk(q, 'pending'), ARGV[4], ARGV[5], ARGV[6], 0, ARGV[3])
 if #ids == 0 then return {} end
