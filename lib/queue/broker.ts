@@ -27,11 +27,11 @@ import { deliverEach, iterateAsync, type DeliveryResult } from "../delivery/driv
 import { batches, walk, type Loop, type WalkKind } from "../delivery/loops.ts";
 import type { DeliveryPlan } from "../delivery/plan.ts";
 import { backendSource, checkDestination } from "../delivery/ops.ts";
-import { watchRun, type WatchMode } from "../watch/watch-source.ts";
+import type { WatchMode } from "../watch/watch-source.ts";
 import { BrokerLeases } from "./_broker-leases.ts";
 import type { QueueHost } from "./_host.ts";
-import { dumpLines, type DumpFilter } from "../dump/dump.ts";
-import { loadDump, type LoadOptions } from "../dump/load.ts";
+import type { DumpFilter } from "../dump/dump.ts"; // dump, load and watching are imported when first used
+import type { LoadOptions } from "../dump/load.ts";
 import { addAlias } from "./_aliases.ts";
 
 export type { DeliveryPlan } from "../delivery/plan.ts";
@@ -139,6 +139,7 @@ export class Broker implements AsyncDisposable, QueueHost {
     const stop = new AbortController();
     signal?.addEventListener("abort", () => stop.abort(signal.reason), { once: true });
     if (signal?.aborted) stop.abort(signal.reason);
+    const { watchRun } = await import("../watch/watch-source.ts");
     const run = watchRun(this.backend, this.config, plan.queue, plan.watch, stop.signal);
     try {
       return await deliverEach(run.loop, run.source, deliver, stop.signal);
@@ -149,6 +150,7 @@ export class Broker implements AsyncDisposable, QueueHost {
 
   /** Messages of `queue` (name resolved) as they arrive, until `signal` aborts or the consumer stops. */
   async *watch(queue: string, mode: WatchMode, signal: AbortSignal): AsyncGenerator<Message, void, undefined> {
+    const { watchRun } = await import("../watch/watch-source.ts");
     const run = watchRun(this.backend, this.config, queue, mode, signal);
     try {
       yield* iterateAsync(run.loop, run.source);
@@ -252,12 +254,14 @@ export class Broker implements AsyncDisposable, QueueHost {
   }
 
   /** The store as `simplebroker-dump` v1 lines, without newlines (docs/dump-format.md). */
-  dump(filter: DumpFilter = {}): AsyncGenerator<string, void, undefined> {
-    return dumpLines(this.backend, filter);
+  async *dump(filter: DumpFilter = {}): AsyncGenerator<string, void, undefined> {
+    const { dumpLines } = await import("../dump/dump.ts");
+    yield* dumpLines(this.backend, filter);
   }
 
   /** Load `simplebroker-dump` v1 lines (all-or-nothing where the backend has transactions). */
-  load(lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadResult> {
+  async load(lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadResult> {
+    const { loadDump } = await import("../dump/load.ts");
     return loadDump(this.backend, lines, options);
   }
 
@@ -276,7 +280,6 @@ export class Broker implements AsyncDisposable, QueueHost {
   removeAlias(alias: string): Promise<boolean> {
     return this.backend.removeAlias(alias);
   }
-
   /** Create or verify the store (schema, namespace). Idempotent. */
   init(): Promise<void> {
     return this.backend.init();
@@ -287,11 +290,11 @@ export class Broker implements AsyncDisposable, QueueHost {
     return cleanupStore(this.backend);
   }
 
-  async close(): Promise<void> {
-    await this.backend.close();
+  close(): Promise<void> {
+    return this.backend.close();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
