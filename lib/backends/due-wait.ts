@@ -22,6 +22,7 @@ export async function waitWithDue(
   if (signal?.aborted) return false;
   const due = new AbortController();
   const inner = wait(timeoutMs, signal ? AbortSignal.any([signal, due.signal]) : due.signal);
+  inner.catch(() => {}); // awaited below; a failure while untilDue runs must not be an unhandled rejection (it ends the process)
   const ms = await untilDue().catch(() => undefined);
   if (ms === undefined || ms >= timeoutMs) return inner;
   const timer = setTimeout(() => due.abort(), Math.max(0, ms));
