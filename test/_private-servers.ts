@@ -63,8 +63,11 @@ export function postgresBinDir(): string | undefined {
   return onPath ? onPath.replace(/\/pg_ctl$/, "") : undefined;
 }
 
-/** Start a private PostgreSQL cluster (trust auth, user postgres, database postgres). */
-export async function privatePostgres(): Promise<PrivateServer | undefined> {
+/**
+ * Start a private PostgreSQL cluster (trust auth, user postgres, database postgres).
+ * `fsync`: the server's default durability (on) instead of fsync=off, full_page_writes=off.
+ */
+export async function privatePostgres(opts: { fsync?: boolean } = {}): Promise<PrivateServer | undefined> {
   const bin = postgresBinDir();
   if (!bin) return undefined;
   const root = process.getuid?.() === 0;
@@ -85,7 +88,8 @@ export async function privatePostgres(): Promise<PrivateServer | undefined> {
   });
   if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr.toString().trim()}`);
   const port = freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const durability = opts.fsync ? "" : " -c fsync=off -c full_page_writes=off";
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${durability}`;
   const ctl = (args: string[]) =>
     Bun.spawnSync(as([join(bin, "pg_ctl"), "-D", data, ...args]), { stdout: "pipe", stderr: "pipe" });
   const clusterPids = (): number[] => {

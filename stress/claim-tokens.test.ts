@@ -1,0 +1,134 @@
+/**
+ * Guards docs/outages.md#claims-across-a-dropped-connection: a `broker read
+ * q --all` whose server is killed with -9 in the middle of the drain and
+ * started again prints every message exactly once. Against a private
+ * PostgreSQL cluster and a private Redis server (`appendfsync always`) this
+ * file starts itself (test/_private-servers.ts; the shared 5432/6379 servers
+ * are never touched). Each round: N messages written, the drain started,
+ * the server killed once a random share of them is out, started again at
+ * once; then a second `read --all` takes whatever the first left (it may
+ * exit 1 if the server was gone longer than its connect timeout). Every
+ * body must be printed once, in total, with nothing missing.
+ * STRESS_CLAIM_TOKEN_ROUNDS sets the rounds per backend (default 4).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { openBroker } from "../lib/queue/open.ts";
+import type { BrokerTarget } from "../lib/core/types.ts";
+import { CLI, uniqueName } from "../test/helpers.ts";
+import { type PrivateServer, privatePostgres, privateRedis } from "../test/_private-servers.ts";
+
+const ROUNDS = Number(process.env.STRESS_CLAIM_TOKEN_ROUNDS ?? 4);
+const MESSAGES = 3000;
+
+for (const kind of ["postgres", "redis"] as const) {
+  describe(`${kind}: read --all across a kill -9 of the server`, () => {
+    let server: PrivateServer | undefined;
+    beforeAll(async () => {
+      server = kind === "postgres" ? await privatePostgres({ fsync: true }) : await privateRedis();
+    }, 60_000);
+    afterAll(async () => {
+      await server?.destroy();
+    }, 60_000);
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      test(`round ${round}: every message printed exactly once`, async () => {
+        if (!server) {
+          console.warn(`skipped: no ${kind} server binaries on this machine`);
+          return;
+        }
+        const r = await drainAcrossKill(kind, server);
+        console.log(
+          `${kind} round ${round}: ${MESSAGES} messages, killed after ${r.beforeKill} printed, first read exit ${r.firstExit} ` +
+            `(${r.first} printed), second read ${r.second}; missing ${r.missing.length}, twice ${r.twice.length}` +
+            (r.stderr ? `; stderr: ${r.stderr}` : ""),
+        );
+        expect(r.beforeKill).toBeLessThan(MESSAGES);
+        expect(r.missing).toEqual([]);
+        expect(r.twice).toEqual([]);
+      }, 120_000);
+    }
+  });
+}
+
+// --- internal ---
+
+async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer) {
+  const name = uniqueName("ctok");
+  const target: BrokerTarget = {
+    backendName: kind,
+    target: server.url,
+    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
+    projectRoot: null,
+    configPath: null,
+    usedProjectScope: false,
+    legacySqlitePathMode: false,
+  };
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => `m-${String(i).padStart(5, "0")}`);
+  const writer = await openBroker(target);
+  for (let i = 0; i < bodies.length; i += 500) await writer.backend.write("q", bodies.slice(i, i + 500));
+  await writer.close();
+
+  const env: Record<string, string> = {
+    ...cleanEnv(),
+    BROKER_BACKEND: kind,
+    BROKER_BACKEND_TARGET: server.url,
+    BROKER_BACKEND_SCHEMA: name,
+    BROKER_BACKEND_CONNECT_TIMEOUT: "15",
+    BROKER_REDIS_PERSISTENCE_WARNING: "0",
+  };
+  const printed: string[] = [];
+  const stderr: string[] = [];
+  const proc = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
+  const out = lines(proc.stdout, (l) => printed.push(l));
+  const err = lines(proc.stderr, (l) => stderr.push(l));
+  const killAt = Math.floor(MESSAGES * (0.1 + Math.random() * 0.5));
+  await waitFor(() => printed.length >= killAt || proc.exitCode !== null, 60_000);
+  await server.kill();
+  const beforeKill = printed.length;
+  await server.start();
+  const firstExit = await proc.exited;
+  await Promise.all([out, err]);
+  const first = printed.length;
+
+  const rest = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
+  await lines(rest.stdout, (l) => printed.push(l));
+  const restExit = await rest.exited;
+
+  const counts = new Map<string, number>();
+  for (const b of printed) counts.set(b, (counts.get(b) ?? 0) + 1);
+  return {
+    beforeKill,
+    firstExit,
+    first,
+    second: `exit ${restExit} (${printed.length - first} printed)`,
+    missing: bodies.filter((b) => !counts.has(b)),
+    twice: [...counts].filter(([, n]) => n > 1).map(([b]) => b),
+    stderr: stderr.join(" | "),
+  };
+}
+
+/** Call `each` with every line of `stream`. */
+async function lines(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
+    rest = parts.pop()!;
+    for (const l of parts) if (l) each(l);
+  }
+  if (rest) each(rest);
+}
+
+async function waitFor(ok: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await Bun.sleep(5);
+  }
+}
+
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("BROKER_")) env[k] = v;
+  return env;
+}
