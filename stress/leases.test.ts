@@ -4,8 +4,9 @@
  * namespace.
  *
  * Library round: N messages (300) are written; WORKERS worker processes
- * (stress/_lease-worker.ts: `AsyncQueue.process()`, lease LEASE_MS, two
- * handlers at once) consume them, and every 20-60 ms one worker that has a
+ * (stress/_lease-worker.ts: `AsyncQueue.process()`, on SQLite every other
+ * one the synchronous `Queue.process()`; lease LEASE_MS, two handlers at
+ * once) consume them, and every 20-60 ms one worker that has a
  * handler running (it said `h <id>` and not yet `e <id>` on stdout) is
  * SIGKILLed and replaced, for ROUNDS (100) kills. A handler sleeps 1-12 ms,
  * and one in 50 sleeps 1.5 leases, so its lease must be extended. When the queue runs low
@@ -163,9 +164,9 @@ class WorkerProc {
   readonly stderr: string[] = [];
   readonly done: Promise<void>;
 
-  constructor(s: Spec, log: string, seed: number) {
+  constructor(s: Spec, log: string, seed: number, api: "async" | "sync") {
     const proc = Bun.spawn(
-      [process.execPath, WORKER, JSON.stringify(s.target), QUEUE, log, String(LEASE_MS), String(CONCURRENCY), String(seed)],
+      [process.execPath, WORKER, JSON.stringify(s.target), QUEUE, log, String(LEASE_MS), String(CONCURRENCY), String(seed), api],
       { env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     this.proc = proc;
@@ -222,7 +223,10 @@ async function killRounds(s: Spec) {
     };
     await writeBatch(MESSAGES);
 
-    const spawn = () => new WorkerProc(s, log, Math.floor(rand() * 2 ** 31));
+    let spawned = 0;
+    // On SQLite every other worker runs the synchronous Queue's process().
+    const spawn = () =>
+      new WorkerProc(s, log, Math.floor(rand() * 2 ** 31), s.kind === "sqlite" && spawned++ % 2 === 1 ? "sync" : "async");
     const workers = Array.from({ length: WORKERS }, spawn);
     const killedPids = new Set<number>();
     const ended = new Set<string>();
