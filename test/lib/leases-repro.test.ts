@@ -14,6 +14,16 @@
  * (lib/watch/activity.ts, ActivityMonitor.wait, the wake-hub branch) has no
  * such timer. The same two cases run on PostgreSQL and Redis, where they
  * pass, as the control; on SQLite they fail (nothing by the deadline).
+ *
+ * PostgreSQL and Redis: `write(body, { delayMs })` turns the delay into a
+ * due time on the client's clock (lib/queue/_broker-leases.ts, dueTime:
+ * `Date.now() + delayMs`) and the server compares that with its own clock
+ * (lib/core/leases.ts, writeDelayed takes an absolute dueMs), while every
+ * other time of these backends is the server's (docs/leases.md#the-model).
+ * A client whose clock is behind the server's by more than the delay gets
+ * the message delivered at once: early. `release({ delayMs })` hands the
+ * delay itself to the server and is not affected (the control). The
+ * client's clock is set back here by replacing `Date.now` for the write.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -90,5 +100,42 @@ for (const kind of ["sqlite", "postgres", "redis"] as const) {
         await dispose(kind, broker);
       }
     }, 10_000);
+  });
+}
+
+/** Run `fn` with this process's `Date.now` `ms` behind the real clock (a client clock behind the server's). */
+async function withClockBehind<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const real = Date.now;
+  Date.now = () => real() - ms;
+  try {
+    return await fn();
+  } finally {
+    Date.now = real;
+  }
+}
+
+for (const kind of ["postgres", "redis"] as const) {
+  describe(`${kind}: a delay with the client's clock 3 s behind the server's`, () => {
+    test("write(body, { delayMs: 2000 }) stays invisible for the delay", async () => {
+      const broker = await fresh(kind, "");
+      try {
+        await withClockBehind(3000, () => broker.queue("q").write("later", { delayMs: 2000 }));
+        expect((await broker.peek("q")).map((m) => m.body)).toEqual([]);
+      } finally {
+        await dispose(kind, broker);
+      }
+    });
+
+    test("release({ delayMs: 2000 }) stays invisible for the delay (control)", async () => {
+      const broker = await fresh(kind, "");
+      try {
+        await broker.write("q", "again");
+        const job = await broker.queue("q").lease({ ms: 30_000 });
+        await withClockBehind(3000, () => job!.release({ delayMs: 2000 }));
+        expect((await broker.peek("q")).map((m) => m.body)).toEqual([]);
+      } finally {
+        await dispose(kind, broker);
+      }
+    });
   });
 }
