@@ -34,7 +34,7 @@ import { tempDir, uniqueName } from "../helpers.ts";
 import { postgresUrl, redisUrl } from "../services.ts";
 
 /** How late a delivery may be here: far above a wake-up on a loaded machine, far below the safety poll. */
-const LATE_MS = 300;
+const LATE_MS = 500;
 
 /** The first message a consuming watcher delivers, and when; undefined when none came by `deadline`. */
 async function firstDelivery(broker: Broker, queue: string, deadline: number) {
