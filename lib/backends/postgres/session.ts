@@ -57,7 +57,7 @@ export class PgSession {
   /**
    * Run `op` on the pool after making sure the schema exists. Deadlocks and
    * serialization failures are retried; a schema dropped underneath is set up
-   * again once; a duplicate id (a peer that did not advance `last_ts`)
+   * again once (as is a missing column); a duplicate id (a peer that did not advance `last_ts`)
    * resynchronises `last_ts` and retries. Errors come out as BackendError.
    */
   async run<T>(op: (db: SQL) => Promise<T>, ensure = true): Promise<T> {
@@ -71,7 +71,8 @@ export class PgSession {
           await Bun.sleep(5 * 2 ** attempt + Math.random() * 10);
           continue;
         }
-        if (ensure && attempt < 1 && (state === "42P01" || state === "3F000")) {
+        // A table, schema or column missing (the store was changed underneath): set up again once.
+        if (ensure && attempt < 1 && (state === "42P01" || state === "3F000" || state === "42703")) {
           this.forget();
           continue;
         }
