@@ -120,7 +120,7 @@ for (const kind of ["sqlite", "postgres", "redis"] as const) {
     test(`${ROUNDS} kills of process() workers mid-handler: every message acked once, none lost`, async () => {
       const r = await killRounds(spec(kind));
       console.log(
-        `leases ${kind}: rounds ${ROUNDS}, kills ${r.kills} (mid-handler ${r.midHandler}), messages ${r.messages}, ` +
+        `leases ${kind}: rounds ${ROUNDS}, kills ${r.kills} (${r.midHandler} with a handler reported running), messages ${r.messages}, ` +
           `handler runs ${r.runs}, redeliveries ${r.runs - r.ran}, acks ${r.acks} (${r.windowAcks} in the kill window, ` +
           `${r.refusedAcks} refused after the lease ended), lost ${r.lost.length}, duplicated acks ${r.duplicatedAcks.length}, ` +
           `${(r.ms / 1000).toFixed(1)} s`,
