@@ -149,7 +149,9 @@ for (const kind of ["postgres", "redis"] as const) {
         await waitFor(() => watches.every((w) => w.out.length === 1), 10_000, "first deliveries");
         await outage();
         for (const q of ["a", "b", "c"]) await broker.write(q, `${q}-after`);
-        await waitFor(() => watches.every((w) => w.out.length === 2), 10_000, "deliveries after the restart");
+        await waitFor(() => watches.every((w) => w.out.length === 2), 10_000, "deliveries after the restart").catch((e) => {
+          throw new Error(`${e.message}: ${JSON.stringify(watches.map((w) => [w.out, w.err, w.proc.exitCode]))}`);
+        });
         expect(watches.map((w) => w.out)).toEqual([
           ["a-before", "a-after"],
           ["b-before", "b-after"],
