@@ -99,7 +99,7 @@ export class OutageGuard {
     if (this.#downSince === undefined) {
       this.#downSince = now;
       this.#attempt = 0;
-      if ((await this.#report({ state: "lost", target: this.#target, error })) === false) throw error;
+      if ((await this.#tell({ state: "lost", target: this.#target, error })) === false) throw error;
     }
     if (this.#timeoutMs !== undefined && now - this.#downSince >= this.#timeoutMs) {
       const seconds = this.#timeoutMs / 1000;
@@ -114,7 +114,17 @@ export class OutageGuard {
     if (this.#downSince === undefined) return;
     const downMs = performance.now() - this.#downSince;
     this.#downSince = undefined;
-    await this.#report({ state: "restored", target: this.#target, downMs });
+    await this.#tell({ state: "restored", target: this.#target, downMs });
+  }
+
+  /** The reporter's answer; a reporter that throws is named on stderr and the watch goes on. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the reporter's own return type
+  async #tell(event: ConnectionEvent): Promise<boolean | void> {
+    try {
+      return await this.#report(event);
+    } catch (error) {
+      console.error(`Connection reporter failed: ${(error as Error)?.message ?? error}`);
+    }
   }
 
   /** Sleep the next backoff delay (not past the reconnect deadline); false when the signal aborted. */

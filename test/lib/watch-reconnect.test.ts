@@ -100,6 +100,17 @@ describe("OutageGuard", () => {
     expect(await guard.run(async () => Promise.reject(refused()))).toBeUndefined();
     const refusing = new OutageGuard("t", new AbortController().signal, () => false, undefined);
     await expect(refusing.run(async () => Promise.reject(refused()))).rejects.toThrow("refused");
+    // A reporter that throws does not end the watch.
+    const throwing = new OutageGuard(
+      "t",
+      new AbortController().signal,
+      () => {
+        throw new Error("reporter bug");
+      },
+      undefined,
+    );
+    let calls = 0;
+    expect(await throwing.run(async () => (++calls < 2 ? Promise.reject(refused()) : "ok"))).toBe("ok");
   });
 
   test("BROKER_BACKEND_RECONNECT_TIMEOUT is seconds, unset means forever, nonsense is refused", () => {
