@@ -129,10 +129,16 @@ export async function privatePostgres(opts: { fsync?: boolean } = {}): Promise<P
       while (Date.now() < deadline && pids.some((pid) => signal(pid, 0))) await Bun.sleep(25);
     },
     async destroy() {
+      leftovers.delete(cleanUp);
       if (await portOpen(port)) await server.kill().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  const cleanUp = () => {
+    for (const pid of clusterPids()) signal(pid, "SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  leftovers.add(cleanUp);
   await server.start();
   return server;
 }
@@ -198,15 +204,33 @@ export async function privateRedis(): Promise<PrivateServer | undefined> {
       await waitPort(port, false);
     },
     async destroy() {
+      leftovers.delete(cleanUp);
       if (proc && proc.exitCode === null && proc.signalCode === null) await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  const cleanUp = () => {
+    proc?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  leftovers.add(cleanUp);
   await server.start();
   return server;
 }
 
 // --- internal ---
+
+/** Servers not destroyed yet: killed (and their data removed) when this process exits, whatever the tests did. */
+const leftovers = new Set<() => void>();
+process.on("exit", () => {
+  for (const cleanUp of leftovers) {
+    try {
+      cleanUp();
+    } catch {
+      // best effort on the way out
+    }
+  }
+});
 
 async function waitPort(port: number, open: boolean): Promise<void> {
   const deadline = Date.now() + 20_000;
