@@ -70,7 +70,10 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
   const source: WatchRun["source"] = {
     ...base,
     putBack: async (m) => {
-      await guard.run(() => base.putBack(m));
+      // A stop (the signal) is exactly when messages taken but not delivered go back: the guard returns
+      // at once on an aborted signal, so a put-back then runs unguarded.
+      if (signal.aborted) await base.putBack(m);
+      else await guard.run(() => base.putBack(m));
     },
     take: async (selection) => {
       if (signal.aborted) return [];
