@@ -8,7 +8,10 @@
  * the server killed once a random share of them is out, started again at
  * once; then a second `read --all` takes whatever the first left (it may
  * exit 1 if the server was gone longer than its connect timeout). Every
- * body must be printed once, in total, with nothing missing.
+ * body must be printed once, in total, with nothing missing. Then a `broker
+ * watch q` drains a backlog while the server is away for 3 s, longer than
+ * its 1 s connect timeout: the claim in flight fails, and the watch's retry
+ * of it must collect what it took.
  * STRESS_CLAIM_TOKEN_ROUNDS sets the rounds per backend (default 4).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -47,35 +50,31 @@ for (const kind of ["postgres", "redis"] as const) {
         expect(r.twice).toEqual([]);
       }, 120_000);
     }
+
+    for (let round = 1; round <= Math.max(1, Math.ceil(ROUNDS / 2)); round++) {
+      test(`watch round ${round}: down 3 s, past a 1 s connect timeout: the watch's retry collects the lost claim`, async () => {
+        if (!server) {
+          console.warn(`skipped: no ${kind} server binaries on this machine`);
+          return;
+        }
+        const r = await watchAcrossKill(kind, server);
+        console.log(
+          `${kind} watch round ${round}: ${MESSAGES} messages, killed after ${r.beforeKill} printed for 3 s, ` +
+            `${r.printed} printed; missing ${r.missing.length}, twice ${r.twice.length}; stderr: ${r.stderr}`,
+        );
+        expect(r.beforeKill).toBeLessThan(MESSAGES);
+        expect(r.missing).toEqual([]);
+        expect(r.twice).toEqual([]);
+        expect(r.stderr).toContain("lost connection");
+      }, 120_000);
+    }
   });
 }
 
 // --- internal ---
 
 async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer) {
-  const name = uniqueName("ctok");
-  const target: BrokerTarget = {
-    backendName: kind,
-    target: server.url,
-    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
-  const bodies = Array.from({ length: MESSAGES }, (_, i) => `m-${String(i).padStart(5, "0")}`);
-  const writer = await openBroker(target);
-  for (let i = 0; i < bodies.length; i += 500) await writer.backend.write("q", bodies.slice(i, i + 500));
-  await writer.close();
-
-  const env: Record<string, string> = {
-    ...cleanEnv(),
-    BROKER_BACKEND: kind,
-    BROKER_BACKEND_TARGET: server.url,
-    BROKER_BACKEND_SCHEMA: name,
-    BROKER_BACKEND_CONNECT_TIMEOUT: "15",
-    BROKER_REDIS_PERSISTENCE_WARNING: "0",
-  };
+  const { env, bodies } = await filled(kind, server);
   const printed: string[] = [];
   const stderr: string[] = [];
   const proc = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
@@ -93,17 +92,72 @@ async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer
   const rest = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
   await lines(rest.stdout, (l) => printed.push(l));
   const restExit = await rest.exited;
-
-  const counts = new Map<string, number>();
-  for (const b of printed) counts.set(b, (counts.get(b) ?? 0) + 1);
   return {
     beforeKill,
     firstExit,
     first,
     second: `exit ${restExit} (${printed.length - first} printed)`,
+    ...verdict(bodies, printed),
+    stderr: stderr.join(" | "),
+  };
+}
+
+/** A `broker watch q` draining a backlog while the server is away longer than the connect timeout. */
+async function watchAcrossKill(kind: "postgres" | "redis", server: PrivateServer) {
+  const { env, bodies } = await filled(kind, server);
+  env.BROKER_BACKEND_CONNECT_TIMEOUT = "1";
+  const printed: string[] = [];
+  const stderr: string[] = [];
+  const proc = Bun.spawn([process.execPath, CLI, "watch", "q"], { env, stdout: "pipe", stderr: "pipe" });
+  const out = lines(proc.stdout, (l) => printed.push(l));
+  const err = lines(proc.stderr, (l) => stderr.push(l));
+  await waitFor(() => printed.length >= Math.floor(MESSAGES * (0.1 + Math.random() * 0.5)), 60_000);
+  await server.kill();
+  const beforeKill = printed.length;
+  await Bun.sleep(3000);
+  await server.start();
+  await waitFor(() => printed.length >= MESSAGES, 30_000).catch(() => {});
+  await Bun.sleep(300); // a late duplicate would show up here
+  proc.kill("SIGTERM");
+  await proc.exited;
+  await Promise.all([out, err]);
+  return { beforeKill, printed: printed.length, ...verdict(bodies, printed), stderr: stderr.join(" | ") };
+}
+
+/** A fresh schema or namespace holding MESSAGES bodies in queue q, and the CLI's environment for it. */
+async function filled(kind: "postgres" | "redis", server: PrivateServer) {
+  const name = uniqueName("ctok");
+  const target: BrokerTarget = {
+    backendName: kind,
+    target: server.url,
+    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
+    projectRoot: null,
+    configPath: null,
+    usedProjectScope: false,
+    legacySqlitePathMode: false,
+  };
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => `m-${String(i).padStart(5, "0")}`);
+  const writer = await openBroker(target);
+  for (let i = 0; i < bodies.length; i += 500) await writer.backend.write("q", bodies.slice(i, i + 500));
+  await writer.close();
+  const env: Record<string, string> = {
+    ...cleanEnv(),
+    BROKER_BACKEND: kind,
+    BROKER_BACKEND_TARGET: server.url,
+    BROKER_BACKEND_SCHEMA: name,
+    BROKER_BACKEND_CONNECT_TIMEOUT: "15",
+    BROKER_REDIS_PERSISTENCE_WARNING: "0",
+  };
+  return { env, bodies };
+}
+
+/** Bodies never printed, and bodies printed more than once. */
+function verdict(bodies: string[], printed: string[]) {
+  const counts = new Map<string, number>();
+  for (const b of printed) counts.set(b, (counts.get(b) ?? 0) + 1);
+  return {
     missing: bodies.filter((b) => !counts.has(b)),
     twice: [...counts].filter(([, n]) => n > 1).map(([b]) => b),
-    stderr: stderr.join(" | "),
   };
 }
 
