@@ -11,11 +11,8 @@
  */
 import type { Backend, BrokerConfig } from "../core/types.ts";
 import { ActivityMonitor } from "../watch/activity.ts";
+import { msUntilDue } from "../watch/_due.ts";
 
-/** Held rows looked at to find the earliest due time. */
-const HELD_PAGE = 1000;
-/** Margin after a due time, so the look that follows finds the message due. */
-const MARGIN_MS = 2;
 /** Longest idle wait: another process's delayed write or delayed release is noticed within this. */
 const IDLE_CAP_MS = 1000;
 
@@ -66,7 +63,7 @@ export class LeaseWaiter {
     pokes.add(nudged);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const dueIn = Math.min(IDLE_CAP_MS, (await this.#nextDueInMs()) ?? IDLE_CAP_MS);
+      const dueIn = Math.min(IDLE_CAP_MS, (await msUntilDue(this.#backend, [this.#queue])) ?? IDLE_CAP_MS);
       timer = setTimeout(() => stop.abort(), dueIn);
       await this.#monitor.wait(stop.signal);
     } finally {
@@ -81,16 +78,5 @@ export class LeaseWaiter {
 
   close(): void {
     this.#monitor.close();
-  }
-
-  /** Milliseconds until the earliest held message of the queue is due (undefined: none held). */
-  async #nextDueInMs(): Promise<number | undefined> {
-    if (!this.#backend.peekHeld) return undefined;
-    const held = await this.#backend.peekHeld(this.#queue, { limit: HELD_PAGE });
-    if (held.length === 0) return undefined;
-    let due = Number.POSITIVE_INFINITY;
-    for (const h of held) due = Math.min(due, h.dueMs);
-    // With more held rows than one page the earliest may be missed; the idle cap bounds that wait.
-    return Math.max(0, due - Date.now()) + MARGIN_MS;
   }
 }

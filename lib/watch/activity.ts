@@ -8,6 +8,7 @@
  */
 import type { Backend, BrokerConfig } from "../core/types.ts";
 import { backoffDelayMs, sleepUnlessWoken, subscribeWakeHub, usesWakeHub } from "./wake-hub.ts";
+import { msUntilDue } from "./_due.ts";
 
 /**
  * When to look again: immediately after activity; on an activity hint or a
@@ -27,9 +28,11 @@ export class ActivityMonitor {
   #wake: (() => void) | undefined;
   #closers: Array<() => void> = [];
   #nativeStop = new AbortController();
+  readonly #queues: string[];
 
   constructor(backend: Backend, queues: string[], config: BrokerConfig) {
     this.#backend = backend;
+    this.#queues = queues;
     this.#config = config;
     this.#native = backend.waitForActivity !== undefined;
     this.#hub = usesWakeHub(backend);
@@ -54,8 +57,10 @@ export class ActivityMonitor {
     if (this.#hub) {
       // The hub pokes this monitor when its queue may have something (it sees every commit of another
       // connection; writes through this one notify), so the timeout is a safety net only.
-      const safetyMs = Math.max(5000, 50 * this.#config.maxInterval * 1000);
-      await this.#sleep(safetyMs * (0.5 + Math.random()), signal);
+      // Nobody writes when a held message of the queue falls due (a lease runs out, a delay ends): look then.
+      const safetyMs = Math.max(5000, 50 * this.#config.maxInterval * 1000) * (0.5 + Math.random());
+      const dueMs = await msUntilDue(this.#backend, this.#queues).catch(() => undefined);
+      await this.#sleep(Math.min(safetyMs, dueMs ?? safetyMs), signal);
       this.#dirty = false;
       return;
     }

@@ -11,6 +11,7 @@
  * @module
  */
 import type { Backend, BrokerConfig } from "../core/types.ts";
+import { earliestDue } from "./_due.ts";
 
 type Poke = () => void;
 
@@ -171,8 +172,23 @@ class WakeHub {
       } catch {
         pending = true; // let the watcher look, and meet the error itself
       }
-      if (pending) this.#pokeQueue(queue);
+      if (pending || (await this.#heldChanged(queue))) this.#pokeQueue(queue);
     }
+  }
+
+  /** Earliest due time of each watched queue's held messages, as last seen (docs/leases.md). */
+  readonly #earliestDue = new Map<string, number | undefined>();
+
+  /**
+   * Whether the earliest held message of `queue` changed (another process leased, released or delayed
+   * one): its watchers then set their due timer again (lib/watch/_due.ts).
+   */
+  async #heldChanged(queue: string): Promise<boolean> {
+    const due = await earliestDue(this.#backend, [queue]).catch(() => undefined);
+    const changed = due !== this.#earliestDue.get(queue);
+    if (due === undefined) this.#earliestDue.delete(queue);
+    else this.#earliestDue.set(queue, due);
+    return changed;
   }
 }
 
