@@ -50,10 +50,14 @@ export class ClaimTokens {
    * Run `attempt` with the token kept for `key` (taken out, so two concurrent
    * calls never recover the same claim) or a fresh one; after a lost
    * connection, again with the same token until it answers or the connect
-   * timeout runs out. A failure that is no lost connection keeps the token
-   * only when it came in kept.
+   * timeout runs out. `unsent(error)` says a failure happened before the
+   * claim could reach the server (no connection to send it on): the first
+   * try failing so ends the call at once, as any call to a server that is
+   * down (the token kept if it came in kept, for the caller's own retry). A
+   * failure that is no lost connection keeps the token only when it came in
+   * kept.
    */
-  async run<T>(key: string, attempt: TokenAttempt<T>): Promise<T> {
+  async run<T>(key: string, attempt: TokenAttempt<T>, unsent: (error: unknown) => boolean = () => false): Promise<T> {
     let token = this.#kept.get(key);
     let reused = token !== undefined;
     this.#kept.delete(key);
@@ -63,7 +67,7 @@ export class ClaimTokens {
       try {
         return await attempt(token, reused);
       } catch (error) {
-        if (!isConnectionLoss(error)) {
+        if (!isConnectionLoss(error) || (tries === 0 && unsent(error))) {
           if (reused) this.#keep(key, token);
           throw error;
         }

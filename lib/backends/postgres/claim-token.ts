@@ -14,6 +14,19 @@ import type { SQL } from "bun";
 import type { Message, Selection } from "../../core/types.ts";
 import { claimSql, toMessages } from "./ops.ts";
 
+/** Driver codes and SQLSTATEs of a connection that could not be made: a statement never reached the server. */
+const UNSENT_CODES = new Set(["ERR_POSTGRES_CONNECTION_REFUSED", "ERR_POSTGRES_CONNECTION_TIMEOUT", "ECONNREFUSED"]);
+const UNSENT_STATES = new Set(["08001", "08004", "57P03"]);
+
+/** True when `error` (or its cause) says no connection could be made, so a claim was never sent. */
+export function unsent(error: unknown): boolean {
+  for (let e = error as { code?: unknown; errno?: unknown; cause?: unknown } | undefined, d = 0; e && d < 4; d++) {
+    if (UNSENT_CODES.has(String(e.code)) || UNSENT_STATES.has(String(e.errno))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 /** Add the column to a `messages` table made before it (idempotent; metadata only, no rewrite). */
 export function claimTokenDdl(s: string): string {
   return `ALTER TABLE ${s}.messages ADD COLUMN IF NOT EXISTS claim_token UUID;`;

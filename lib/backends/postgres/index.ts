@@ -49,7 +49,7 @@ import { PgHeld } from "./leases.ts";
 import { PgWriteGroup } from "./group-write.ts";
 import { deleteMessages, hasPendingSql } from "./lease-sql.ts";
 import { ClaimTokens, claimKey } from "../claim-tokens.ts";
-import { claimOnce } from "./claim-token.ts";
+import { claimOnce, unsent } from "./claim-token.ts";
 
 /** Options of the PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -120,8 +120,11 @@ export class PostgresBackend implements Backend {
 
   /** A claim whose answer is lost is collected by its token (claim-token.ts, ../claim-tokens.ts). */
   claim(queue: string, sel: Selection = {}): Promise<Message[]> {
-    return this.#tokens.run(claimKey("claim", queue, sel), (token, reused) =>
-      this.#run((db) => claimOnce(db, this.#s, queue, sel, token, reused, (st) => this.#held.afterDue(db, queue, st))),
+    return this.#tokens.run(
+      claimKey("claim", queue, sel),
+      (token, reused) =>
+        this.#run((db) => claimOnce(db, this.#s, queue, sel, token, reused, (st) => this.#held.afterDue(db, queue, st))),
+      unsent,
     );
   }
 

@@ -26,23 +26,29 @@ export interface TokenClaims {
 /**
  * `timeoutSeconds`: how long a claim keeps trying after a lost answer
  * (BROKER_BACKEND_CONNECT_TIMEOUT); `reservationMs`: when an uncommitted
- * reservation goes back to pending.
+ * reservation goes back to pending; `connected`: whether the command
+ * connection is up (a claim started without one that fails was not sent:
+ * both failures read "Connection closed").
  */
-export function tokenClaims(run: Run, timeoutSeconds: number, reservationMs: number): TokenClaims {
+export function tokenClaims(run: Run, timeoutSeconds: number, reservationMs: number, connected: () => boolean): TokenClaims {
   const tokens = new ClaimTokens(timeoutSeconds);
+  const runOnce = <T>(key: string, attempt: (token: string) => Promise<T>) => {
+    const unsent = !connected();
+    return tokens.run(key, attempt, () => unsent);
+  };
   return {
     async claim(queue, sel) {
       const args = selectionArgs(sel);
       if (!args) return [];
       const head = [queue, args.limit, args.after, args.before, args.exact];
-      return tokens.run(claimKey("claim", queue, sel), async (token) => toMessages(await run("claim", [...head, token])));
+      return runOnce(claimKey("claim", queue, sel), async (token) => toMessages(await run("claim", [...head, token])));
     },
 
     async reserve(queue, sel, moveTo) {
       const args = selectionArgs(sel);
       let token = "";
       const messages = args
-        ? await tokens.run(claimKey("reserve", queue, sel, moveTo), async (t) => {
+        ? await runOnce(claimKey("reserve", queue, sel, moveTo), async (t) => {
             token = t;
             const head = [queue, args.limit, args.after, args.before, args.exact, moveTo ?? ""];
             return toMessages(await run("reserve", [...head, t, String(reservationMs)]));

@@ -78,6 +78,11 @@ export class RedisConnection {
     return this.#client;
   }
 
+  /** True while the client is connected (false before its first command and after a loss). */
+  get connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
   /** Run one command. */
   // biome-ignore lint/suspicious/noExplicitAny: a RESP reply's shape depends on the command; callers narrow it
   async send(command: string, args: string[]): Promise<any> {

@@ -71,7 +71,8 @@ class RedisStore implements RedisBackend {
     this.#config = opts.config;
     this.#conn = new RedisConnection(opts.url, opts.config.backendPassword ?? "", opts.config.backendConnectTimeout);
     const run = this.#run.bind(this);
-    this.#claims = tokenClaims(run, opts.config.backendConnectTimeout, settings.reservationTimeoutMs);
+    const connected = () => this.#conn.connected;
+    this.#claims = tokenClaims(run, opts.config.backendConnectTimeout, settings.reservationTimeoutMs, connected);
     this.displayTarget = this.#conn.display;
     Object.assign(this, redisLeases(run));
   }

@@ -18,6 +18,7 @@ import type { ScriptName } from "../../../lib/backends/redis/scripts.ts";
 import type { Message, Selection } from "../../../lib/core/types.ts";
 import { resolveConfig } from "../../../lib/target/config.ts";
 import { uniqueName } from "../../helpers.ts";
+import { freePort } from "../../_private-servers.ts";
 import { postgresUrl, redisUrl, unlinkRedisKeys } from "../../services.ts";
 
 const config = resolveConfig({});
@@ -63,6 +64,39 @@ describe("ClaimTokens", () => {
     const again = await tokens.run("a", async (token, reused) => [token, reused] as const);
     expect(again).toEqual([first, true]);
     expect(tokens.kept).toBe(0);
+  });
+
+  test("a first try that could not be sent fails at once; a loss after that keeps trying", async () => {
+    const tokens = new ClaimTokens(5);
+    const refused = () => Object.assign(new Error("Failed to connect"), { code: "ERR_POSTGRES_CONNECTION_REFUSED" });
+    const unsent = (e: unknown) => (e as { code?: string }).code === "ERR_POSTGRES_CONNECTION_REFUSED";
+    let calls = 0;
+    const started = performance.now();
+    const down = tokens.run(
+      "k",
+      async () => {
+        calls++;
+        throw refused();
+      },
+      unsent,
+    );
+    await expect(down).rejects.toThrow("Failed to connect");
+    expect(calls).toBe(1);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(tokens.kept).toBe(0);
+    const seen: string[] = [];
+    const value = await tokens.run(
+      "k",
+      async (token) => {
+        seen.push(token);
+        if (seen.length === 1) throw lost();
+        if (seen.length < 4) throw refused();
+        return "back";
+      },
+      unsent,
+    );
+    expect(value).toBe("back");
+    expect(new Set(seen).size).toBe(1);
   });
 
   test("the key tells selections and kinds of call apart", () => {
@@ -136,6 +170,19 @@ describe("postgres claim tokens", async () => {
     const healthy = claimer(b, 0);
     expect(bodies(await tokens.run("k", (t, r) => healthy(t, r)))).toEqual(["a"]);
     expect(bodies(await b.claim("q", {}))).toEqual(["b"]);
+  });
+
+  test("a claim against a closed port fails at once, as a lost connection", async () => {
+    const closed = new PostgresBackend({
+      url: `postgres://postgres@127.0.0.1:${freePort()}/postgres`,
+      options: { schema: "sb_unreachable" },
+      config,
+    });
+    opened.push(closed);
+    const started = performance.now();
+    const error = await closed.claim("q").catch((e: unknown) => e);
+    expect(isConnectionLoss(error)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   test("a store made before the column gets it when this version opens it", async () => {
@@ -214,7 +261,7 @@ describe("redis claim tokens", async () => {
       }
       return reply;
     };
-    const claims = tokenClaims(run, 5, 60_000);
+    const claims = tokenClaims(run, 5, 60_000, () => true);
     lose = 2;
     expect(bodies(await claims.claim("q", {}))).toEqual(["a"]);
     lose = 1;
@@ -223,6 +270,16 @@ describe("redis claim tokens", async () => {
     await batch.commit();
     expect(bodies(await b.claim("q", { limit: 10 }))).toEqual(["d"]);
     expect((await b.queueStats("q")).pending).toBe(0);
+  });
+
+  test("a claim against a closed port fails as a lost connection without retrying for the connect timeout", async () => {
+    const closed = createRedisBackend({ url: `redis://127.0.0.1:${freePort()}/0`, options: { namespace: RUN }, config });
+    made.push(closed);
+    const started = performance.now();
+    const error = await closed.claim("q", {}).catch((e: unknown) => e);
+    expect(isConnectionLoss(error)).toBe(true);
+    // The client's own retries (1.55 s, docs/outages.md), not the 5 s connect timeout on top.
+    expect(performance.now() - started).toBeLessThan(4000);
   });
 
   test("cleanup deletes the claim records with the namespace", async () => {
