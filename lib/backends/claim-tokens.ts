@@ -53,9 +53,9 @@ export class ClaimTokens {
    * timeout runs out. `unsent(error)` says a failure happened before the
    * claim could reach the server (no connection to send it on): the first
    * try failing so ends the call at once, as any call to a server that is
-   * down (the token kept if it came in kept, for the caller's own retry). A
-   * failure that is no lost connection keeps the token only when it came in
-   * kept.
+   * down, and the token is kept for the caller's own retry (in case the
+   * claim went out after all). A failure that is no lost connection keeps
+   * the token only when it came in kept.
    */
   async run<T>(key: string, attempt: TokenAttempt<T>, unsent: (error: unknown) => boolean = () => false): Promise<T> {
     let token = this.#kept.get(key);
@@ -67,8 +67,12 @@ export class ClaimTokens {
       try {
         return await attempt(token, reused);
       } catch (error) {
-        if (!isConnectionLoss(error) || (tries === 0 && unsent(error))) {
+        if (!isConnectionLoss(error)) {
           if (reused) this.#keep(key, token);
+          throw error;
+        }
+        if (tries === 0 && unsent(error)) {
+          this.#keep(key, token);
           throw error;
         }
         reused = true;

@@ -66,7 +66,7 @@ describe("ClaimTokens", () => {
     expect(tokens.kept).toBe(0);
   });
 
-  test("a first try that could not be sent fails at once; a loss after that keeps trying", async () => {
+  test("a first try that could not be sent fails at once, its token kept; a loss after that keeps trying", async () => {
     const tokens = new ClaimTokens(5);
     const refused = () => Object.assign(new Error("Failed to connect"), { code: "ERR_POSTGRES_CONNECTION_REFUSED" });
     const unsent = (e: unknown) => (e as { code?: string }).code === "ERR_POSTGRES_CONNECTION_REFUSED";
@@ -83,11 +83,12 @@ describe("ClaimTokens", () => {
     await expect(down).rejects.toThrow("Failed to connect");
     expect(calls).toBe(1);
     expect(performance.now() - started).toBeLessThan(100);
-    expect(tokens.kept).toBe(0);
+    expect(tokens.kept).toBe(1);
     const seen: string[] = [];
     const value = await tokens.run(
       "k",
-      async (token) => {
+      async (token, reused) => {
+        expect(reused).toBe(true);
         seen.push(token);
         if (seen.length === 1) throw lost();
         if (seen.length < 4) throw refused();
