@@ -26,7 +26,7 @@ export const broadcast = command(
     const n =
       delayMs === undefined
         ? await broker.broadcast(body, targets)
-        : await broker.leases.broadcastDelayed(body, targets, Date.now() + delayMs);
+        : await broker.leases.broadcastDelayed(body, targets, { delayMs });
     return n > 0 ? EXIT.OK : EXIT.EMPTY;
   },
   "broadcast",

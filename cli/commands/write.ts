@@ -27,11 +27,11 @@ export const write = command(
     if (args.delay !== undefined && args.at !== undefined)
       throw new UsageError("argument --at: not allowed with argument --delay");
     const delayMs = typeof args.delay === "string" ? parseDuration(args.delay, "--delay") : undefined;
-    const dueMs = typeof args.at === "string" ? parseInstant(args.at) : delayMs !== undefined ? Date.now() + delayMs : undefined;
+    const due = typeof args.at === "string" ? { atMs: parseInstant(args.at) } : delayMs !== undefined ? { delayMs } : undefined;
     const body = ctx.messageText(args.message as string | undefined);
     const broker = await ctx.broker();
     const queue = args.queue as string;
-    const [id] = dueMs === undefined ? await broker.write(queue, body) : await broker.leases.writeDelayed(queue, [body], dueMs);
+    const [id] = due === undefined ? await broker.write(queue, body) : await broker.leases.writeDelayed(queue, [body], due);
     if (args.json) await out(`{"timestamp": ${jsonId(id!)}}\n`);
     else if (args.timestamps) await out(`${id}\n`);
     return EXIT.OK;

@@ -38,6 +38,9 @@ export interface LeasedMessage extends Message {
   token: string;
 }
 
+/** When a delayed message falls due: at a time, or after a delay measured on the store's clock. */
+export type DueTime = { atMs: number } | { delayMs: number };
+
 /** Counts of held messages in one queue. */
 export interface HeldStats {
   queue: string;
@@ -93,11 +96,13 @@ export interface LeaseCapabilities {
    */
   deadLetter?(queue: string, ids: readonly bigint[], target: string, token?: string): Promise<bigint[]>;
   /**
-   * Write bodies that stay held (invisible to every reader) until `dueMs`.
+   * Write bodies that stay held (invisible to every reader) until `due`: a
+   * time (`atMs`, ms since the epoch), or a delay from now on the store's own
+   * clock (`delayMs`), so a client clock that is off does not shorten it.
    * Ids are allocated now, from the same clock as every write, in one
    * transaction; they are the ids the messages are delivered under.
    */
-  writeDelayed?(queue: string, bodies: readonly string[], dueMs: number): Promise<bigint[]>;
+  writeDelayed?(queue: string, bodies: readonly string[], due: DueTime): Promise<bigint[]>;
   /**
    * Return every held message of `queue` (all queues when omitted) whose
    * deadline or due time has passed to pending, same id. Returns how many.
@@ -109,5 +114,8 @@ export interface LeaseCapabilities {
    * Held messages of `queue` in id order (inspection: `peek --include-claimed`),
    * at most `limit` after `after`. `leased` tells a lease from a delay.
    */
-  peekHeld?(queue: string, options: { after?: bigint; limit: number }): Promise<Array<Message & { leased: boolean; dueMs: number; attempt: number }>>;
+  peekHeld?(
+    queue: string,
+    options: { after?: bigint; limit: number },
+  ): Promise<Array<Message & { leased: boolean; dueMs: number; attempt: number }>>;
 }

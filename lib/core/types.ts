@@ -277,7 +277,7 @@ export interface LocalFiles {
 }
 
 export type { BrokerConfig, SyncMode } from "./broker-config.ts";
-export type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "./leases.ts";
+export type { DueTime, HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "./leases.ts";
 import type { LeaseCapabilities } from "./leases.ts";
 import type { BrokerConfig } from "./broker-config.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { ArgumentError, BackendError } from "../core/errors.ts";
-import type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../core/leases.ts";
+import type { DueTime, HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../core/leases.ts";
 import type { Backend, BrokerConfig, Message } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { checkDestination } from "../delivery/ops.ts";
@@ -32,13 +32,13 @@ export function checkMs(ms: number, what: "leaseMs" | "delayMs"): number {
 }
 
 /** The due time of a delayed write: `{ delayMs }` from now or `{ at }` (a Date or ms since the epoch). */
-export function dueTime(options: { delayMs?: number; at?: Date | number }): number | undefined {
+export function dueTime(options: { delayMs?: number; at?: Date | number }): DueTime | undefined {
   if (options.delayMs !== undefined && options.at !== undefined) throw new ArgumentError("Give delayMs or at, not both");
-  if (options.delayMs !== undefined) return checkMs(options.delayMs, "delayMs") > 0 ? Date.now() + options.delayMs : undefined;
+  if (options.delayMs !== undefined) return checkMs(options.delayMs, "delayMs") > 0 ? { delayMs: options.delayMs } : undefined;
   if (options.at === undefined) return undefined;
   const at = typeof options.at === "number" ? options.at : options.at.getTime();
   if (!Number.isFinite(at)) throw new ArgumentError("at must be a valid time");
-  return at > Date.now() ? at : undefined;
+  return at > Date.now() ? { atMs: at } : undefined;
 }
 
 /** Lease operations of one broker; queue operands may be `@aliases`. Get it as `broker.leases`. */
@@ -105,26 +105,26 @@ export class BrokerLeases {
     return ids.length ? caps.deadLetter(src, ids, dst, token) : [];
   }
 
-  /** Write bodies that stay invisible until `dueMs` (ms since the epoch); returns their ids. */
-  async writeDelayed(queue: string, bodies: readonly string[], dueMs: number): Promise<bigint[]> {
+  /** Write bodies that stay invisible until `due` (a time, or a delay on the store's clock); returns their ids. */
+  async writeDelayed(queue: string, bodies: readonly string[], due: DueTime): Promise<bigint[]> {
     const caps = leaseCapabilities(this.#backend);
     const q = await this.#resolve(queue);
     for (const b of bodies) validateMessageSize(b, this.#config.maxMessageSize);
-    if (!Number.isFinite(dueMs)) throw new ArgumentError("The due time must be a valid time");
-    const ids = await caps.writeDelayed(q, bodies, dueMs);
+    if (!Number.isFinite("atMs" in due ? due.atMs : due.delayMs)) throw new ArgumentError("The due time must be a valid time");
+    const ids = await caps.writeDelayed(q, bodies, due);
     nudgeWaiters(this.#backend, q);
     return ids;
   }
 
   /**
-   * Delayed `broadcast`: `body`, due at `dueMs`, to every existing queue
+   * Delayed `broadcast`: `body`, due at `due`, to every existing queue
    * (matching the glob `pattern`), or to each of `{ queues }` that exists.
    * One delayed write per queue; returns how many queues got it.
    */
   async broadcastDelayed(
     body: string,
     pattern: string | { queues: readonly string[] } | undefined,
-    dueMs: number,
+    due: DueTime,
   ): Promise<number> {
     const caps = leaseCapabilities(this.#backend);
     validateMessageSize(body, this.#config.maxMessageSize);
@@ -134,7 +134,7 @@ export class BrokerLeases {
     const existing = (await this.#backend.listStats()).map((s) => s.queue);
     const queues = existing.filter((q) => (wanted ? wanted.has(q) : !glob || glob.test(q)));
     for (const q of queues) {
-      await caps.writeDelayed(q, [body], dueMs);
+      await caps.writeDelayed(q, [body], due);
       nudgeWaiters(this.#backend, q);
     }
     return queues.length;

@@ -5,7 +5,7 @@
  * @module
  */
 import { ArgumentError } from "../core/errors.ts";
-import type { HeldStats, LeaseSelection } from "../core/leases.ts";
+import type { DueTime, HeldStats, LeaseSelection } from "../core/leases.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import type { SqliteStore } from "../backends/sqlite/store.ts";
 import { checkMs } from "./_broker-leases.ts";
@@ -66,12 +66,12 @@ export class SyncQueueLeases implements SyncLeaseOps {
     return this.#use((s) => s.deadLetter(queue, ids, target, token));
   }
 
-  /** Write bodies that stay invisible until `dueMs`. */
-  writeDelayed(bodies: readonly string[], dueMs: number, maxMessageSize: number): bigint[] {
+  /** Write bodies that stay invisible until `due`. */
+  writeDelayed(bodies: readonly string[], due: DueTime, maxMessageSize: number): bigint[] {
     validateQueueName(this.#name);
     for (const b of bodies) validateMessageSize(b, maxMessageSize);
     return this.#use((s) => {
-      const ids = s.writeDelayed(this.#name, bodies, dueMs);
+      const ids = s.writeDelayed(this.#name, bodies, due);
       nudgeWaiters(s.path, this.#name);
       return ids;
     });

@@ -176,7 +176,7 @@ export function describeLeaseContract(opts: ContractOptions): void {
 
     it("writeDelayed is invisible until due, then delivered under its ids in write order", async (b) => {
       const [first] = await b.write("q", ["a"]);
-      const delayed = await b.writeDelayed("q", ["d1", "d2"], Date.now() + SHORT_MS);
+      const delayed = await b.writeDelayed("q", ["d1", "d2"], { delayMs: SHORT_MS });
       const [last] = await b.write("q", ["z"]);
       expect(delayed.length).toBe(2);
       expect(first! < delayed[0]! && delayed[0]! < delayed[1]! && delayed[1]! < last!).toBe(true);
@@ -194,14 +194,14 @@ export function describeLeaseContract(opts: ContractOptions): void {
         ["z", last!],
       ]);
       expect(bodies(await b.claim("q", { limit: 10 }))).toEqual(["a", "d1", "d2", "z"]);
-      expect(await b.writeDelayed("q", [], Date.now())).toEqual([]);
+      expect(await b.writeDelayed("q", [], { atMs: Date.now() })).toEqual([]);
     });
 
     it("promoteDue returns due messages of one queue, or of all", async (b) => {
       expect(await b.promoteDue()).toBe(0);
-      await b.writeDelayed("q1", ["x"], Date.now() + 30);
-      await b.writeDelayed("q2", ["y"], Date.now() + 30);
-      await b.writeDelayed("q3", ["later"], Date.now() + LONG_MS);
+      await b.writeDelayed("q1", ["x"], { delayMs: 30 });
+      await b.writeDelayed("q2", ["y"], { delayMs: 30 });
+      await b.writeDelayed("q3", ["later"], { delayMs: LONG_MS });
       await Bun.sleep(100);
       expect(await b.promoteDue("q1")).toBe(1);
       expect(await b.promoteDue("q1")).toBe(0);
@@ -215,8 +215,8 @@ export function describeLeaseContract(opts: ContractOptions): void {
       const ids = await b.write("q", ["a", "b", "c"]);
       const leased = await b.lease("q", { leaseMs: LONG_MS, limit: 2 });
       const due = Date.now() + LONG_MS;
-      const [d] = await b.writeDelayed("q", ["d"], due);
-      await b.writeDelayed("r", ["e"], due);
+      const [d] = await b.writeDelayed("q", ["d"], { atMs: due });
+      await b.writeDelayed("r", ["e"], { atMs: due });
       const stats = (await b.heldStats()).sort((x, y) => (x.queue < y.queue ? -1 : 1));
       expect(stats).toEqual([
         { queue: "q", leased: 2, scheduled: 1 },
@@ -241,7 +241,7 @@ export function describeLeaseContract(opts: ContractOptions): void {
       await b.write("q", ["read", "leased", "kept"]);
       await b.claim("q", {});
       const [leased] = await b.lease("q", { leaseMs: LONG_MS });
-      const [delayed] = await b.writeDelayed("q", ["delayed"], Date.now() + SHORT_MS);
+      const [delayed] = await b.writeDelayed("q", ["delayed"], { delayMs: SHORT_MS });
       await vacuumStore(b);
       expect(await b.heldStats("q")).toEqual([{ queue: "q", leased: 1, scheduled: 1 }]);
       expect(await b.ack("q", [leased!.ts], leased!.token)).toEqual([leased!.ts]);
@@ -272,7 +272,7 @@ export function describeLeaseContract(opts: ContractOptions): void {
     it("delete removes a queue's held messages too", async (b) => {
       await b.write("q", ["a", "b"]);
       await b.lease("q", { leaseMs: 50 });
-      await b.writeDelayed("q", ["c"], Date.now() + 50);
+      await b.writeDelayed("q", ["c"], { delayMs: 50 });
       await b.deleteQueue("q");
       await Bun.sleep(120);
       expect(await b.promoteDue()).toBe(0);

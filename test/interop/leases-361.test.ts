@@ -48,7 +48,7 @@ describe("SimpleBroker 3.6.1 beside our leases and delays", () => {
       const b = createSqliteBackend(file, resolveConfig());
       const [leased] = await b.lease("q", { leaseMs: 60_000 });
       expect(leased!.body).toBe("m1");
-      const [delayed] = await b.writeDelayed("q", ["later"], Date.now() + 500);
+      const [delayed] = await b.writeDelayed("q", ["later"], { delayMs: 500 });
       expect(await b.heldStats("q")).toEqual([{ queue: "q", leased: 1, scheduled: 1 }]);
       await b.close(); // from here on, only 3.6.1 touches the file
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { SQL } from "bun";
-import type { LeaseSelection } from "../../core/leases.ts";
+import type { DueTime, LeaseSelection } from "../../core/leases.ts";
 import { NOW_MS, someDue } from "./lease-schema.ts";
 import { picked, type Statement, where } from "./ops.ts";
 
@@ -143,18 +143,20 @@ export function writeDelayedSql(
   queue: string,
   bodies: string[],
   ids: bigint[],
-  dueMs: number,
+  due: DueTime,
 ): Statement {
+  // A delay is added to the server's clock, so a client clock that is off does not change it.
+  const at = "atMs" in due ? "$3::bigint" : `(${NOW_MS} + $3::bigint)`;
   return {
     text: `WITH ins AS (
   INSERT INTO ${s}.held (order_id, queue, body, ts, due, attempt, token)
-  SELECT nextval('${s}.messages_order_id_seq'), $1, o.b, o.t, $3, 0, NULL
+  SELECT nextval('${s}.messages_order_id_seq'), $1, o.b, o.t, ${at}, 0, NULL
   FROM (SELECT u.b, u.t FROM unnest($2::text[], $4::bigint[]) WITH ORDINALITY AS u(b, t, o) ORDER BY u.o) o
   RETURNING 1),
 adv AS (UPDATE ${s}.meta SET last_ts = $5 WHERE singleton AND last_ts < $5 RETURNING 1),
-woke AS (SELECT pg_notify($6, $1) WHERE $3 <= ${NOW_MS})
+woke AS (SELECT pg_notify($6, $1) WHERE ${at} <= ${NOW_MS})
 SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM adv) AS advanced, (SELECT count(*) FROM woke) AS woke`,
-    params: [queue, bodies, Math.trunc(dueMs), ids.map(String), ids[ids.length - 1]!, channel],
+    params: [queue, bodies, Math.trunc("atMs" in due ? due.atMs : due.delayMs), ids.map(String), ids[ids.length - 1]!, channel],
   };
 }
 

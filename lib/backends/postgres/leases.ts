@@ -7,7 +7,7 @@
  */
 import type { SQL } from "bun";
 import { ArgumentError } from "../../core/errors.ts";
-import type { HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
+import type { DueTime, HeldStats, LeaseCapabilities, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
 import type { Message } from "../../core/types.ts";
 import { nextHybridTimestamps } from "../../time/timestamp.ts";
 import { waitWithDue } from "../due-wait.ts";
@@ -105,7 +105,7 @@ export class PgHeld {
         (await this.#ids([id], ([one]) => extendSql(this.#s, queue, one!, leaseMs, token))).length > 0,
       deadLetter: (queue, list, target, token) =>
         this.#ids(list, (l) => releaseSql(this.#s, this.#channel, queue, l, { token, target })),
-      writeDelayed: (queue, bodies, dueMs) => this.writeDelayed(queue, bodies, dueMs),
+      writeDelayed: (queue, bodies, due) => this.writeDelayed(queue, bodies, due),
       promoteDue: (queue) => this.#run((db) => this.promote(db, queue)),
       heldStats: (queue) => this.heldStats(queue),
       peekHeld: (queue, opts) => this.peekHeld(queue, opts),
@@ -134,12 +134,12 @@ export class PgHeld {
   }
 
   /** Delayed messages under ids allocated now with `meta` locked, as every write does. */
-  async writeDelayed(queue: string, bodies: readonly string[], dueMs: number): Promise<bigint[]> {
+  async writeDelayed(queue: string, bodies: readonly string[], due: DueTime): Promise<bigint[]> {
     if (bodies.length === 0) return [];
     return this.#run((db) =>
       db.begin(async (tx) => {
         const list = nextHybridTimestamps((await tx.unsafe(lockMetaSql(this.#s)))[0].last_ts, bodies.length);
-        const st = writeDelayedSql(this.#s, this.#channel, queue, bodies.map(encodeBody), list, dueMs);
+        const st = writeDelayedSql(this.#s, this.#channel, queue, bodies.map(encodeBody), list, due);
         await tx.unsafe(st.text, st.params);
         return list;
       }),

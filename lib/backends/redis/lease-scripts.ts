@@ -108,18 +108,20 @@ pend(ARGV[4], ids)
 settle(q)
 return ids`,
 
-  /** queue, now_ns, due_ms, body… → ids (allocated as the write script does) */
+  /** queue, now_ns, due_ms (or "+delay_ms" from the server's clock), body… → ids (allocated as the write script does) */
   writeDelayed: `guard(true)
 local q, gen, ids = ARGV[2], idgen(ARGV[3]), {}
+local due = ARGV[4]
+if string.sub(due, 1, 1) == '+' then due = string.format('%d', now_ms() + tonumber(string.sub(due, 2))) end
 for i = 5, #ARGV do ids[#ids + 1] = gen.next() end
 chunks(ids, function(a, b)
   local args = {}
   for j = a, b do args[#args + 1] = ids[j]; args[#args + 1] = ARGV[j + 4] end
   redis.call('HSET', BODIES, unpack(args))
 end)
-hold(q, ids, ARGV[4])
+hold(q, ids, due)
 gen.save()
-if tonumber(ARGV[4]) <= now_ms() then wake(q) end
+if tonumber(due) <= now_ms() then wake(q) end
 return ids`,
 
   /** queue ('' = every queue) → messages returned to pending */

@@ -53,9 +53,11 @@ export function redisLeases(run: Run): Required<LeaseCapabilities> {
       return Number(await run("extend", [queue, token ?? "", ms, idMember(id)])) === 1;
     },
     deadLetter: (queue, ids, target, token) => overIds("deadLetter", [queue, token ?? "", target], ids),
-    async writeDelayed(queue, bodies, dueMs) {
+    async writeDelayed(queue, bodies, due) {
       if (bodies.length === 0) return [];
-      return toIds(await run("writeDelayed", [queue, String(wallClockNs()), String(Math.trunc(dueMs)), ...bodies]));
+      // A delay goes as "+ms" and is added to the server's clock in the script.
+      const when = "atMs" in due ? String(Math.trunc(due.atMs)) : `+${Math.trunc(due.delayMs)}`;
+      return toIds(await run("writeDelayed", [queue, String(wallClockNs()), when, ...bodies]));
     },
     promoteDue: async (queue) => Number(await run("promoteDue", [queue ?? ""])),
     async heldStats(queue) {

@@ -9,7 +9,7 @@
  * @module
  */
 import { ArgumentError } from "../../core/errors.ts";
-import type { HeldStats, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
+import type { DueTime, HeldStats, LeasedMessage, LeaseSelection } from "../../core/leases.ts";
 import type { Message, QueueStats, VacuumResult } from "../../core/types.ts";
 import { nextHybridTimestamp, wallClockNs } from "../../time/timestamp.ts";
 import { SqliteAdmin } from "./_admin.ts";
@@ -86,10 +86,11 @@ export class SqliteLeases extends SqliteAdmin {
     return moved;
   }
 
-  /** Write `bodies` held until `dueMs`; ids (and row ids) are allocated now, as for a write. */
-  writeDelayed(queue: string, bodies: readonly string[], dueMs: number): bigint[] {
+  /** Write `bodies` held until `due` (this process's clock); ids (and row ids) are allocated now, as for a write. */
+  writeDelayed(queue: string, bodies: readonly string[], due: DueTime): bigint[] {
     this.guard("writeDelayed");
-    if (!Number.isFinite(dueMs)) throw new ArgumentError("dueMs must be a finite number");
+    const dueMs = "atMs" in due ? due.atMs : Date.now() + due.delayMs;
+    if (!Number.isFinite(dueMs)) throw new ArgumentError("The due time must be a finite number of ms");
     if (bodies.length === 0) return [];
     return this.#creating(() => {
       this.#createTables();

@@ -71,7 +71,7 @@ export function createSqliteBackend(path: string, config: BrokerConfig, db?: Dat
     release: (queue, ids, options) => settle(() => store.release(queue, ids, options)),
     extend: (queue, id, leaseMs, token) => settle(() => store.extend(queue, id, leaseMs, token)),
     deadLetter: (queue, ids, target, token) => settle(() => store.deadLetter(queue, ids, target, token)),
-    writeDelayed: (queue, bodies, dueMs) => settle(() => store.writeDelayed(queue, bodies, dueMs)),
+    writeDelayed: (queue, bodies, due) => settle(() => store.writeDelayed(queue, bodies, due)),
     promoteDue: (queue) => settle(() => store.promoteDue(queue)),
     heldStats: (queue) => settle(() => store.heldStats(queue)),
     peekHeld: (queue, options) => settle(() => store.peekHeld(queue, options)),

@@ -153,7 +153,7 @@ export function describeLeaseCases(host: LeaseCaseHost): void {
     const b = await fresh();
     const other = await peer(b);
     const [first] = await b.write("q", ["first"]);
-    const delayed = await b.writeDelayed!("q", ["d1", "d2"], Date.now() + 250);
+    const delayed = await b.writeDelayed!("q", ["d1", "d2"], { delayMs: 250 });
     expect(delayed.length).toBe(2);
     expect(delayed[0]! > first! && delayed[1]! > delayed[0]!).toBe(true);
     const [later] = await b.write("q", ["later"]);
@@ -179,7 +179,7 @@ export function describeLeaseCases(host: LeaseCaseHost): void {
   test("a native wait ends when a held message of its queues becomes due", async () => {
     const b = await fresh();
     await b.waitForActivity!(["other", "q"], 50); // subscribed (a first Redis wait ends at once, by design)
-    await b.writeDelayed!("q", ["d"], Date.now() + 400);
+    await b.writeDelayed!("q", ["d"], { delayMs: 400 });
     const started = Date.now();
     expect(await b.waitForActivity!(["other", "q"], 10_000)).toBe(true);
     expect(Date.now() - started).toBeGreaterThan(250);
@@ -191,8 +191,8 @@ export function describeLeaseCases(host: LeaseCaseHost): void {
     const b = await fresh();
     await b.write("q", ["a", "b"]);
     await b.lease!("q", { leaseMs: 60_000 });
-    await b.writeDelayed!("q", ["c"], Date.now() + 60_000);
-    await b.writeDelayed!("keep", ["k"], Date.now() + 60_000);
+    await b.writeDelayed!("q", ["c"], { delayMs: 60_000 });
+    await b.writeDelayed!("keep", ["k"], { delayMs: 60_000 });
     expect(await b.deleteQueue("q")).toBe(3);
     expect(await b.heldStats!()).toEqual([{ queue: "keep", leased: 0, scheduled: 1 }]);
     expect(await b.deleteQueue()).toBe(1);

@@ -46,7 +46,7 @@ describe("redis leases", () => {
     const b = open();
     const ids = await b.write("q", ["a", "b"]);
     const [m] = await b.lease!("q", { leaseMs: 60_000 });
-    await b.writeDelayed!("q", ["later"], Date.now() + 60_000);
+    await b.writeDelayed!("q", ["later"], { delayMs: 60_000 });
     expect(await b.rename!("q", "r", false)).toEqual({ messages: 3, aliases: 0 });
     expect(await b.ack!("q", [ids[0]!], m!.token)).toEqual([]);
     expect(await b.heldStats!()).toEqual([{ queue: "r", leased: 1, scheduled: 1 }]);

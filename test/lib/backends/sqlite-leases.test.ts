@@ -92,7 +92,7 @@ describe("sqlite leases: the file", () => {
     await b.write("q", ["a", "b"]);
     const before = rowsOf(file, "SELECT id, ts, body FROM messages ORDER BY id");
     const [a] = await b.lease("q", { leaseMs: 60_000 });
-    const [d] = await b.writeDelayed("q", ["d"], Date.now() - 1);
+    const [d] = await b.writeDelayed("q", ["d"], { atMs: Date.now() - 1 });
     await b.write("q", ["z"]);
     expect(await b.promoteDue("q")).toBe(1);
     expect(await b.release("q", [a!.ts])).toEqual([a!.ts]);
@@ -119,7 +119,7 @@ describe("sqlite leases: the file", () => {
     batch.rollback();
     const again = s.lease("q", { leaseMs: 60_000 });
     expect(again[0]!.attempt).toBe(2);
-    s.writeDelayed("q", ["later"], Date.now() + 60_000);
+    s.writeDelayed("q", ["later"], { delayMs: 60_000 });
     expect(s.rename("q", "q2", false).messages).toBe(2);
     expect(s.heldStats()).toEqual([{ queue: "q2", leased: 1, scheduled: 1 }]);
     expect(s.ack("q2", [again[0]!.ts], again[0]!.token)).toEqual([ids[0]!]);
