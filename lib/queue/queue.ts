@@ -7,15 +7,12 @@
  * delivery loops (lib/delivery).
  * @module
  */
-import { resolveConfig, type ConfigOverrides } from "../target/config.ts";
+import { resolveConfig } from "../target/config.ts";
 import { BackendError } from "../core/errors.ts";
-import { resolveTargetArg } from "./open.ts";
-import { localFilesOf } from "../backends/index.ts";
 import type { SqliteStore } from "../backends/sqlite/store.ts";
-import type { BrokerConfig, BrokerTarget, Message, QueueStats, Selection } from "../core/types.ts";
+import type { BrokerConfig, Message, QueueStats, Selection } from "../core/types.ts";
 import { validateMessageSize, validateQueueName } from "../core/validate.ts";
 import { watchQueue, type WatchOptions } from "../watch/watcher.ts";
-import { iterateSync, type SyncSource } from "../delivery/drive.ts";
 import {
   generatorLoop,
   peekLoop,
@@ -26,25 +23,19 @@ import {
   type RangeOptions,
 } from "../delivery/generators.ts";
 import type { Loop, WalkKind } from "../delivery/loops.ts";
-import { checkLimit, destinationName, putBack } from "../delivery/ops.ts";
+import { checkLimit, destinationName } from "../delivery/ops.ts";
 import { GroupCommit } from "./_group-commit.ts";
 import { AutoVacuum, QueueStores } from "./_shared-stores.ts";
 import { dueTime } from "./_broker-leases.ts";
 import type { LeaseOptions, SyncLease } from "./_lease-handle.ts";
 import { processOnTarget, SyncQueueLeases } from "./_sync-leases.ts";
+import { type FindOptions, SyncQueueInspect } from "./_sync-inspect.ts";
+import { walkQueue } from "./_sync-walk.ts";
+import { type QueueOptions, queueDbPath } from "./_queue-target.ts";
 import type { JobHandler, ProcessOptions, ProcessResult } from "./_worker.ts";
 
 export type { DeliveryGuarantee, GeneratorOptions, PeekGeneratorOptions, RangeOptions } from "../delivery/generators.ts";
-
-/** Options of {@link Queue}. */
-export interface QueueOptions {
-  /** Database file, directory, or resolved target; default: the current directory's target. */
-  dbPath?: string | BrokerTarget;
-  /** Share one connection per database in this process until the last close (default false). */
-  persistent?: boolean;
-  /** Overrides of the `BROKER_*` configuration. */
-  config?: ConfigOverrides;
-}
+export type { QueueOptions } from "./_queue-target.ts";
 
 /** A named queue. Use `using q = new Queue("jobs")` to close it automatically. */
 export class Queue implements Disposable {
@@ -54,6 +45,7 @@ export class Queue implements Disposable {
   readonly #path: string;
   readonly #stores: QueueStores;
   readonly #leases: SyncQueueLeases;
+  readonly #inspect: SyncQueueInspect;
   #closed = false;
   #lastTs: bigint | undefined;
   readonly #group = new GroupCommit((bodies) => this.#writeNow(bodies));
@@ -64,15 +56,10 @@ export class Queue implements Disposable {
     this.config = resolveConfig(options.config);
     this.persistent = options.persistent ?? false;
     this.#vacuum = new AutoVacuum(this.config);
-    const target = typeof options.dbPath === "object" ? options.dbPath : resolveTargetArg(options.dbPath, this.config);
-    if (!localFilesOf(target.backendName)) {
-      throw new BackendError(
-        `Queue works on SQLite; the target uses '${target.backendName}'. Use openBroker() for other backends.`,
-      );
-    }
-    this.#path = target.target;
+    this.#path = queueDbPath(options.dbPath, this.config);
     this.#stores = new QueueStores(this.#path, this.config, this.persistent);
     this.#leases = new SyncQueueLeases(name, (fn) => this.#use(fn));
+    this.#inspect = new SyncQueueInspect(name, (fn) => this.#use(fn));
   }
 
   /** Absolute path of the database file. */
@@ -139,7 +126,7 @@ export class Queue implements Disposable {
     return this.#take("peek", { ...options, limit: 1 })[0] ?? null;
   }
 
-  peek(options: OneOptions = {}): Message | null {
+  peek(options: OneOptions & { includeClaimed?: boolean } = {}): Message | null {
     return this.peekOne(options);
   }
 
@@ -198,6 +185,21 @@ export class Queue implements Disposable {
   stats(): QueueStats {
     validateQueueName(this.name);
     return this.#use((s) => s.queueStats(this.name));
+  }
+
+  /** Ids of the pending messages matching `options` (`bodyContains`, `after`, `before`, `limit`), oldest first. */
+  findMessageIds(options: FindOptions = {}): bigint[] {
+    return this.#inspect.findMessageIds(options);
+  }
+
+  /** Claim the pending messages with these ids; returns how many were found. */
+  deleteMany(ids: Iterable<bigint>): number {
+    return this.#inspect.deleteMany(ids);
+  }
+
+  /** The newest pending id, or undefined when nothing is pending. */
+  latestPendingTimestamp(): bigint | undefined {
+    return this.#inspect.latestPendingTimestamp();
   }
 
   hasPending(after?: bigint): boolean {
@@ -265,28 +267,16 @@ export class Queue implements Disposable {
     return messages;
   }
 
-  /**
-   * Run a delivery loop on this queue. A reserved batch keeps its transaction
-   * open across yields, so it needs one connection for its whole life.
-   */
+  /** Run a delivery loop on this queue (see ./_sync-walk.ts). */
   *#run(kind: WalkKind, loop: Loop, destination?: string): Generator<Message, void, undefined> {
     validateQueueName(this.name);
-    let batchStore: SqliteStore | undefined;
-    const source: SyncSource = {
-      take: (sel) => this.#take(kind, sel, destination),
-      reserve: (sel) => {
-        batchStore ??= this.#stores.walkStore();
-        const batch = batchStore.reserve(this.name, sel, destination);
-        this.#observe(batch.messages);
-        return batch;
-      },
-      putBack: (m) => void this.#use((s) => putBack(s, this.name, m, destination)),
+    const host = {
+      stores: this.#stores,
+      take: (sel: Selection) => this.#take(kind, sel, destination),
+      observe: (messages: Message[]) => void this.#observe(messages),
+      use: <T>(fn: (store: SqliteStore) => T) => this.#use(fn),
     };
-    try {
-      yield* iterateSync(loop, source);
-    } finally {
-      if (batchStore) this.#stores.endWalk(batchStore);
-    }
+    yield* walkQueue(host, this.name, loop, destination);
   }
 
   #writeNow(bodies: string[]): bigint[] {
