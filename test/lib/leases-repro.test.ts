@@ -1,29 +1,19 @@
 /**
  * Reproductions of lease and delay problems found by stress/leases.test.ts
- * and bench/lateness.ts (docs/leases.md).
+ * and bench/lateness.ts (docs/leases.md). The first two groups are fixed
+ * and stay as guards; the last two fail until their problem is fixed.
  *
- * SQLite: a consuming watcher (`watchQueue`, what `broker watch Q` runs) that
- * is idle does not wake when a held message of its queue falls due — a
- * delayed message becoming due, or a lease running out — even when that
- * message was held before the watcher started. Nothing is written when that
- * happens, so on SQLite only the watcher's safety poll (2.5-7.5 s) finds the
- * message; PostgreSQL and Redis watchers end their native wait at the due
- * time of the held messages they know of (lib/backends/due-wait.ts), so
- * bench/lateness.ts measures a few ms there and seconds on SQLite. `process()` workers set a timer for the earliest due held
- * message (lib/queue/_lease-wait.ts); the plain watcher's wait
- * (lib/watch/activity.ts, ActivityMonitor.wait, the wake-hub branch) has no
- * such timer. The same two cases run on PostgreSQL and Redis, where they
- * pass, as the control; on SQLite they fail (nothing by the deadline).
+ * Fixed — SQLite: an idle consuming watcher (`watchQueue`, what `broker
+ * watch Q` runs) did not wake when a held message of its queue fell due (a
+ * delayed message, a lease running out); only its safety poll (2.5-7.5 s)
+ * found it. PostgreSQL and Redis, whose native waits end at the due time of
+ * the held messages they know of, run the same cases.
  *
- * PostgreSQL and Redis: `write(body, { delayMs })` turns the delay into a
- * due time on the client's clock (lib/queue/_broker-leases.ts, dueTime:
- * `Date.now() + delayMs`) and the server compares that with its own clock
- * (lib/core/leases.ts, writeDelayed takes an absolute dueMs), while every
- * other time of these backends is the server's (docs/leases.md#the-model).
- * A client whose clock is behind the server's by more than the delay gets
- * the message delivered at once: early. `release({ delayMs })` hands the
- * delay itself to the server and is not affected (the control). The
- * client's clock is set back here by replacing `Date.now` for the write.
+ * Fixed — PostgreSQL and Redis: `write(body, { delayMs })` turned the delay
+ * into a due time on the client's clock, so a client clock behind the
+ * server's delivered the message early. `release({ delayMs })`, measured on
+ * the server's clock throughout, is the control. The client's clock is set
+ * back here by replacing `Date.now` for the call.
  *
  * PostgreSQL: two transactions returning due held messages at once (the
  * promotion every reader runs first: lib/backends/postgres/lease-sql.ts,
@@ -35,13 +25,23 @@
  * `process()` worker hits it between its lease (queue = $1) and its native
  * wait's due check (queue = ANY); bench/lateness.ts shows it as a p99 of
  * about 1 s on PostgreSQL in some runs.
+ *
+ * PostgreSQL and Redis, against the issue's lateness target (p99 < 50 ms)
+ * rather than documented behaviour: another process's delayed write
+ * (`broker write Q MSG --delay 50ms`) is not announced to idle consumers
+ * (lease-sql.ts writeDelayedSql notifies only a message due already; the
+ * Redis write-delayed script in lease-scripts.ts likewise), so an idle
+ * `process()` worker finds it at its 1 s idle cap (lib/queue/_lease-wait.ts,
+ * IDLE_CAP_MS) and a watcher at its native wait's timeout — up to about a
+ * second late (bench/lateness.ts, "live" rows). SQLite, whose watchers and
+ * workers see every commit of another process, is the control.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openBroker } from "../../lib/queue/open.ts";
 import type { Broker } from "../../lib/queue/broker.ts";
 import { watchQueue } from "../../lib/watch/watcher.ts";
-import { tempDir, uniqueName } from "../helpers.ts";
+import { runCli, tempDir, uniqueName } from "../helpers.ts";
 import { postgresUrl, redisUrl } from "../services.ts";
 
 /** How late a delivery may be here: far above a wake-up on a loaded machine, far below the safety poll. */
@@ -179,3 +179,61 @@ describe("postgres: due held messages returned by two connections at once", () =
     }
   }, 60_000);
 });
+
+for (const kind of ["sqlite", "postgres", "redis"] as const) {
+  describe(`${kind}: another process's short delay and idle consumers`, () => {
+    test("an idle process() worker and an idle watcher get it within 250 ms of its due time", async () => {
+      using dir = tempDir("sb-lease-repro-");
+      const name = uniqueName("sbleaserepro");
+      const file = join(dir.path, "q.db");
+      const broker =
+        kind === "sqlite"
+          ? await openBroker(file)
+          : kind === "postgres"
+            ? await openBroker(pgUrl, { schema: name })
+            : await openBroker(redis, { namespace: name });
+      await broker.init();
+      const cli: { args: string[]; env: Record<string, string> } =
+        kind === "sqlite"
+          ? { args: ["-f", file], env: {} }
+          : {
+              args: [],
+              env: {
+                BROKER_BACKEND: kind,
+                BROKER_BACKEND_TARGET: kind === "postgres" ? pgUrl : redis,
+                BROKER_BACKEND_SCHEMA: name,
+              },
+            };
+      const got = new Map<string, number>();
+      const stop = new AbortController();
+      const worker = broker
+        .queue("w")
+        .process((job) => void got.set(job.body, Date.now()), { signal: stop.signal, leaseMs: 30_000 });
+      const watcher = (async () => {
+        for await (const m of watchQueue("v", { target: broker, signal: stop.signal })) got.set(m.body, Date.now());
+      })();
+      const late: string[] = [];
+      try {
+        for (let trial = 0; trial < 4 && late.length === 0; trial++) {
+          await Bun.sleep(300); // both idle
+          const writes = ["w", "v"].map(async (queue) => {
+            const body = `${queue}${trial}`;
+            const r = await runCli([...cli.args, "write", queue, body, "--delay", "50ms"], { env: cli.env });
+            expect(r.exitCode).toBe(0);
+            // The write happened before the CLI exited, so its due time is at most exit + 50 ms.
+            const dueBy = Date.now() + 50;
+            while (!got.has(body) && Date.now() < dueBy + 2000) await Bun.sleep(5);
+            const ms = (got.get(body) ?? Number.POSITIVE_INFINITY) - dueBy;
+            if (ms > 250) late.push(`${queue === "w" ? "worker" : "watcher"} ${ms} ms`);
+          });
+          await Promise.all(writes);
+        }
+        expect(late).toEqual([]);
+      } finally {
+        stop.abort();
+        await Promise.allSettled([worker, watcher]);
+        await dispose(kind, broker);
+      }
+    }, 60_000);
+  });
+}
