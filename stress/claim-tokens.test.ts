@@ -52,6 +52,23 @@ for (const kind of ["postgres", "redis"] as const) {
     }
 
     for (let round = 1; round <= Math.max(1, Math.ceil(ROUNDS / 2)); round++) {
+      test(`batch round ${round}: BROKER_READ_COMMIT_INTERVAL=25 (at-least-once): nothing missing`, async () => {
+        if (!server) {
+          console.warn(`skipped: no ${kind} server binaries on this machine`);
+          return;
+        }
+        const r = await drainAcrossKill(kind, server, { BROKER_READ_COMMIT_INTERVAL: "25" });
+        console.log(
+          `${kind} batch round ${round}: ${MESSAGES} messages, killed after ${r.beforeKill} printed, first read exit ${r.firstExit} ` +
+            `(${r.first} printed), second read ${r.second}; missing ${r.missing.length}, twice ${r.twice.length}` +
+            (r.stderr ? `; stderr: ${r.stderr}` : ""),
+        );
+        expect(r.beforeKill).toBeLessThan(MESSAGES);
+        expect(r.missing).toEqual([]);
+      }, 120_000);
+    }
+
+    for (let round = 1; round <= Math.max(1, Math.ceil(ROUNDS / 2)); round++) {
       test(`watch round ${round}: down 3 s, past a 1 s connect timeout: the watch's retry collects the lost claim`, async () => {
         if (!server) {
           console.warn(`skipped: no ${kind} server binaries on this machine`);
@@ -73,8 +90,9 @@ for (const kind of ["postgres", "redis"] as const) {
 
 // --- internal ---
 
-async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer) {
+async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer, extraEnv: Record<string, string> = {}) {
   const { env, bodies } = await filled(kind, server);
+  Object.assign(env, extraEnv);
   const printed: string[] = [];
   const stderr: string[] = [];
   const proc = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });

@@ -30,6 +30,33 @@ export function claimKey(kind: string, queue: string, sel: Selection, extra = ""
   return parts.map((p) => (p === undefined ? "" : String(p))).join("\0");
 }
 
+/**
+ * Run `op`; after a lost connection, again (`again` true) until it answers
+ * or `timeoutMs` has passed since the first failure, when that failure is
+ * thrown. `unsent(error)`: the first try failed before anything reached the
+ * server, so the call fails at once, as any call to a server that is down.
+ * An `op` run again must be safe to repeat (idempotent, or collecting what
+ * the first try did). Other errors pass at once.
+ */
+export async function untilAnswered<T>(
+  timeoutMs: number,
+  op: (again: boolean) => Promise<T>,
+  unsent: (error: unknown) => boolean = () => false,
+): Promise<T> {
+  let deadline: number | undefined;
+  for (let tries = 0; ; tries++) {
+    try {
+      return await op(tries > 0);
+    } catch (error) {
+      if (!isConnectionLoss(error) || (tries === 0 && unsent(error))) throw error;
+      deadline ??= performance.now() + timeoutMs;
+      const left = deadline - performance.now();
+      if (left <= 0) throw error;
+      await Bun.sleep(Math.min(left, MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** tries));
+    }
+  }
+}
+
 /** The tokens of one backend instance: fresh per claim, kept across a claim that lost its answer. */
 export class ClaimTokens {
   readonly #timeoutMs: number;
@@ -59,32 +86,21 @@ export class ClaimTokens {
    */
   async run<T>(key: string, attempt: TokenAttempt<T>, unsent: (error: unknown) => boolean = () => false): Promise<T> {
     let token = this.#kept.get(key);
-    let reused = token !== undefined;
+    const kept = token !== undefined;
     this.#kept.delete(key);
     token ??= crypto.randomUUID();
-    let deadline: number | undefined;
-    for (let tries = 0; ; tries++) {
-      try {
-        return await attempt(token, reused);
-      } catch (error) {
-        if (!isConnectionLoss(error)) {
-          if (reused) this.#keep(key, token);
-          throw error;
-        }
-        if (tries === 0 && unsent(error)) {
-          this.#keep(key, token);
-          throw error;
-        }
-        reused = true;
-        deadline ??= performance.now() + this.#timeoutMs;
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          this.#keep(key, token);
-          throw error;
-        }
-        await Bun.sleep(Math.min(left, MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** tries));
-      }
+    const t = token;
+    try {
+      return await untilAnswered(this.#timeoutMs, (again) => attempt(t, kept || again), unsent);
+    } catch (error) {
+      if (kept || isConnectionLoss(error)) this.#keep(key, token);
+      throw error;
     }
+  }
+
+  /** {@link untilAnswered} with this instance's timeout. */
+  retry<T>(op: (again: boolean) => Promise<T>, unsent?: (error: unknown) => boolean): Promise<T> {
+    return untilAnswered(this.#timeoutMs, op, unsent);
   }
 
   // --- internal ---

@@ -29,22 +29,11 @@ import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
 import { addAlias, dropOwnSchema, removeAlias, renameQueue, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
-import {
-  claimSql,
-  decodeBody,
-  insertSql,
-  lockMetaSql,
-  moveSql,
-  peekSql,
-  type StatRow,
-  statsSql,
-  toMessages,
-  toStats,
-} from "./ops.ts";
+import { decodeBody, insertSql, lockMetaSql, moveSql, peekSql, type StatRow, statsSql, toMessages, toStats } from "./ops.ts";
 import { quoteIdent, validateSchemaName } from "./schema.ts";
 import { PgSession } from "./session.ts";
 import { loadIntoPostgres } from "./load.ts";
-import { reserveBatch } from "./reserve.ts";
+import { type ReserveContext, reserve } from "./reserve.ts";
 import { PgHeld } from "./leases.ts";
 import { PgWriteGroup } from "./group-write.ts";
 import { deleteMessages, hasPendingSql } from "./lease-sql.ts";
@@ -73,6 +62,7 @@ export class PostgresBackend implements Backend {
   readonly #held: PgHeld;
   readonly #writes: PgWriteGroup;
   readonly #tokens: ClaimTokens;
+  readonly #reserving: ReserveContext;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
@@ -91,6 +81,14 @@ export class PostgresBackend implements Backend {
     Object.assign(this, this.#held.capabilities());
     this.#writes = new PgWriteGroup((op) => this.#run(op), this.#s, this.channel);
     this.#tokens = new ClaimTokens(info.connectTimeout);
+    this.#reserving = {
+      run: (op) => this.#run(op),
+      tokens: this.#tokens,
+      s: this.#s,
+      channel: this.channel,
+      promote: (db, queue) => this.#held.promote(db, queue),
+      wrap: (error, command) => wrapError(error, this.#session.info, `${command} of a reserved batch failed`),
+    };
   }
 
   /** Create or verify the schema (idempotent, safe across concurrent processes). */
@@ -139,15 +137,9 @@ export class PostgresBackend implements Backend {
     return toMessages(await this.#run((db) => this.#held.afterDue(db, source, st)));
   }
 
-  /** Claim or move on a reserved connection inside an open transaction; commit/rollback end it. */
-  async reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
-    const st = moveTo === undefined ? claimSql(this.#s, queue, sel) : moveSql(this.#s, queue, moveTo, sel, this.channel);
-    return this.#run(async (db) => {
-      await this.#held.promote(db, queue);
-      return reserveBatch(db, st, (error, command) =>
-        wrapError(error, this.#session.info, `${command} of a reserved batch failed`),
-      );
-    });
+  /** Claim or move on a reserved connection inside an open transaction; commit/rollback end it (reserve.ts). */
+  reserve(queue: string, sel: Selection, moveTo?: string): Promise<Reservation> {
+    return reserve(this.#reserving, queue, sel, moveTo);
   }
 
   async deleteQueue(queue?: string): Promise<number> {

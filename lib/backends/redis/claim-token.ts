@@ -4,8 +4,9 @@
  * records what a token took under `claims:<token>` (ten minutes) and the
  * reserve script keeps its reservation under the token anyway, so sending the
  * same script with the same token again is idempotent: it returns what the
- * first one took, or takes now when the first one never ran. The tokens and
- * the retries are ../claim-tokens.ts.
+ * first one took, or takes now when the first one never ran. Ending a
+ * reservation is idempotent too, so a commit or rollback whose answer was
+ * lost is sent again. The tokens and the retries are ../claim-tokens.ts.
  * @module
  */
 import type { Message, Reservation, Selection } from "../../core/types.ts";
@@ -58,8 +59,10 @@ export function tokenClaims(run: Run, timeoutSeconds: number, reservationMs: num
       const finish = async (commit: boolean) => {
         if (!open) return;
         open = false;
-        // -1: the reservation went stale and its messages are pending again (at-least-once).
-        await run("finish", [token, commit ? "1" : "0"]);
+        // -1: the reservation went stale and its messages are pending again (at-least-once), or, sent again
+        // after a lost answer, the first one ended it: the script is idempotent.
+        const unsent = !connected();
+        await tokens.retry(() => run("finish", [token, commit ? "1" : "0"]), () => unsent);
       };
       return { messages, commit: () => finish(true), rollback: () => finish(false) };
     },
