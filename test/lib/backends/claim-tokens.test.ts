@@ -10,6 +10,8 @@ import { claimOnce } from "../../../lib/backends/postgres/claim-token.ts";
 import { PostgresBackend } from "../../../lib/backends/postgres/index.ts";
 import { withoutMarkers } from "../../../lib/backends/postgres/leases.ts";
 import { schemaIsReady } from "../../../lib/backends/postgres/schema.ts";
+import { claimSql } from "../../../lib/backends/postgres/ops.ts";
+import { reserveBatch } from "../../../lib/backends/postgres/reserve.ts";
 import { tokenClaims } from "../../../lib/backends/redis/claim-token.ts";
 import { RedisConnection } from "../../../lib/backends/redis/connection.ts";
 import { createRedisBackend, type RedisBackend } from "../../../lib/backends/redis/index.ts";
@@ -186,6 +188,58 @@ describe("postgres claim tokens", async () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
+  /** Terminate the server process of the open reserved transaction of `schema` (its statement names the schema). */
+  const terminateReserved = async (schema: string) => {
+    const rows = await admin.unsafe(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE state = 'idle in transaction' AND query LIKE $1 AND pid <> pg_backend_pid()`,
+      [`%"${schema}".messages%`],
+    );
+    expect(rows.length).toBe(1);
+  };
+
+  test("a reserved batch whose connection is gone: COMMIT fails (rolled back, pending again), ROLLBACK succeeds", async () => {
+    const b = open();
+    await b.write("q", ["a", "b", "c"]);
+    const first = await b.reserve("q", { limit: 2 });
+    expect(bodies(first.messages)).toEqual(["a", "b"]);
+    await terminateReserved(b.schema);
+    const error = await first.commit().catch((e: unknown) => e);
+    expect(isConnectionLoss(error)).toBe(true);
+    expect((await b.queueStats("q")).pending).toBe(3);
+    const second = await b.reserve("q", { limit: 2 });
+    expect(bodies(second.messages)).toEqual(["a", "b"]);
+    await terminateReserved(b.schema);
+    await second.rollback();
+    expect(bodies(await b.claim("q", { limit: 5 }))).toEqual(["a", "b", "c"]);
+  });
+
+  test("a COMMIT that lost its connection counts as done when the batch's token says it took effect", async () => {
+    const b = open();
+    await b.write("q", ["a"]);
+    const s = `"${b.schema}"`;
+    const token = crypto.randomUUID();
+    const pool = new SQL(URL, { max: 2, bigint: true });
+    try {
+      let asked = 0;
+      const batch = await reserveBatch(
+        pool,
+        claimSql(s, "q", {}, token),
+        (e) => e as Error,
+        async () => {
+          asked++;
+          return true;
+        },
+      );
+      expect(bodies(batch.messages)).toEqual(["a"]);
+      await terminateReserved(b.schema);
+      await batch.commit();
+      expect(asked).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("a store made before the column gets it when this version opens it", async () => {
     const b = open();
     await b.write("q", ["a", "b"]);
@@ -281,6 +335,29 @@ describe("redis claim tokens", async () => {
     expect(isConnectionLoss(error)).toBe(true);
     // The client's own retries (1.55 s, docs/outages.md), not the 5 s connect timeout on top.
     expect(performance.now() - started).toBeLessThan(4000);
+  });
+
+  test("a commit of a reservation whose answer was lost is sent again and holds", async () => {
+    const b = open();
+    await b.write("q", ["a", "b"]);
+    let lose = 0;
+    const sent: string[] = [];
+    const run = async (name: ScriptName, args: string[]) => {
+      sent.push(name);
+      const reply = await conn.run(name, b.prefix, args);
+      if (lose > 0) {
+        lose--;
+        throw Object.assign(new Error("Connection closed"), { code: "ERR_REDIS_CONNECTION_CLOSED" });
+      }
+      return reply;
+    };
+    const claims = tokenClaims(run, 5, 60_000, () => true);
+    const batch = await claims.reserve("q", { limit: 1 });
+    lose = 1;
+    await batch.commit();
+    expect(sent).toEqual(["reserve", "finish", "finish"]);
+    const stats = await b.queueStats("q");
+    expect([stats.pending, stats.claimed]).toEqual([1, 1]);
   });
 
   test("cleanup deletes the claim records with the namespace", async () => {
