@@ -62,7 +62,10 @@ export function tokenClaims(run: Run, timeoutSeconds: number, reservationMs: num
         // -1: the reservation went stale and its messages are pending again (at-least-once), or, sent again
         // after a lost answer, the first one ended it: the script is idempotent.
         const unsent = !connected();
-        await tokens.retry(() => run("finish", [token, commit ? "1" : "0"]), () => unsent);
+        await tokens.retry(
+          () => run("finish", [token, commit ? "1" : "0"]),
+          () => unsent,
+        );
       };
       return { messages, commit: () => finish(true), rollback: () => finish(false) };
     },
