@@ -33,7 +33,8 @@
  *   - acks (seen + kill window) = messages written: none lost; a killed
  *     worker has at most CONCURRENCY acks in its kill window (it never had
  *     more messages in hand);
- *   - surviving workers exit 0 on SIGTERM and reported no store error.
+ *   - no worker ended unless killed, the survivors exit 0 on SIGTERM, and
+ *     no worker (killed ones included) reported a store error on stderr.
  *
  * CLI round: `broker watch Q --lease 1s --exec CMD` (CMD logs the id and
  * attempt, then sleeps) is SIGKILLed CLI_KILLS times while a command runs,
@@ -137,6 +138,7 @@ for (const kind of ["sqlite", "postgres", "redis"] as const) {
       expect(r.overfullWindows).toEqual([]);
       expect(r.survivorExits).toEqual(r.survivorExits.map(() => 0));
       expect(r.errors).toEqual([]);
+      expect(r.crashed).toEqual([]);
     }, 300_000);
 
     test(`broker watch --lease 1s --exec, SIGKILLed ${CLI_KILLS} times mid-command: queue drained, every message ran`, async () => {
@@ -230,12 +232,24 @@ async function killRounds(s: Spec) {
     const workers = Array.from({ length: WORKERS }, spawn);
     const killedPids = new Set<number>();
     const ended = new Set<string>();
+    /** Workers gone (killed, or exited by themselves) and what they said on stderr. */
+    const gone: WorkerProc[] = [];
+    const crashed: string[] = [];
     let kills = 0;
     let midHandler = 0;
     const giveUp = performance.now() + 200_000;
     while (kills < ROUNDS) {
       if (performance.now() > giveUp) throw new Error(`only ${kills} kills before the time limit`);
       await Bun.sleep(20 + Math.floor(rand() * 40));
+      // A worker that ended without being killed is a failure; it is replaced so the round goes on.
+      for (const [i, w] of workers.entries()) {
+        if (w.proc.exitCode === null && w.proc.signalCode === null) continue;
+        crashed.push(`worker ${w.proc.pid} exited with ${w.proc.exitCode ?? w.proc.signalCode}`);
+        await w.done;
+        for (const id of w.ended) ended.add(id);
+        gone.push(w);
+        workers[i] = spawn();
+      }
       const busy = workers.filter((w) => w.running.size > 0);
       if (busy.length === 0) continue;
       const i = workers.indexOf(busy[Math.floor(rand() * busy.length)]!);
@@ -246,6 +260,7 @@ async function killRounds(s: Spec) {
       if (victim.running.size > 0) midHandler++;
       await victim.done;
       for (const id of victim.ended) ended.add(id);
+      gone.push(victim);
       workers[i] = spawn();
       // Keep work in the queue until the last kill.
       let handled = ended.size;
@@ -257,7 +272,7 @@ async function killRounds(s: Spec) {
     for (const w of workers) w.proc.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.done));
     const survivorExits = workers.map((w) => w.proc.exitCode);
-    const errors = workers.flatMap((w) => w.stderr);
+    const errors = [...gone, ...workers].flatMap((w) => w.stderr);
     const remainingAtEnd = { ...left, dead: (await remaining(broker)).dead };
     return {
       ...audit(readLog(log), written, killedPids),
@@ -267,6 +282,7 @@ async function killRounds(s: Spec) {
       remaining: remainingAtEnd,
       survivorExits,
       errors,
+      crashed,
       ms: performance.now() - started,
     };
   } finally {
