@@ -8,7 +8,9 @@
  * the server killed once a random share of them is out, started again at
  * once; then a second `read --all` takes whatever the first left (it may
  * exit 1 if the server was gone longer than its connect timeout). Every
- * body must be printed once, in total, with nothing missing. Then a `broker
+ * body must be printed once, in total, with nothing missing. The same with
+ * BROKER_READ_COMMIT_INTERVAL=25 (at-least-once batches): nothing missing
+ * (a batch whose COMMIT the server never carried out comes again). Then a `broker
  * watch q` drains a backlog while the server is away for 3 s, longer than
  * its 1 s connect timeout: the claim in flight fails, and the watch's retry
  * of it must collect what it took.
