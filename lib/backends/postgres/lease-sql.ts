@@ -55,7 +55,10 @@ export function promoteSql(s: string, channel: string, queue?: string | readonly
     params.push(queue);
     cond = `queue = ANY($1::text[]) AND ${cond}`;
   }
-  const text = `WITH gone AS (DELETE FROM ${s}.held WHERE ${cond} RETURNING ${GONE})${backToPending(s, channel, undefined, params)}`;
+  // Rows are locked in one order (order_id) before they are deleted: two connections returning due messages
+  // at once (one queue and all queues walk different plans) would otherwise lock them crosswise and deadlock.
+  const locked = `SELECT order_id FROM ${s}.held WHERE ${cond} ORDER BY order_id FOR UPDATE`;
+  const text = `WITH gone AS (DELETE FROM ${s}.held WHERE order_id IN (${locked}) RETURNING ${GONE})${backToPending(s, channel, undefined, params)}`;
   return { text, params };
 }
 
