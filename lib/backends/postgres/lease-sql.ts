@@ -115,10 +115,13 @@ export function releaseSql(
   const cond = underLease(queue, ids, opts.token, params);
   const delay = Math.trunc(opts.delayMs ?? 0);
   if (delay > 0 && opts.target === undefined) {
-    params.push(delay);
+    params.push(delay, channel, queue);
+    const n = params.length;
+    // Idle waiters on the queue are told, so they set their due timer for it (docs/leases.md#postgresql).
     return {
-      text: `WITH kept AS (UPDATE ${s}.held SET token = NULL, due = ${NOW_MS} + $${params.length} WHERE ${cond} RETURNING ts)
-SELECT ts FROM kept ORDER BY ts`,
+      text: `WITH kept AS (UPDATE ${s}.held SET token = NULL, due = ${NOW_MS} + $${n - 2} WHERE ${cond} RETURNING ts),
+woke AS (SELECT pg_notify($${n - 1}, $${n}::text) WHERE EXISTS (SELECT 1 FROM kept))
+SELECT ts, (SELECT count(*) FROM woke) AS woke FROM kept ORDER BY ts`,
       params,
     };
   }
@@ -137,8 +140,8 @@ export function extendSql(s: string, queue: string, id: bigint, leaseMs: number,
 
 /**
  * Insert delayed messages under ids allocated by the caller (with `meta`
- * locked) and order ids drawn now; advance `last_ts`; notify the queue when
- * they are due already.
+ * locked) and order ids drawn now; advance `last_ts`; notify the queue, so
+ * idle waiters set their due timer for them (or take them, when due already).
  */
 export function writeDelayedSql(
   s: string,
@@ -157,7 +160,7 @@ export function writeDelayedSql(
   FROM (SELECT u.b, u.t FROM unnest($2::text[], $4::bigint[]) WITH ORDINALITY AS u(b, t, o) ORDER BY u.o) o
   RETURNING 1),
 adv AS (UPDATE ${s}.meta SET last_ts = $5 WHERE singleton AND last_ts < $5 RETURNING 1),
-woke AS (SELECT pg_notify($6, $1) WHERE ${at} <= ${NOW_MS})
+woke AS (SELECT pg_notify($6, $1))
 SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM adv) AS advanced, (SELECT count(*) FROM woke) AS woke`,
     params: [queue, bodies, Math.trunc("atMs" in due ? due.atMs : due.delayMs), ids.map(String), ids[ids.length - 1]!, channel],
   };

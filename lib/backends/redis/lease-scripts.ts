@@ -82,6 +82,7 @@ hdel(ids, {LEASES})
 local delay = tonumber(ARGV[4])
 if delay > 0 then
   hold(q, ids, string.format('%d', now + delay))
+  if #ids > 0 then wake(q) end
 else
   zrem(qk(q, 'held'), ids)
   pend(q, ids)
@@ -121,7 +122,7 @@ chunks(ids, function(a, b)
 end)
 hold(q, ids, due)
 gen.save()
-if tonumber(due) <= now_ms() then wake(q) end
+wake(q)
 return ids`,
 
   /** queue ('' = every queue) → messages returned to pending */
