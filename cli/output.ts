@@ -12,6 +12,7 @@ import type { ConsolaInstance } from "consola/core";
 import { fs } from "../lib/util/fs-lazy.ts";
 import type { Message } from "../lib/core/types.ts";
 import { ConfigError } from "../lib/core/errors.ts";
+import { DELIVERED } from "../lib/delivery/drive.ts";
 
 let idsAsStrings = false;
 
@@ -26,15 +27,28 @@ export class ClosedStdoutError extends Error {
  * awaits each record before it consumes the next. `Bun.write` rather than
  * `node:fs`, whose loading alone costs a compiled CLI 3-5 ms.
  */
-export async function out(text: string): Promise<void> {
-  if (text === "") return;
+export function out(text: string): Promise<void> {
+  if (text === "") return DELIVERED;
+  // No async wrapper: `read --all` calls this once per message. A write that finished at once
+  // (stdout is written synchronously where it can be) returns DELIVERED, which a walk need not await.
+  let write: Promise<unknown>;
   try {
-    await Bun.write(Bun.stdout, text);
+    write = Bun.write(Bun.stdout, text);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "EPIPE" || code === "EBADF" || code === "ECONNRESET") throw new ClosedStdoutError(code);
-    throw error;
+    return Promise.reject(stdoutError(error));
   }
+  return Bun.peek.status(write) === "fulfilled" ? DELIVERED : write.then(nothing, rejectStdout);
+}
+
+const nothing = (): void => {};
+const rejectStdout = (error: unknown): never => {
+  throw stdoutError(error);
+};
+
+/** A failed stdout write as {@link ClosedStdoutError} when the reader went away, else unchanged. */
+function stdoutError(error: unknown): unknown {
+  const code = (error as { code?: string } | null)?.code;
+  return code === "EPIPE" || code === "EBADF" || code === "ECONNRESET" ? new ClosedStdoutError(code) : error;
 }
 
 /** Write text to stderr synchronously (errors ignored). */

@@ -9,6 +9,7 @@ import type { Message } from "../lib/core/types.ts";
 import type { Broker, DeliveryPlan } from "../lib/queue/broker.ts";
 import type { ParsedValues } from "./argv.ts";
 import type { ExitCode } from "./exit.ts";
+import { DELIVERED } from "../lib/delivery/drive.ts";
 import { ClosedStdoutError, err, formatMessage, out, type RecordFormat } from "./output.ts";
 import { exitAfterSignal, withStopSignals } from "./signals.ts";
 import { NO_PROGRESS, type Progress } from "./progress.ts";
@@ -41,25 +42,29 @@ export class RecordPrinter {
   buffered = false;
   #pending = "";
 
-  /** Print one record; throws ClosedStdoutError when stdout is gone. */
-  async print(m: Message): Promise<void> {
+  /**
+   * Print one record; rejects with ClosedStdoutError when stdout is gone. Buffered, it returns
+   * {@link DELIVERED} unless the record filled a write, and so does a write that finished at once.
+   * Not an async function: `read --all` and `move --all` call it once per message.
+   */
+  print(m: Message): Promise<void> {
     if (this.shared && !this.#warned && !this.format.json && !this.format.timestamps && m.body.includes("\n")) {
       this.#warned = true;
       err(NEWLINE_WARNING);
     }
-    if (this.buffered) {
-      this.#pending += formatMessage(m, this.format);
-      if (this.#pending.length >= FLUSH_AT) await this.flush();
-    } else await out(formatMessage(m, this.format));
+    // Counted before the write ends: a failed write ends the walk (a closed stdout ends it quietly).
     this.count++;
     this.progress.tick();
+    if (!this.buffered) return out(formatMessage(m, this.format));
+    this.#pending += formatMessage(m, this.format);
+    return this.#pending.length >= FLUSH_AT ? this.flush() : DELIVERED;
   }
 
   /** Write what {@link buffered} printing has gathered. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     const text = this.#pending;
     this.#pending = "";
-    await out(text);
+    return out(text);
   }
 }
 
@@ -107,14 +112,14 @@ export async function printWalk(
   // stop still prints what was delivered, below), so their records go out in 64 KiB writes; read
   // prints each claimed record before claiming the next, and a watch prints as it goes.
   printer.buffered = !("watch" in plan) && (plan.kind === "peek" || plan.kind === "move");
-  const deliver = async (m: Message) => {
-    if (closed) return;
-    try {
-      await printer.print(m);
-    } catch (error) {
-      if (!(error instanceof ClosedStdoutError) || !options.keepMoving) throw error;
-      closed = true;
-    }
+  const stopPrinting = (error: unknown) => {
+    if (!(error instanceof ClosedStdoutError)) throw error;
+    closed = true;
+  };
+  const deliver = (m: Message): Promise<void> => {
+    if (closed) return DELIVERED;
+    const printed = printer.print(m);
+    return printed === DELIVERED || !options.keepMoving ? printed : printed.catch(stopPrinting);
   };
   const run = async (signal?: AbortSignal): Promise<WalkEnd> => {
     try {

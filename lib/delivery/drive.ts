@@ -79,6 +79,14 @@ export async function* iterateAsync(loop: Loop, source: AsyncSource): AsyncGener
   }
 }
 
+/**
+ * What a `deliver` function of {@link deliverEach} may return when it has
+ * already finished with the message (as may any promise already fulfilled):
+ * the walk goes on without waiting a turn for it. A printer gathering records
+ * into large writes returns it for most of them.
+ */
+export const DELIVERED: Promise<void> = Promise.resolve();
+
 /** Why {@link deliverEach} ended. */
 export interface DeliveryResult {
   /** Messages `deliver` accepted. */
@@ -114,7 +122,11 @@ export async function deliverEach(
       const step = r.value;
       let answer: unknown;
       try {
-        if (step.op !== "deliver") answer = await doAsync(step, source);
+        if (step.op === "take") {
+          // A local store answers at once: take the value without waiting a turn for it.
+          const taken = source.take(step.selection);
+          answer = Bun.peek.status(taken) === "fulfilled" ? Bun.peek(taken) : await taken;
+        } else if (step.op !== "deliver") answer = await doAsync(step, source);
         else {
           // A walk on a local store can run on promise jobs alone, never reaching the event loop,
           // where a stop request (a signal handler) would run: give it a turn now and then.
@@ -123,7 +135,8 @@ export async function deliverEach(
             turn = performance.now();
           }
           if (signal?.aborted) throw new StopRequest();
-          await (grace ? grace.run(deliver(step.message)) : deliver(step.message));
+          const done = deliver(step.message);
+          if (done !== DELIVERED && Bun.peek.status(done) !== "fulfilled") await (grace ? grace.run(done) : done);
           delivered++;
           if (signal?.aborted) break;
         }

@@ -60,14 +60,25 @@ export interface WalkOptions {
 export function* walk(options: WalkOptions): Loop {
   const { kind, selection, once = false } = options;
   const pageSize = options.pageSize ?? 1;
-  let after = selection.after;
+  // One take step per page, made anew only when its cursor or limit changed: an exactly-once walk
+  // takes one message per step, so what it allocates per step is paid per message.
+  let take = { op: "take" as const, selection: { ...selection, limit: 0 } };
   for (let left = options.max ?? Infinity; left > 0; ) {
     const limit = Math.min(pageSize, left);
-    const page: Message[] = yield { op: "take", selection: { ...selection, after, limit } };
+    if (take.selection.limit !== limit) take = { op: "take", selection: { ...take.selection, limit } };
+    const page: Message[] = yield take;
     left -= page.length;
     for (let i = 0; i < page.length; i++) {
-      if (kind === "peek") after = page[i]!.ts;
-      yield* deliver(page, i, kind);
+      try {
+        yield { op: "deliver", message: page[i]! };
+      } catch (error) {
+        // Not delivered: a claimed or moved message goes back, pending again, with the rest of its page.
+        if (kind !== "peek") for (let k = i; k < page.length; k++) yield { op: "putBack", message: page[k]! };
+        throw error;
+      }
+    }
+    if (kind === "peek" && page.length > 0) {
+      take = { op: "take", selection: { ...take.selection, after: page[page.length - 1]!.ts } };
     }
     if (once || selection.exactId !== undefined) return;
     if (page.length === limit) continue;
@@ -100,20 +111,5 @@ export function* batches(selection: Selection, batchSize: number, keepDelivered 
       }
     }
     if (batch.messages.length < batchSize) return;
-  }
-}
-
-// --- internal ---
-
-/**
- * Deliver `page[i]`. If it does not arrive, a claimed or moved message goes
- * back, pending again, with the rest of its page, not delivered either.
- */
-function* deliver(page: Message[], i: number, kind: WalkKind): Loop {
-  try {
-    yield { op: "deliver", message: page[i]! };
-  } catch (error) {
-    if (kind !== "peek") for (let k = i; k < page.length; k++) yield { op: "putBack", message: page[k]! };
-    throw error;
   }
 }

@@ -60,7 +60,7 @@ test("SQLite: every statement of a claim, peek and move walk and a delete is an 
   Database.prototype.prepare = function (this: Database, sql: string, ...rest: unknown[]) {
     const stmt = (original as (sql: string, ...rest: unknown[]) => Statement).call(this, sql, ...rest);
     if (/\bmessages\b/.test(sql) && /^\s*(SELECT|UPDATE|DELETE)/i.test(sql)) {
-      for (const m of ["all", "get", "run"] as const) {
+      for (const m of ["all", "get", "run", "values"] as const) {
         const call = stmt[m].bind(stmt) as (...p: unknown[]) => unknown;
         (stmt as unknown as Record<string, unknown>)[m] = (...params: unknown[]) => (runs.set(sql, params), call(...params));
       }

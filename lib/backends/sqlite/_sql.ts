@@ -9,6 +9,8 @@ import { isBusyError } from "./schema.ts";
 
 /** A message row as selected or returned. */
 export type Row = { id: bigint; body: string; ts: bigint };
+/** A claimed or moved row as `RETURNING ts, body` gives it to `Statement.values`. */
+export type RowValues = [ts: bigint, body: string];
 /** One queue's counts as selected. */
 export type StatRow = { queue: string; pending: bigint; total: bigint };
 
@@ -33,9 +35,12 @@ export function toMessage(r: Row): Message {
   return { body: r.body, ts: r.ts };
 }
 
-export function sortRows(rows: Row[]): Message[] {
-  if (rows.length > 1) rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return rows.map(toMessage);
+/** Returned rows as messages, oldest first (ids are allocated in ts order, so ts order is id order). */
+export function valuesToMessages(rows: RowValues[]): Message[] {
+  if (rows.length > 1) rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Message[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = { body: rows[i]![1], ts: rows[i]![0] };
+  return out;
 }
 
 export function toStats(r: StatRow): QueueStats {

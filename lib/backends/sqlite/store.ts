@@ -12,12 +12,15 @@ import { ArgumentError } from "../../core/errors.ts";
 import type { BroadcastTargets, IdleConsumer, Message, RenameResult, Selection } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { SqliteLeases } from "./_leases.ts";
-import { selectionWhere, sortRows, toMessage, type Row } from "./_sql.ts";
+import { selectionWhere, toMessage, valuesToMessages, type Row, type RowValues } from "./_sql.ts";
 import { withBusyRetry } from "./schema.ts";
 
 /** Rows per multi-row INSERT of a batch write (768 bound values, far below SQLite's limit). */
 const INSERT_ROWS_MAX = 256;
 const insertRowsSqlCache = new Map<number, string>();
+/** Claim and move statements by the WHERE clause of their selection. */
+const claimSql = new Map<string, string>();
+const moveSql = new Map<string, string>();
 
 /** `INSERT INTO messages (queue, body, ts) VALUES (?, ?, ?), …` with `n` rows. */
 function insertRowsSql(n: number): string {
@@ -215,19 +218,29 @@ export class SqliteStore extends SqliteLeases {
     return viewers;
   }
 
+  // Claims and moves run once per message of an exactly-once walk, or per page of `move --all`: the
+  // SQL text is cached per WHERE shape (no string built and hashed per call), and rows come back as
+  // value arrays rather than objects.
+
   #claimRows(queue: string, sel: Selection): Message[] {
     const { where, params } = selectionWhere(queue, sel, true);
-    const rows = this.stmt(
-      `UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING id, body, ts`,
-    ).all(...params, sel.limit ?? 1) as Row[];
-    return sortRows(rows);
+    let sql = claimSql.get(where);
+    if (!sql) {
+      sql = `UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING ts, body`;
+      claimSql.set(where, sql);
+    }
+    params.push(sel.limit ?? 1);
+    return valuesToMessages(this.stmt(sql).values(...params) as RowValues[]);
   }
 
   #moveRows(source: string, target: string, sel: Selection): Message[] {
     const { where, params } = selectionWhere(source, sel, sel.requireUnclaimed ?? true);
-    const rows = this.stmt(
-      `UPDATE messages SET queue = ?, claimed = 0 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING id, body, ts`,
-    ).all(target, ...params, sel.limit ?? 1) as Row[];
-    return sortRows(rows);
+    let sql = moveSql.get(where);
+    if (!sql) {
+      sql = `UPDATE messages SET queue = ?, claimed = 0 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING ts, body`;
+      moveSql.set(where, sql);
+    }
+    params.push(sel.limit ?? 1);
+    return valuesToMessages(this.stmt(sql).values(target, ...params) as RowValues[]);
   }
 }
