@@ -42,10 +42,20 @@ export class ActivityMonitor {
     else if (backend.onActivity) this.#closers.push(backend.onActivity((q) => (q === "*" || wanted.has(q)) && this.poke()));
   }
 
-  /** Something was just processed: look again without waiting. */
+  /**
+   * Something was just processed: look again without waiting. With native
+   * wake-ups the caller already looks again after a take that got messages,
+   * and a write since then notifies (and pokes), so nothing is owed: the next
+   * wait waits (docs/outages.md#wake-ups-and-round-trips).
+   */
   markActive(): void {
-    this.#dirty = true;
     this.#count = 0;
+    if (!this.#native) this.#dirty = true;
+  }
+
+  /** True when wake-ups are the backend's own notifications: a wake-up is worth a claim at once, without a pending check first. */
+  get native(): boolean {
+    return this.#native;
   }
 
   /** Resolve when it is worth checking the queue again. */

@@ -77,14 +77,15 @@ export class OutageGuard {
    * signal aborts first. Other errors pass through; so does the last loss once
    * the reconnect timeout ran out, or the reporter said stop.
    */
-  async run<T>(op: () => Promise<T>): Promise<T | undefined> {
+  async run<T>(op: () => Promise<T>, probe?: () => Promise<unknown>): Promise<T | undefined> {
     for (;;) {
       if (this.#signal.aborted) return undefined;
       try {
-        const value = await op();
+        const value = await (probe ? this.#probed(op, probe) : op());
         await this.#restored();
         return value;
       } catch (error) {
+        if (error instanceof StopWatch) throw error.cause;
         if (!isConnectionLoss(error)) throw error;
         await this.#lost(error as Error);
         if (!(await this.#backoff())) return undefined;
@@ -93,6 +94,33 @@ export class OutageGuard {
   }
 
   // --- internal ---
+
+  /**
+   * `op`; when it has not answered within {@link PROBE_AFTER_MS} (a claim may
+   * keep trying for seconds when its answer was lost), `probe` once, which
+   * fails at once when the server is gone: the outage is reported then, not
+   * only when `op` gives up. A reporter's stop ends the run once `op` settled.
+   */
+  async #probed<T>(op: () => Promise<T>, probe: () => Promise<unknown>): Promise<T> {
+    let stop: StopWatch | undefined;
+    const timer = setTimeout(() => {
+      probe().catch(async (error) => {
+        if (!isConnectionLoss(error) || this.#downSince !== undefined) return;
+        try {
+          await this.#lost(error as Error);
+        } catch (fatal) {
+          stop = new StopWatch(fatal);
+        }
+      });
+    }, PROBE_AFTER_MS);
+    try {
+      return await op();
+    } finally {
+      clearTimeout(timer);
+      // biome-ignore lint/correctness/noUnsafeFinally: a reporter's stop outranks the op's own outcome
+      if (stop) throw stop;
+    }
+  }
 
   async #lost(error: Error): Promise<void> {
     const now = performance.now();
@@ -135,6 +163,16 @@ export class OutageGuard {
       delay = Math.min(delay, Math.max(0, this.#downSince + this.#timeoutMs - performance.now()));
     }
     return sleep(delay, this.#signal);
+  }
+}
+
+/** How long a probed call may take before the probe looks whether the server is there. */
+const PROBE_AFTER_MS = 250;
+
+/** A reporter (or the reconnect timeout) ended the watch while a probed call was in flight. */
+class StopWatch extends Error {
+  constructor(cause: unknown) {
+    super("stop", { cause });
   }
 }
 

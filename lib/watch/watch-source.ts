@@ -67,6 +67,7 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
   const handedOver: Message[] = [];
   // A backend with the in-process hand-over capability may hand a write of this process straight to this watch.
   const offer = mode.kind === "move" ? undefined : backend.offerIdle?.bind(backend);
+  const probe = monitor.native ? () => backend.hasPending(queue) : undefined;
   const source: WatchRun["source"] = {
     ...base,
     putBack: async (m) => {
@@ -78,7 +79,9 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
     take: async (selection) => {
       if (signal.aborted) return [];
       const handed = handedOver.shift();
-      const got = handed ? [handed] : ((await guard.run(() => base.take(selection))) ?? []);
+      // With native wake-ups the take is the first call after a wake-up (no pending check first), and a
+      // wake-up may be the server going away: a take slow to answer is probed, so the outage is reported.
+      const got = handed ? [handed] : ((await guard.run(() => base.take(selection), probe)) ?? []);
       if (got.length > 0) {
         monitor.markActive();
         if (mode.kind === "peek") lastSeen = got[got.length - 1]!.ts;
@@ -101,7 +104,8 @@ export function watchRun(backend: Backend, config: BrokerConfig, queue: string, 
           await monitor.wait(signal);
           if (signal.aborted) break;
           if (file && (await reopenIfReplaced(backend, file))) break;
-          if (handedOver.length > 0 || config.skipIdleCheck) break;
+          // Native wake-ups: the take that follows is the check (one round trip; docs/outages.md#wake-ups-and-round-trips).
+          if (handedOver.length > 0 || config.skipIdleCheck || monitor.native) break;
           if ((await guard.run(() => backend.hasPending(queue, after))) !== false) break;
         }
       } finally {
