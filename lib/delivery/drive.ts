@@ -111,50 +111,31 @@ export async function deliverEach(
   graceMs = 2000,
 ): Promise<DeliveryResult> {
   // Drives the loop itself rather than through iterateAsync: no async generator between the
-  // store and `deliver`, which a walk of a million messages would pay for each one.
-  const grace = signal ? new Grace(signal, graceMs) : undefined;
-  let delivered = 0;
-  let turn = performance.now();
+  // store and `deliver`, which a walk of a million messages would pay for each one. The steps run
+  // in a plain function (Walker.run) for as long as each is answered at once; this async function
+  // only waits where a step is really pending.
+  const walker = new Walker(loop, source, deliver, signal, signal ? new Grace(signal, graceMs) : undefined);
   let finished = false;
-  let r = loop.next();
   try {
-    while (!r.done) {
-      const step = r.value;
-      let answer: unknown;
+    for (let pending = walker.run(); pending !== undefined; ) {
+      let value: unknown;
+      let failure: { error: unknown } | undefined;
       try {
-        if (step.op === "take") {
-          // A local store answers at once: take the value without waiting a turn for it.
-          const taken = source.take(step.selection);
-          answer = Bun.peek.status(taken) === "fulfilled" ? Bun.peek(taken) : await taken;
-        } else if (step.op !== "deliver") answer = await doAsync(step, source);
-        else {
-          // A walk on a local store can run on promise jobs alone, never reaching the event loop,
-          // where a stop request (a signal handler) would run: give it a turn now and then.
-          if (signal && performance.now() - turn > TURN_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
-            turn = performance.now();
-          }
-          if (signal?.aborted) throw new StopRequest();
-          const done = deliver(step.message);
-          if (done !== DELIVERED && Bun.peek.status(done) !== "fulfilled") await (grace ? grace.run(done) : done);
-          delivered++;
-          if (signal?.aborted) break;
-        }
+        value = await pending;
       } catch (error) {
-        r = loop.throw(error); // puts the message back, then rethrows
-        continue;
+        failure = { error };
       }
-      r = loop.next(answer as never);
+      pending = walker.resume(value, failure);
     }
     finished = !signal?.aborted;
   } catch (error) {
     if (!(error instanceof StopRequest)) throw error;
     finished = true;
   } finally {
-    grace?.dispose();
+    walker.grace?.dispose();
     if (!finished) for (let s = loop.return(); !s.done; s = loop.next((await doAsync(s.value, source)) as never));
   }
-  return signal?.aborted ? { delivered, stopped: signal.reason } : { delivered };
+  return signal?.aborted ? { delivered: walker.delivered, stopped: signal.reason } : { delivered: walker.delivered };
 }
 
 // --- internal ---
@@ -164,6 +145,85 @@ const TURN_MS = 100;
 
 class StopRequest extends Error {
   override name = "StopRequest";
+}
+
+/**
+ * The steps of {@link deliverEach}: {@link run} does them while each is
+ * answered or delivered at once, and hands back the first promise that is
+ * not; {@link resume} takes its outcome and goes on. An error thrown by the
+ * loop itself (after its put-backs) leaves both.
+ */
+class Walker {
+  delivered = 0;
+  readonly loop: Loop;
+  readonly source: AsyncSource;
+  readonly deliver: (message: Message) => Promise<void>;
+  readonly signal: AbortSignal | undefined;
+  readonly grace: Grace | undefined;
+  #r: IteratorResult<Step, void>;
+  #turn = performance.now();
+  /** What the promise {@link run} handed back stands for. */
+  #waiting: "answer" | "delivery" | "turn" = "answer";
+
+  constructor(loop: Loop, source: AsyncSource, deliver: Walker["deliver"], signal?: AbortSignal, grace?: Grace) {
+    [this.loop, this.source, this.deliver, this.signal, this.grace] = [loop, source, deliver, signal, grace];
+    this.#r = loop.next();
+  }
+
+  /** Do steps until one is pending (returned) or the walk ends (undefined). */
+  run(): Promise<unknown> | undefined {
+    const { loop, signal } = this;
+    while (!this.#r.done) {
+      const step = this.#r.value;
+      let answer: unknown;
+      try {
+        if (step.op !== "deliver") {
+          // A local store answers at once: take the value without waiting a turn for it.
+          const answered = step.op === "take" ? this.source.take(step.selection) : doAsync(step, this.source);
+          if (Bun.peek.status(answered) !== "fulfilled") return this.#wait("answer", answered);
+          answer = Bun.peek(answered);
+        } else {
+          if (signal) {
+            // A walk on a local store may never reach the event loop, where a stop request (a
+            // signal handler) would run: give it a turn now and then, before delivering.
+            if (performance.now() - this.#turn > TURN_MS) return this.#wait("turn", new Promise((r) => setImmediate(r)));
+            if (signal.aborted) throw new StopRequest();
+          }
+          const done = this.deliver(step.message);
+          if (done !== DELIVERED && Bun.peek.status(done) !== "fulfilled") {
+            return this.#wait("delivery", this.grace ? this.grace.run(done) : done);
+          }
+          if (this.#counted()) return undefined;
+        }
+      } catch (error) {
+        this.#r = loop.throw(error); // puts the message back, then rethrows
+        continue;
+      }
+      this.#r = loop.next(answer as never);
+    }
+    return undefined;
+  }
+
+  /** Go on after the promise {@link run} returned settled (`failure` when it rejected). */
+  resume(value: unknown, failure: { error: unknown } | undefined): Promise<unknown> | undefined {
+    if (failure) this.#r = this.loop.throw(failure.error);
+    else if (this.#waiting === "turn") this.#turn = performance.now();
+    else if (this.#waiting === "answer") this.#r = this.loop.next(value as never);
+    else if (this.#counted()) return undefined;
+    else this.#r = this.loop.next(undefined as never);
+    return this.run();
+  }
+
+  #wait(what: "answer" | "delivery" | "turn", promise: Promise<unknown>): Promise<unknown> {
+    this.#waiting = what;
+    return promise;
+  }
+
+  /** Count a delivery; true when a stop was requested meanwhile (the walk ends there). */
+  #counted(): boolean {
+    this.delivered++;
+    return this.signal?.aborted === true;
+  }
 }
 
 function doSync<S extends SyncSource>(step: Step, source: S): unknown {

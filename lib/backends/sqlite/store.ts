@@ -18,6 +18,9 @@ import { withBusyRetry } from "./schema.ts";
 /** Rows per multi-row INSERT of a batch write (768 bound values, far below SQLite's limit). */
 const INSERT_ROWS_MAX = 256;
 const insertRowsSqlCache = new Map<number, string>();
+/** Claim the oldest pending message of a queue. */
+const CLAIM_ONE_SQL =
+  "UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE queue = ? AND claimed = 0 ORDER BY id LIMIT 1) RETURNING body, ts";
 /** Claim and move statements by the WHERE clause of their selection. */
 const claimSql = new Map<string, string>();
 const moveSql = new Map<string, string>();
@@ -223,6 +226,11 @@ export class SqliteStore extends SqliteLeases {
   // value arrays rather than objects.
 
   #claimRows(queue: string, sel: Selection): Message[] {
+    if ((sel.limit ?? 1) === 1 && sel.after === undefined && sel.before === undefined && sel.exactId === undefined) {
+      // The step of an exactly-once walk: the returned row is the message.
+      const row = this.stmt(CLAIM_ONE_SQL).get(queue) as Message | null;
+      return row ? [row] : [];
+    }
     const { where, params } = selectionWhere(queue, sel, true);
     let sql = claimSql.get(where);
     if (!sql) {
