@@ -1,4 +1,5 @@
 import { ArgumentError } from "../../lib/core/errors.ts";
+import { OutageGuard } from "../../lib/watch/reconnect.ts";
 import type { WatchMode } from "../../lib/watch/watcher.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
@@ -32,8 +33,11 @@ export const watch = command(
     }
     const { after } = parseFilters(args);
     const broker = await ctx.broker();
-    const queue = await broker.resolveQueue(args.queue as string);
-    const dest = typeof args.move === "string" ? await broker.resolveQueue(args.move) : undefined;
+    // Resolving an @alias is the watch's first store call: a server down now is waited for (docs/outages.md).
+    const guard = new OutageGuard(broker.displayTarget, new AbortController().signal);
+    const resolve = async (name: string) => (await guard.run(() => broker.resolveQueue(name))) as string;
+    const queue = await resolve(args.queue as string);
+    const dest = typeof args.move === "string" ? await resolve(args.move) : undefined;
     const mode: WatchMode =
       dest !== undefined ? { kind: "move", destination: dest } : { kind: args.peek ? "peek" : "consume", after };
     log.info(`Watching queue '${queue}' (${dest !== undefined ? `move to ${dest}` : args.peek ? "peek" : "consume"} mode)...`);

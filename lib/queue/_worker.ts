@@ -68,13 +68,23 @@ export function deadLetterName(queue: string): string {
   return `${queue}.dead`;
 }
 
-/** Run a worker on `queue` (name resolved) until `options.signal` aborts. */
+/**
+ * Run a worker on `queue` until `options.signal` aborts. The name is resolved
+ * by `resolve` when given (an `@alias` asks the server, which may be down
+ * when the worker starts: that is waited out like any outage).
+ */
 export async function runWorker(
   source: WorkerSource,
-  queue: string,
+  name: string,
   handler: JobHandler,
   options: ProcessOptions = {},
+  resolve?: (name: string) => Promise<string>,
 ): Promise<ProcessResult> {
+  const signal = options.signal ?? new AbortController().signal;
+  const result: ProcessResult = { acked: 0, failed: 0, deadLettered: 0 };
+  const guard = new OutageGuard(source.displayTarget, signal, options.onConnection);
+  const queue = resolve ? await guard.run(() => resolve(name)) : name;
+  if (queue === undefined) return result; // stopped before the server answered
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ArgumentError("concurrency must be at least 1");
   const maxAttempts = options.maxAttempts ?? 5;
@@ -87,8 +97,6 @@ export async function runWorker(
     validateQueueName(dead);
     if (dead === queue) throw new ArgumentError("The dead-letter queue cannot be the queue itself");
   }
-  const signal = options.signal ?? new AbortController().signal;
-  const result: ProcessResult = { acked: 0, failed: 0, deadLettered: 0 };
   const report = (error: unknown, job: Lease) => {
     try {
       options.onError?.(error, job);
@@ -130,7 +138,6 @@ export async function runWorker(
     running.add(p);
   };
   const waiter = source.waiter(queue);
-  const guard = new OutageGuard(source.displayTarget, signal, options.onConnection);
   try {
     while (!signal.aborted) {
       if (running.size >= concurrency) {

@@ -120,7 +120,7 @@ export class AsyncQueue {
 
   /** Run a worker on this queue until `options.signal` aborts (docs/leases.md#library-and-cli). */
   async process(handler: JobHandler, options: ProcessOptions = {}): Promise<ProcessResult> {
-    return runWorker(this.broker.leases, await this.broker.resolveQueue(this.name), handler, options);
+    return runWorker(this.broker.leases, this.name, handler, options, (name) => this.broker.resolveQueue(name));
   }
 
   /** Without an id: delete the queue's rows (true if any). With an id: claim that message. */

@@ -9,8 +9,8 @@ import type { ConfigOverrides } from "../target/config.ts";
 import { ArgumentError, BackendError } from "../core/errors.ts";
 import type { BrokerConfig, BrokerTarget, Message } from "../core/types.ts";
 import { utf8Length } from "../core/validate.ts";
-import { type BrokerLease, leaseBroker } from "./_shared-broker.ts";
-import { type ConnectionReporter, stderrReporter } from "./reconnect.ts";
+import { type BrokerLease, leaseBroker, type StartWait, WatchStopped } from "./_shared-broker.ts";
+import type { ConnectionReporter } from "./reconnect.ts";
 
 /** Called with each delivered message. */
 export type MessageHandler = (message: Message) => void | Promise<void>;
@@ -104,10 +104,18 @@ export abstract class BaseWatcher implements AsyncDisposable {
     await this.stop();
   }
 
-  /** What the watch's store calls report outages to: `onConnection`, the errorHandler, or stderr. */
-  protected readonly reportConnection: ConnectionReporter = async (event) => {
+  /**
+   * What the watch's store calls report outages to: `onConnection` and the
+   * errorHandler; undefined (the guard's default: stderr, one pair per
+   * target in the process) with neither.
+   */
+  protected get reportConnection(): ConnectionReporter | undefined {
     const { onConnection, errorHandler } = this.#options;
-    if (!onConnection && !errorHandler) return stderrReporter(event);
+    return onConnection || errorHandler ? this.#reportTo : undefined;
+  }
+
+  readonly #reportTo: ConnectionReporter = async (event) => {
+    const { onConnection, errorHandler } = this.#options;
     if (onConnection && (await onConnection(event)) === false) this.#stop.abort();
     if (event.state !== "lost" || !errorHandler) return;
     const error = new BackendError(`Lost connection to ${event.target}; retrying`, { cause: event.error, retryable: true });
@@ -118,7 +126,15 @@ export abstract class BaseWatcher implements AsyncDisposable {
     }
   };
 
-  protected abstract source(broker: Broker, signal: AbortSignal): Promise<AsyncGenerator<Message, void, undefined>>;
+  /**
+   * The messages of the watch; `guarded` runs its first store calls (resolving
+   * `@aliases`), waiting for a server that is down (docs/outages.md).
+   */
+  protected abstract source(
+    broker: Broker,
+    signal: AbortSignal,
+    guarded: BrokerLease["guarded"],
+  ): Promise<AsyncGenerator<Message, void, undefined>>;
 
   /** Called with each message before it is dispatched. */
   protected beforeDispatch(): void {}
@@ -131,9 +147,12 @@ export abstract class BaseWatcher implements AsyncDisposable {
   async #loop(): Promise<void> {
     let lease: BrokerLease | undefined;
     try {
-      lease = await brokerFor(this.#options.db, this.#options.config);
+      lease = await brokerFor(this.#options.db, this.#options.config, {
+        signal: this.#stop.signal,
+        report: this.reportConnection,
+      });
       const broker = lease.broker;
-      const messages = await this.source(broker, this.#stop.signal);
+      const messages = await this.source(broker, this.#stop.signal, lease.guarded);
       this.#started.resolve();
       for await (const m of messages) {
         this.beforeDispatch();
@@ -141,6 +160,7 @@ export abstract class BaseWatcher implements AsyncDisposable {
         if (!this.afterDispatch()) break;
       }
     } catch (error) {
+      if (error instanceof WatchStopped) return; // stopped while its server was down at the start
       this.#started.reject(error);
       await this.#reportFailure(error as Error);
       throw error;
@@ -195,6 +215,7 @@ export abstract class BaseWatcher implements AsyncDisposable {
 export function brokerFor(
   target: string | BrokerTarget | Broker | undefined,
   config: ConfigOverrides | BrokerConfig | undefined,
+  wait?: StartWait,
 ): Promise<BrokerLease> {
-  return leaseBroker(target, config);
+  return leaseBroker(target, config, wait);
 }

@@ -9,6 +9,7 @@
  */
 import { isConnectionLoss } from "../backends/connection-loss.ts";
 import { BackendError, ConfigError } from "../core/errors.ts";
+import { outageLeft, outageLost, outageRestored } from "./_outage-lines.ts";
 
 /** An outage starting or ending, as a watch reports it. */
 export type ConnectionEvent =
@@ -26,7 +27,11 @@ export type ConnectionReporter = (event: ConnectionEvent) => boolean | void | Pr
 export const RETRY_FIRST_MS = 100;
 export const RETRY_CAP_MS = 800;
 
-/** Prints the two lines of an outage on stderr. */
+/**
+ * Prints the two lines of an outage on stderr. A guard given this reporter
+ * (the default) shares its lines with every other guard of the process on the
+ * same target: one pair per outage (see `_outage-lines.ts`).
+ */
 export const stderrReporter: ConnectionReporter = (event) => {
   if (event.state === "lost") console.error(`simplebroker: warning: lost connection to ${event.target}; retrying`);
   else console.error(`simplebroker: reconnected to ${event.target} after ${(event.downMs / 1000).toFixed(1)} s`);
@@ -78,17 +83,25 @@ export class OutageGuard {
    * the reconnect timeout ran out, or the reporter said stop.
    */
   async run<T>(op: () => Promise<T>, probe?: () => Promise<unknown>): Promise<T | undefined> {
-    for (;;) {
-      if (this.#signal.aborted) return undefined;
-      try {
-        const value = await (probe ? this.#probed(op, probe) : op());
-        await this.#restored();
-        return value;
-      } catch (error) {
-        if (error instanceof StopWatch) throw error.cause;
-        if (!isConnectionLoss(error)) throw error;
-        await this.#lost(error as Error);
-        if (!(await this.#backoff())) return undefined;
+    try {
+      for (;;) {
+        if (this.#signal.aborted) return undefined;
+        try {
+          const value = await (probe ? this.#probed(op, probe) : op());
+          await this.#restored();
+          return value;
+        } catch (error) {
+          if (error instanceof StopWatch) throw error.cause;
+          if (!isConnectionLoss(error)) throw error;
+          await this.#lost(error as Error);
+          if (!(await this.#backoff())) return undefined;
+        }
+      }
+    } finally {
+      // Stopped, gave up or failed otherwise while down: this guard no longer waits for the server.
+      if (this.#downSince !== undefined) {
+        this.#downSince = undefined;
+        if (this.#report === stderrReporter) outageLeft(this, this.#target);
       }
     }
   }
@@ -148,6 +161,11 @@ export class OutageGuard {
   /** The reporter's answer; a reporter that throws is named on stderr and the watch goes on. */
   // biome-ignore lint/suspicious/noConfusingVoidType: the reporter's own return type
   async #tell(event: ConnectionEvent): Promise<boolean | void> {
+    if (this.#report === stderrReporter) {
+      if (event.state === "lost") outageLost(this, event.target);
+      else outageRestored(this, event.target);
+      return;
+    }
     try {
       return await this.#report(event);
     } catch (error) {

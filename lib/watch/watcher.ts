@@ -16,6 +16,7 @@ import type { BrokerConfig, BrokerTarget, Message } from "../core/types.ts";
 import { checkDestination } from "../delivery/ops.ts";
 import type { WatchOptions } from "./watch-source.ts";
 import { BaseWatcher, brokerFor, type MessageHandler, type WatcherOptions } from "./_base-watcher.ts";
+import { type BrokerLease, WatchStopped } from "./_shared-broker.ts";
 
 export type { WatchMode, WatchOptions } from "./watch-source.ts";
 export type { ErrorHandler, MessageHandler, WatcherOptions } from "./_base-watcher.ts";
@@ -29,10 +30,13 @@ export interface WatchTargetOptions extends WatchOptions {
 
 /** Watch one queue as an async iterator, on the broker it is given or one it leases (see `_shared-broker.ts`). */
 export async function* watchQueue(queue: string, options: WatchTargetOptions = {}): AsyncGenerator<Message, void, undefined> {
-  const { broker, release } = await brokerFor(options.target, options.config);
   const stop = linkedController(options.signal);
+  let lease: BrokerLease | undefined;
   try {
-    const name = await broker.resolveQueue(queue);
+    // A server down when the watch starts is waited for like any outage (docs/outages.md#giving-up).
+    lease = await brokerFor(options.target, options.config, { signal: stop.signal, report: options.onConnection });
+    const broker = lease.broker;
+    const name = await lease.guarded(() => broker.resolveQueue(queue));
     const onConnection = options.onConnection;
     yield* broker.watch(
       name,
@@ -41,9 +45,11 @@ export async function* watchQueue(queue: string, options: WatchTargetOptions = {
         : { kind: "consume", after: options.after, onConnection },
       stop.signal,
     );
+  } catch (error) {
+    if (!(error instanceof WatchStopped)) throw error;
   } finally {
     stop.dispose();
-    await release();
+    await lease?.release();
   }
 }
 
@@ -64,8 +70,8 @@ export class QueueWatcher extends BaseWatcher {
     this.#after = options.after;
   }
 
-  protected async source(broker: Broker, signal: AbortSignal) {
-    const name = await broker.resolveQueue(this.queue);
+  protected async source(broker: Broker, signal: AbortSignal, guarded: BrokerLease["guarded"]) {
+    const name = await guarded(() => broker.resolveQueue(this.queue));
     const onConnection = this.reportConnection;
     return broker.watch(
       name,
@@ -100,9 +106,9 @@ export class QueueMoveWatcher extends BaseWatcher {
     return this.#moved;
   }
 
-  protected async source(broker: Broker, signal: AbortSignal) {
-    const src = await broker.resolveQueue(this.sourceQueue);
-    const dst = await broker.resolveQueue(this.destQueue);
+  protected async source(broker: Broker, signal: AbortSignal, guarded: BrokerLease["guarded"]) {
+    const src = await guarded(() => broker.resolveQueue(this.sourceQueue));
+    const dst = await guarded(() => broker.resolveQueue(this.destQueue));
     return broker.watch(src, { kind: "move", destination: dst, onConnection: this.reportConnection }, signal);
   }
 

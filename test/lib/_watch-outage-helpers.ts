@@ -16,9 +16,14 @@ export interface LiveCli {
 
 /** Start the CLI with `args` in `cwd` with `env` (added to a clean, BROKER_*-free environment). */
 export function spawnCli(args: string[], env: Record<string, string>, cwd?: string): LiveCli {
+  return spawnBun([CLI, ...args], env, cwd);
+}
+
+/** Run `bun <argv>` (a script and its arguments) the same way. */
+export function spawnBun(argv: string[], env: Record<string, string>, cwd?: string): LiveCli {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("BROKER_")) base[k] = v;
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { env: { ...base, ...env }, cwd, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, ...argv], { env: { ...base, ...env }, cwd, stdout: "pipe", stderr: "pipe" });
   const out: string[] = [];
   const err: string[] = [];
   const reading = Promise.all([

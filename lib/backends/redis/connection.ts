@@ -45,6 +45,10 @@ export class RedisConnection {
   #client: RedisClient | undefined;
   /** The last client was lost: the next one fails at once instead of retrying for seconds (docs/outages.md). */
   #failFast = false;
+  /** The current client, when it was made to fail fast; replaced by one that retries once a command succeeds. */
+  #fastClient: RedisClient | undefined;
+  /** Commands in flight, by client: a replaced client is closed when its last one settles. */
+  readonly #busy = new Map<RedisClient, number>();
 
   /** `connectTimeout`: seconds the first connection may take, answer included (BROKER_BACKEND_CONNECT_TIMEOUT). */
   constructor(url: string, password: string, connectTimeout = 5) {
@@ -69,6 +73,7 @@ export class RedisConnection {
         const connectionTimeout = Math.ceil(this.#connectTimeout * 1000) + 1000;
         const retry = this.#failFast ? { autoReconnect: false } : {};
         this.#client = new Bun.RedisClient(this.#url, { ...CLIENT_OPTIONS, connectionTimeout, ...retry });
+        this.#fastClient = this.#failFast ? this.#client : undefined;
         this.#failFast = false;
       } catch (error) {
         // The client's own text ("Invalid URL format") names neither the target nor the fix.
@@ -144,12 +149,43 @@ export class RedisConnection {
     for (let retried = false; ; retried = true) {
       const stale = this.#client !== undefined && !this.#client.connected;
       const client = this.client;
+      this.#busy.set(client, (this.#busy.get(client) ?? 0) + 1);
       try {
-        return await this.#bounded(client, () => work(client));
+        const value = await this.#bounded(client, () => work(client));
+        if (client === this.#fastClient) this.#recovered(client);
+        return value;
       } catch (error) {
         const wrapped = this.#wrap(error, client);
         if (retried || !stale || !isConnectionLoss(error)) throw wrapped;
+      } finally {
+        this.#settled(client);
       }
+    }
+  }
+
+  /**
+   * A fail-fast client reached the server: later commands go to a new client
+   * that retries through a brief blip again (docs/outages.md); this one is
+   * closed once its commands in flight settled.
+   */
+  #recovered(client: RedisClient): void {
+    this.#fastClient = undefined;
+    if (this.#client === client) this.#client = undefined;
+  }
+
+  /** One command of `client` settled: close it when it was replaced and has nothing left in flight. */
+  #settled(client: RedisClient): void {
+    const left = (this.#busy.get(client) ?? 1) - 1;
+    if (left > 0) {
+      this.#busy.set(client, left);
+      return;
+    }
+    this.#busy.delete(client);
+    if (client === this.#client) return;
+    try {
+      client.close();
+    } catch {
+      // already closed
     }
   }
 
