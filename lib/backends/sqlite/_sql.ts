@@ -9,8 +9,6 @@ import { isBusyError } from "./schema.ts";
 
 /** A message row as selected or returned. */
 export type Row = { id: bigint; body: string; ts: bigint };
-/** A claimed or moved row as `RETURNING ts, body` gives it to `Statement.values`. */
-export type RowValues = [ts: bigint, body: string];
 /** One queue's counts as selected. */
 export type StatRow = { queue: string; pending: bigint; total: bigint };
 
@@ -35,12 +33,10 @@ export function toMessage(r: Row): Message {
   return { body: r.body, ts: r.ts };
 }
 
-/** Returned rows as messages, oldest first (ids are allocated in ts order, so ts order is id order). */
-export function valuesToMessages(rows: RowValues[]): Message[] {
-  if (rows.length > 1) rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Message[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) out[i] = { body: rows[i]![1], ts: rows[i]![0] };
-  return out;
+/** Claimed or moved rows (`RETURNING body, ts`) oldest first: ids are allocated in ts order, so ts order is id order. */
+export function inTsOrder(rows: Message[]): Message[] {
+  if (rows.length > 1) rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  return rows;
 }
 
 export function toStats(r: StatRow): QueueStats {

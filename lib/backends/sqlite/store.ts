@@ -12,7 +12,7 @@ import { ArgumentError } from "../../core/errors.ts";
 import type { BroadcastTargets, IdleConsumer, Message, RenameResult, Selection } from "../../core/types.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { SqliteLeases } from "./_leases.ts";
-import { selectionWhere, toMessage, valuesToMessages, type Row, type RowValues } from "./_sql.ts";
+import { inTsOrder, selectionWhere, toMessage, type Row } from "./_sql.ts";
 import { withBusyRetry } from "./schema.ts";
 
 /** Rows per multi-row INSERT of a batch write (768 bound values, far below SQLite's limit). */
@@ -222,8 +222,8 @@ export class SqliteStore extends SqliteLeases {
   }
 
   // Claims and moves run once per message of an exactly-once walk, or per page of `move --all`: the
-  // SQL text is cached per WHERE shape (no string built and hashed per call), and rows come back as
-  // value arrays rather than objects.
+  // SQL text is cached per WHERE shape (no string built and hashed per call), and the returned rows
+  // (body, ts) are the messages, with no copy per row.
 
   #claimRows(queue: string, sel: Selection): Message[] {
     if ((sel.limit ?? 1) === 1 && sel.after === undefined && sel.before === undefined && sel.exactId === undefined) {
@@ -234,21 +234,21 @@ export class SqliteStore extends SqliteLeases {
     const { where, params } = selectionWhere(queue, sel, true);
     let sql = claimSql.get(where);
     if (!sql) {
-      sql = `UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING ts, body`;
+      sql = `UPDATE messages SET claimed = 1 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING body, ts`;
       claimSql.set(where, sql);
     }
     params.push(sel.limit ?? 1);
-    return valuesToMessages(this.stmt(sql).values(...params) as RowValues[]);
+    return inTsOrder(this.stmt(sql).all(...params) as Message[]);
   }
 
   #moveRows(source: string, target: string, sel: Selection): Message[] {
     const { where, params } = selectionWhere(source, sel, sel.requireUnclaimed ?? true);
     let sql = moveSql.get(where);
     if (!sql) {
-      sql = `UPDATE messages SET queue = ?, claimed = 0 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING ts, body`;
+      sql = `UPDATE messages SET queue = ?, claimed = 0 WHERE id IN (SELECT id FROM messages WHERE ${where} ORDER BY id LIMIT ?) RETURNING body, ts`;
       moveSql.set(where, sql);
     }
     params.push(sel.limit ?? 1);
-    return valuesToMessages(this.stmt(sql).values(target, ...params) as RowValues[]);
+    return inTsOrder(this.stmt(sql).all(target, ...params) as Message[]);
   }
 }
