@@ -6,6 +6,7 @@
  * message moves to `<queue>.dead`.
  * @module
  */
+import { waitingResolver } from "../lib/watch/reconnect.ts";
 import { ArgumentError } from "../lib/core/errors.ts";
 import { deadLetterName } from "../lib/queue/_worker.ts";
 import { type ParsedValues, UsageError } from "./argv.ts";
@@ -48,7 +49,7 @@ export async function runExecWorker(args: ParsedValues, ctx: CliContext): Promis
   const maxAttempts = count(args["max-attempts"], "--max-attempts", 5);
   const concurrency = count(args.concurrency, "--concurrency", 1);
   const broker = await ctx.broker();
-  const queue = await broker.resolveQueue(args.queue as string);
+  const queue = await waitingResolver(broker)(args.queue as string); // a server down now is waited for (docs/outages.md)
   log.info(`Watching queue '${queue}' (exec mode)...`);
   const stopped = await withStopSignals(async (signal) => {
     await broker.queue(queue).process(

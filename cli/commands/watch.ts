@@ -1,5 +1,5 @@
 import { ArgumentError } from "../../lib/core/errors.ts";
-import { OutageGuard } from "../../lib/watch/reconnect.ts";
+import { waitingResolver } from "../../lib/watch/reconnect.ts";
 import type { WatchMode } from "../../lib/watch/watcher.ts";
 import { UsageError } from "../argv.ts";
 import { ARGS, command } from "../command.ts";
@@ -34,8 +34,7 @@ export const watch = command(
     const { after } = parseFilters(args);
     const broker = await ctx.broker();
     // Resolving an @alias is the watch's first store call: a server down now is waited for (docs/outages.md).
-    const guard = new OutageGuard(broker.displayTarget, new AbortController().signal);
-    const resolve = async (name: string) => (await guard.run(() => broker.resolveQueue(name))) as string;
+    const resolve = waitingResolver(broker);
     const queue = await resolve(args.queue as string);
     const dest = typeof args.move === "string" ? await resolve(args.move) : undefined;
     const mode: WatchMode =

@@ -50,6 +50,19 @@ export function reconnectTimeoutSeconds(env: Record<string, string | undefined> 
   return value;
 }
 
+/**
+ * Resolve queue names (an `@alias` asks the server) waiting for a server that
+ * is down, as the first store call of a CLI watch that runs until it is
+ * signalled (docs/outages.md#giving-up).
+ */
+export function waitingResolver(broker: {
+  readonly displayTarget: string;
+  resolveQueue(name: string): Promise<string>;
+}): (name: string) => Promise<string> {
+  const guard = new OutageGuard(broker.displayTarget, new AbortController().signal);
+  return async (name) => (await guard.run(() => broker.resolveQueue(name))) as string;
+}
+
 /** Runs the store calls of one watch, waiting out outages. */
 export class OutageGuard {
   readonly #target: string;

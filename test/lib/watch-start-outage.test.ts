@@ -1,8 +1,8 @@
 /**
  * A watch whose server is down when it starts waits for it like any outage
  * (docs/outages.md#giving-up): CLI `broker watch` (a queue and an @alias),
- * library `QueueWatcher`s and a `watchQueue` iterator, and a `process()`
- * worker on an @alias, started while a private server is stopped, deliver
+ * `broker watch @alias --exec`, library `QueueWatcher`s and a `watchQueue`
+ * iterator, and a `process()` worker on an @alias, started while a private server is stopped, deliver
  * once it starts; each process prints one lost/reconnected pair however many
  * watchers it runs; BROKER_BACKEND_RECONNECT_TIMEOUT bounds the wait. The
  * shared servers are never stopped (test/_private-servers.ts).
@@ -43,6 +43,7 @@ for (const kind of ["postgres", "redis"] as const) {
       await broker.backend.init();
       await broker.addAlias("al", "d");
       await broker.addAlias("work", "g");
+      await broker.addAlias("ex", "h");
       await server.stop();
       const events: ConnectionEvent["state"][] = [];
       const got: string[] = [];
@@ -65,19 +66,25 @@ for (const kind of ["postgres", "redis"] as const) {
         spawnCli(["watch", "a"], env(name)),
         spawnCli(["watch", "@al", "--peek"], env(name)),
         spawnBun([WATCHERS, kind, server.url, name, "b", "c", "iter:f"], {}),
+        spawnCli(["watch", "@ex", "--exec", "cat; echo"], env(name)),
       ];
       const t0 = performance.now();
       try {
         await waitFor(() => procs.every((p) => p.err.some((l) => l.includes(LOST))), 15_000, "lost lines").catch((e) => {
           throw new Error(`${e.message}: ${JSON.stringify(procs.map((p) => [p.err, p.proc.exitCode]))}`);
         });
-        expect(procs.map((p) => p.proc.exitCode)).toEqual([null, null, null]);
+        expect(procs.map((p) => p.proc.exitCode)).toEqual([null, null, null, null]);
         expect(started).toBe(false);
         await Bun.sleep(Math.max(0, 2000 - (performance.now() - t0)));
         await server.start();
-        for (const q of ["a", "b", "c", "d", "e", "f", "g"]) await broker.write(q, `${q}-1`);
+        for (const q of ["a", "b", "c", "d", "e", "f", "g", "h"]) await broker.write(q, `${q}-1`);
         await waitFor(
-          () => procs[0]!.out.length === 1 && procs[1]!.out.length === 1 && procs[2]!.out.length === 3 && got.length === 1,
+          () =>
+            procs[0]!.out.length === 1 &&
+            procs[1]!.out.length === 1 &&
+            procs[2]!.out.length === 3 &&
+            procs[3]!.out.length === 1 &&
+            got.length === 1,
           15_000,
           "deliveries",
         ).catch((e) => {
@@ -87,6 +94,7 @@ for (const kind of ["postgres", "redis"] as const) {
         expect(procs[0]!.out).toEqual(["a-1"]);
         expect(procs[1]!.out).toEqual(["d-1"]);
         expect(procs[2]!.out.sort()).toEqual(["b b-1", "c c-1", "f f-1"]);
+        expect(procs[3]!.out).toEqual(["h-1"]);
         expect(got).toEqual(["e-1"]);
         expect(worked).toEqual(["g-1"]);
         expect(started).toBe(true);
