@@ -83,6 +83,8 @@ export abstract class BaseWatcher implements AsyncDisposable {
    * Resolves once the watcher has its connection and listens for messages;
    * rejects with the reason when it cannot start (the database cannot be
    * opened, too many open files, …), which also goes to the errorHandler.
+   * A server that is down is waited for first, as in an outage
+   * (docs/outages.md#a-server-down-when-the-watch-starts).
    */
   get started(): Promise<void> {
     return this.#started.promise;

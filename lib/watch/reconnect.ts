@@ -53,7 +53,7 @@ export function reconnectTimeoutSeconds(env: Record<string, string | undefined> 
 /**
  * Resolve queue names (an `@alias` asks the server) waiting for a server that
  * is down, as the first store call of a CLI watch that runs until it is
- * signalled (docs/outages.md#giving-up).
+ * signalled (docs/outages.md#a-server-down-when-the-watch-starts).
  */
 export function waitingResolver(broker: {
   readonly displayTarget: string;

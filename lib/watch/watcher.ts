@@ -33,7 +33,7 @@ export async function* watchQueue(queue: string, options: WatchTargetOptions = {
   const stop = linkedController(options.signal);
   let lease: BrokerLease | undefined;
   try {
-    // A server down when the watch starts is waited for like any outage (docs/outages.md#giving-up).
+    // A server down when the watch starts is waited for like any outage (docs/outages.md#a-server-down-when-the-watch-starts).
     lease = await brokerFor(options.target, options.config, { signal: stop.signal, report: options.onConnection });
     const broker = lease.broker;
     const name = await lease.guarded(() => broker.resolveQueue(queue));

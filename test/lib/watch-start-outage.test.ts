@@ -1,6 +1,6 @@
 /**
  * A watch whose server is down when it starts waits for it like any outage
- * (docs/outages.md#giving-up): CLI `broker watch` (a queue and an @alias),
+ * (docs/outages.md#a-server-down-when-the-watch-starts): CLI `broker watch` (a queue and an @alias),
  * `broker watch @alias --exec`, library `QueueWatcher`s and a `watchQueue`
  * iterator, and a `process()` worker on an @alias, started while a private server is stopped, deliver
  * once it starts; each process prints one lost/reconnected pair however many
