@@ -129,9 +129,11 @@ export class OutageGuard {
    */
   async #probed<T>(op: () => Promise<T>, probe: () => Promise<unknown>): Promise<T> {
     let stop: StopWatch | undefined;
+    let settled = false;
     const timer = setTimeout(() => {
       probe().catch(async (error) => {
-        if (!isConnectionLoss(error) || this.#downSince !== undefined) return;
+        // A probe answering after `op` settled reports nothing: no run is left to end the outage it would start.
+        if (settled || !isConnectionLoss(error) || this.#downSince !== undefined) return;
         try {
           await this.#lost(error as Error);
         } catch (fatal) {
@@ -142,6 +144,7 @@ export class OutageGuard {
     try {
       return await op();
     } finally {
+      settled = true;
       clearTimeout(timer);
       // biome-ignore lint/correctness/noUnsafeFinally: a reporter's stop outranks the op's own outcome
       if (stop) throw stop;
