@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { isConnectionLoss } from "../../lib/backends/connection-loss.ts";
 import type { BrokerTarget } from "../../lib/core/types.ts";
 import { openBroker } from "../../lib/queue/open.ts";
+import { OutageGuard } from "../../lib/watch/reconnect.ts";
 import { type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
 import { uniqueName } from "../helpers.ts";
 import { spawnBun, waitFor } from "./_watch-outage-helpers.ts";
@@ -17,6 +18,54 @@ import { spawnBun, waitFor } from "./_watch-outage-helpers.ts";
 const LOST = "warning: lost connection to";
 const BACK = "reconnected to";
 const WATCHERS = resolve(import.meta.dir, "_outage-watchers.ts");
+
+describe("the default stderr report", () => {
+  const refused = () => Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
+
+  test("one pair per outage of a target; a guard that stops while down leaves without a line", async () => {
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void lines.push(args.join(" "));
+    try {
+      const target = uniqueName("lines");
+      let up = false;
+      const op = async () => {
+        if (!up) throw refused();
+        return 1;
+      };
+      const quitting = new AbortController();
+      const runs = [
+        new OutageGuard(target, new AbortController().signal, undefined, undefined).run(op),
+        new OutageGuard(target, new AbortController().signal, undefined, undefined).run(op),
+        new OutageGuard(target, quitting.signal, undefined, undefined).run(op),
+      ];
+      await Bun.sleep(150);
+      quitting.abort();
+      await Bun.sleep(100);
+      up = true;
+      expect(await Promise.all(runs)).toEqual([1, 1, undefined]);
+      expect(lines.filter((l) => l.includes(target))).toHaveLength(2);
+      expect(lines[0]).toContain(`${LOST} ${target}`);
+      expect(lines[1]).toContain(`${BACK} ${target}`);
+
+      // The next outage is reported again, also after one that ended with nobody left waiting.
+      up = false;
+      const lone = new AbortController();
+      const gone = new OutageGuard(target, lone.signal, undefined, undefined).run(op);
+      await Bun.sleep(50);
+      lone.abort();
+      expect(await gone).toBeUndefined();
+      const again = new OutageGuard(target, new AbortController().signal, undefined, undefined).run(op);
+      await Bun.sleep(50);
+      up = true;
+      expect(await again).toBe(1);
+      expect(lines.filter((l) => l.includes(LOST))).toHaveLength(3);
+      expect(lines.filter((l) => l.includes(BACK))).toHaveLength(2);
+    } finally {
+      console.error = original;
+    }
+  });
+});
 
 describe("redis: the command connection after an outage", () => {
   let server: PrivateServer | undefined;
