@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openBroker } from "../lib/queue/open.ts";
-import type { Broker } from "../lib/queue/broker.ts";
+import { type LogLine, readLog, type Remaining, remaining } from "./_lease-log.ts";
 import { childEnv, readLines, seededRandom, tempDir, uniqueName } from "../test/helpers.ts";
 import { type PrivateServer, privatePostgres, privateRedis } from "../test/_private-servers.ts";
 
@@ -89,19 +89,6 @@ for (const kind of ["postgres", "redis"] as const) {
 
 // --- internal ---
 
-interface Remaining {
-  pending: number;
-  leased: number;
-  scheduled: number;
-  dead: number;
-}
-
-async function remaining(broker: Broker): Promise<Remaining> {
-  const [q, dead] = [await broker.queueStats(QUEUE), await broker.queueStats(`${QUEUE}.dead`)];
-  const [held] = await broker.leases.heldStats(QUEUE);
-  return { pending: q.pending, leased: held?.leased ?? 0, scheduled: held?.scheduled ?? 0, dead: dead.total };
-}
-
 async function run(kind: "postgres" | "redis", server: PrivateServer) {
   const started = performance.now();
   const rand = seededRandom(SEED ^ kind.length);
@@ -136,7 +123,7 @@ async function run(kind: "postgres" | "redis", server: PrivateServer) {
   let left: Remaining;
   const until = performance.now() + 90_000;
   for (;;) {
-    left = await remaining(check);
+    left = await remaining(check, QUEUE);
     if ((left.pending === 0 && left.leased === 0 && left.scheduled === 0) || performance.now() > until) break;
     await Bun.sleep(100);
   }
@@ -177,24 +164,6 @@ function spawnWorker(target: object, log: string, seed: number) {
   })();
   const done = Promise.all([out, err, proc.exited]).then(() => {});
   return { proc, ready, stderr, done };
-}
-
-type LogLine = { kind: "H"; id: string; attempt: number } | { kind: "a"; id: string } | { kind: "A"; id: string; ok: boolean };
-
-function readLog(path: string): LogLine[] {
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, "utf8");
-  if (text !== "" && !text.endsWith("\n")) throw new Error(`torn line at the end of ${path}`);
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => {
-      const f = l.split(" ");
-      if (f[0] === "H" && f.length === 4) return { kind: "H", id: f[1]!, attempt: Number(f[2]) };
-      if (f[0] === "a" && f.length === 3) return { kind: "a", id: f[1]! };
-      if (f[0] === "A" && f.length === 4) return { kind: "A", id: f[1]!, ok: f[2] === "1" };
-      throw new Error(`malformed log line in ${path}: ${JSON.stringify(l)}`);
-    });
 }
 
 /** The checks of the header comment, on the side-effect log. */

@@ -50,6 +50,7 @@ import { join, resolve } from "node:path";
 import { SQL } from "bun";
 import { openBroker } from "../lib/queue/open.ts";
 import type { Broker } from "../lib/queue/broker.ts";
+import { type LogLine, readLog, type Remaining, remaining } from "./_lease-log.ts";
 import { CLI, childEnv, readLines, seededRandom, tempDir, uniqueName } from "../test/helpers.ts";
 import { postgresUrl, redisUrl, unlinkRedisKeys } from "../test/services.ts";
 
@@ -189,24 +190,11 @@ class WorkerProc {
   }
 }
 
-interface Remaining {
-  pending: number;
-  leased: number;
-  scheduled: number;
-  dead: number;
-}
-
-async function remaining(broker: Broker): Promise<Remaining> {
-  const [q, dead] = [await broker.queueStats(QUEUE), await broker.queueStats(`${QUEUE}.dead`)];
-  const [held] = await broker.leases.heldStats(QUEUE);
-  return { pending: q.pending, leased: held?.leased ?? 0, scheduled: held?.scheduled ?? 0, dead: dead.total };
-}
-
 /** Wait until nothing is pending or held (survivors finish; stranded leases run out and are taken again). */
 async function drained(broker: Broker, timeoutMs: number): Promise<Remaining> {
   const until = performance.now() + timeoutMs;
   for (;;) {
-    const r = await remaining(broker);
+    const r = await remaining(broker, QUEUE);
     if ((r.pending === 0 && r.leased === 0 && r.scheduled === 0) || performance.now() > until) return r;
     await Bun.sleep(100);
   }
@@ -273,7 +261,7 @@ async function killRounds(s: Spec) {
     await Promise.all(workers.map((w) => w.done));
     const survivorExits = workers.map((w) => w.proc.exitCode);
     const errors = [...gone, ...workers].flatMap((w) => w.stderr);
-    const remainingAtEnd = { ...left, dead: (await remaining(broker)).dead };
+    const remainingAtEnd = { ...left, dead: (await remaining(broker, QUEUE)).dead };
     return {
       ...audit(readLog(log), written, killedPids),
       kills,
@@ -288,27 +276,6 @@ async function killRounds(s: Spec) {
   } finally {
     await broker.close();
   }
-}
-
-type LogLine =
-  | { kind: "H"; id: string; attempt: number; pid: number }
-  | { kind: "a"; id: string; pid: number }
-  | { kind: "A"; id: string; ok: boolean; pid: number };
-
-function readLog(path: string): LogLine[] {
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, "utf8");
-  if (text !== "" && !text.endsWith("\n")) throw new Error(`torn line at the end of ${path}`);
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => {
-      const f = l.split(" ");
-      if (f[0] === "H" && f.length === 4) return { kind: "H", id: f[1]!, attempt: Number(f[2]), pid: Number(f[3]) };
-      if (f[0] === "a" && f.length === 3) return { kind: "a", id: f[1]!, pid: Number(f[2]) };
-      if (f[0] === "A" && f.length === 4) return { kind: "A", id: f[1]!, ok: f[2] === "1", pid: Number(f[3]) };
-      throw new Error(`malformed log line in ${path}: ${JSON.stringify(l)}`);
-    });
 }
 
 /** The checks of the header comment, on the side-effect log. */
@@ -422,7 +389,7 @@ async function cliRound(s: Spec) {
       neverRan: a.neverRan,
       unknown: a.unknown,
       twiceLeased: a.twiceLeased,
-      remaining: { ...left, dead: (await remaining(broker)).dead },
+      remaining: { ...left, dead: (await remaining(broker, QUEUE)).dead },
       exit,
       ms: performance.now() - started,
     };
