@@ -27,7 +27,7 @@ import { scaleChart, type Point } from "./scale-chart.ts";
 
 const root = join(import.meta.dir, "..");
 const work = mkdtempSync(join(tmpdir(), "sb-scale-"));
-const list = (v: string | undefined, d: number[]) => (v ? v.split(",").map(Number) : d);
+const list = (v: string | undefined, d: number[]) => (v === "none" ? [] : v ? v.split(",").map(Number) : d);
 const SIZES = list(process.env.BENCH_SCALE_SIZES, [10_000, 100_000, 200_000, 1_000_000]);
 const NET_SIZES = list(process.env.BENCH_SCALE_NET_SIZES, [10_000, 100_000]);
 const TIMEOUT_MS = Number(process.env.BENCH_SCALE_TIMEOUT ?? 600) * 1000;
@@ -38,7 +38,13 @@ const bun = process.execPath;
 const SYNC = process.env.BROKER_SYNC_MODE ?? "NORMAL";
 const binary = process.env.BENCH_SCALE_BINARY ?? build();
 const points: Point[] = [];
-const notes: string[] = [];
+// BENCH_SCALE_PREVIOUS: a results file of an earlier run whose points this run adds to (e.g. SQLite measured
+// first, then BENCH_SCALE_SIZES=none with only the network backends); the chart shows them all.
+const previous = process.env.BENCH_SCALE_PREVIOUS
+  ? (JSON.parse(readFileSync(process.env.BENCH_SCALE_PREVIOUS, "utf8")) as { points: Point[]; notes?: string[] })
+  : undefined;
+if (previous) points.push(...previous.points);
+const notes: string[] = [...(previous?.notes ?? [])];
 const started = new Date();
 
 /** One row of the results: a command at a depth. */
@@ -258,13 +264,14 @@ for (const [backend, url] of [
   ["postgres", process.env.BROKER_TEST_POSTGRES_URL],
   ["redis", process.env.BROKER_TEST_REDIS_URL],
 ] as const) {
+  if (previous?.points.some((p) => p.impl === `ours ${backend}`)) continue; // measured by the earlier run
   if (!url) {
     notes.push(`${backend}: skipped (no BROKER_TEST_${backend.toUpperCase()}_URL)`);
     continue;
   }
   for (const depth of NET_SIZES) await networkRuns(backend, url, depth);
 }
-if (Math.max(...NET_SIZES) < Math.max(...SIZES)) {
+if (SIZES.length > 0 && Math.max(...NET_SIZES) < Math.max(...SIZES)) {
   notes.push(
     `PostgreSQL and Redis measured up to ${Math.max(...NET_SIZES)} messages only (every consuming command refills the queue over the network)`,
   );
