@@ -21,7 +21,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of cleanups) await c();
   root[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 /** A fresh, empty store of `backend`: a folder, and the environment whose CLI runs address it. */
 interface Store {

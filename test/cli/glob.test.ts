@@ -41,7 +41,7 @@ afterAll(async () => {
   if (keys.length) await redis.send("UNLINK", keys);
   redis.close();
   for (const d of Object.values(dirs)) d[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 const broker = (backend: keyof typeof dirs, args: string[]) =>
   runCli(args, { cwd: dirs[backend].path, env: backend === "sqlite" ? {} : { BROKER_PROJECT_SCOPE: "1" } });

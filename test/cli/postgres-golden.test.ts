@@ -33,7 +33,7 @@ afterAll(async () => {
   } finally {
     await admin.close();
   }
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 test("golden transcripts pass on the Postgres backend", async () => {
   const toml = join(dir.path, "broker.toml.tmpl");

@@ -17,7 +17,7 @@ const backend = new PostgresBackend({ url: URL, options: { schema }, config: res
 afterAll(async () => {
   await backend.cleanup().catch(() => {});
   await backend.close();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 async function output(
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">,

@@ -28,7 +28,7 @@ afterAll(async () => {
   if (goldenPid === undefined) return;
   // Namespaces are golden_<scenario>_<pid of golden.py>: delete only this run's keys.
   await unlinkRedisKeys(URL, `simplebroker:golden_*_${goldenPid}:*`);
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 test("golden transcripts pass on a Redis target", async () => {
   const toml = join(dir.path, "broker.toml.template");

@@ -24,7 +24,7 @@ afterAll(async () => {
   await backend.cleanup!().catch(() => {});
   await backend.close();
   dir[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 /** A child process whose stdout is collected as it arrives. */
 function spawn(cmd: string[], env: Record<string, string> = {}) {

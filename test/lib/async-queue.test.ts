@@ -37,7 +37,7 @@ afterAll(async () => {
     await b.close().catch(() => {});
   }
   dir[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 for (const [name, open] of backends) {
   describe(`AsyncQueue on ${name}`, () => {

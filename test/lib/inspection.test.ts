@@ -26,7 +26,7 @@ afterAll(async () => {
   for (const b of opened) await b.cleanup().catch(() => false);
   for (const b of opened) await b.close().catch(() => {});
   dir[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 for (const [name, open] of Object.entries(backends)) {
   describe(`library additions on ${name}`, () => {

@@ -20,7 +20,7 @@ afterAll(async () => {
   for (const s of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.close();
   for (const n of namespaces) await unlinkRedisKeys(REDIS, `simplebroker:${n}:*`);
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 /** Write `body` through openBroker(url, options), return what the CLI reads with `env`. */
 async function roundTrip(url: string, options: { schema?: string; namespace?: string }, env: Record<string, string>) {

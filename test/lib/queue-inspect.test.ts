@@ -10,7 +10,7 @@ const closers: Array<() => unknown> = [];
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
   dir[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 type Find = { bodyContains?: string; after?: bigint; before?: bigint; limit?: number };
 

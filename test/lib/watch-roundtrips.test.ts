@@ -32,7 +32,7 @@ afterAll(async () => {
     await admin.close();
   }
   for (const ns of namespaces) await unlinkRedisKeys(await redisUrl(), `simplebroker:${ns}:*`);
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 /** `backend`, with every method call's name appended to `calls` (the native wait left out). */
 function counting(backend: Backend, calls: string[]): Backend {

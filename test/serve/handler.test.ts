@@ -13,7 +13,7 @@ afterAll(async () => {
   handler.close();
   await broker.close();
   dir[Symbol.dispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 test("answers under its prefix only", async () => {
   const write = await handler(new Request("http://app/mq/api/queues/jobs/messages", { method: "POST", body: "one" }));

@@ -13,7 +13,7 @@ const elsewhere = tempDir("sb-serve-cwd-");
 afterAll(async () => {
   elsewhere[Symbol.dispose]();
   await place[Symbol.asyncDispose]();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 async function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd, env: childEnv(env), stdout: "pipe", stderr: "inherit" });

@@ -21,7 +21,7 @@ function schema(): string {
 afterAll(async () => {
   for (const s of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.close();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 function increasing(ids: bigint[]): boolean {
   return ids.every((id, i) => i === 0 || ids[i - 1]! < id);

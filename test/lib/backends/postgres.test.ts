@@ -34,7 +34,7 @@ afterEach(async () => {
 afterAll(async () => {
   for (const s of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.close();
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 describeBackendContract({
   name: "postgres",

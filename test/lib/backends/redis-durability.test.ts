@@ -33,7 +33,7 @@ afterAll(async () => {
   for (const user of users) await admin.send("ACL", ["DELUSER", user]);
   admin.close();
   await unlinkRedisKeys(REDIS, `simplebroker:${namespace}:*`);
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 describe("redis persistence check", () => {
   test("persistenceFrom names every combination", () => {

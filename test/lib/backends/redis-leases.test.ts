@@ -35,7 +35,7 @@ afterAll(async () => {
   } finally {
     for (const b of made) await b.close().catch(() => {});
   }
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 describeLeaseContract({ name: "redis", create: fresh, connectSame: async (b) => open((b as RedisBackend).namespace) });
 

@@ -37,7 +37,7 @@ afterAll(async () => {
   } finally {
     for (const b of made) await b.close().catch(() => {});
   }
-});
+}, 60_000); // cleanup of every store opened here may take a while on a busy machine
 
 describeBackendContract({
   name: "redis",
