@@ -11,9 +11,9 @@
 import { QueueWatcher } from "../lib/watch/watcher.ts";
 import { openBroker } from "../lib/queue/open.ts";
 import type { Broker } from "../lib/queue/broker.ts";
-import type { BrokerTarget } from "../lib/core/types.ts";
 import { CLI, uniqueName } from "./helpers.ts";
 import type { PrivateServer } from "./_private-servers.ts";
+import { storeTarget } from "./services.ts";
 
 /** Writes this long after the server's return count for the steady-state latency (wake-ups re-established). */
 export const STEADY_AFTER_MS = 1500;
@@ -40,16 +40,7 @@ export interface WatcherReport {
 export type OutageReport = Awaited<ReturnType<typeof runOutage>>;
 export async function runOutage(kind: "postgres" | "redis", server: PrivateServer, seconds: number, how: "stop" | "kill") {
   const name = uniqueName("outage");
-  const backendOptions = kind === "postgres" ? { schema: name } : { namespace: name };
-  const target: BrokerTarget = {
-    backendName: kind,
-    target: server.url,
-    backendOptions,
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
+  const target = storeTarget(kind, server.url, name);
   const env: Record<string, string> = {
     ...cleanEnv(),
     BROKER_BACKEND: kind,

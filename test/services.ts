@@ -10,6 +10,21 @@
  * {@link PREFLIGHT_SECONDS} at most. It runs once per process and URL.
  */
 
+import type { BrokerTarget } from "../lib/core/types.ts";
+
+/** A resolved target for a PostgreSQL schema or Redis namespace `name` on the server at `url` (what openBroker and the watchers take). */
+export function storeTarget(kind: "postgres" | "redis", url: string, name: string): BrokerTarget {
+  return {
+    backendName: kind,
+    target: url,
+    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
+    projectRoot: null,
+    configPath: null,
+    usedProjectScope: false,
+    legacySqlitePathMode: false,
+  };
+}
+
 /** How long a server may take to answer the preflight. */
 export const PREFLIGHT_SECONDS = 3;
 

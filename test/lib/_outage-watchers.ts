@@ -6,19 +6,11 @@
  * iterator instead) and prints each delivery as `<queue> <body>` on stdout.
  * Ends on SIGTERM.
  */
-import type { BrokerTarget } from "../../lib/core/types.ts";
+import { storeTarget } from "../services.ts";
 import { QueueWatcher, watchQueue } from "../../lib/watch/watcher.ts";
 
 const [kind, url, name, ...queues] = process.argv.slice(2) as ["postgres" | "redis", string, string, ...string[]];
-const target: BrokerTarget = {
-  backendName: kind,
-  target: url,
-  backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-  projectRoot: null,
-  configPath: null,
-  usedProjectScope: false,
-  legacySqlitePathMode: false,
-};
+const target = storeTarget(kind, url, name);
 const stop = new AbortController();
 const runs: Promise<unknown>[] = [];
 for (const q of queues) {

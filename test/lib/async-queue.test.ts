@@ -4,30 +4,18 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { openBroker, type Broker, type BrokerTarget } from "../../index.ts";
+import { openBroker, type Broker } from "../../index.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
-import { postgresUrl, redisUrl } from "../services.ts";
+import { postgresUrl, redisUrl, storeTarget } from "../services.ts";
 
 const dir = tempDir("sb-aq-");
 const PG = await postgresUrl();
 const REDIS = await redisUrl();
 
-function target(backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget {
-  return {
-    backendName,
-    target: url,
-    backendOptions,
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
-}
-
 const backends: Array<[string, () => Promise<Broker>]> = [
   ["sqlite", () => openBroker(join(dir.path, `${uniqueName("aq")}.db`))],
-  ["postgres", () => openBroker(target("postgres", PG, { schema: uniqueName("sb_aq") }))],
-  ["redis", () => openBroker(target("redis", REDIS, { namespace: uniqueName("sb_aq") }))],
+  ["postgres", () => openBroker(storeTarget("postgres", PG, uniqueName("sb_aq")))],
+  ["redis", () => openBroker(storeTarget("redis", REDIS, uniqueName("sb_aq")))],
 ];
 
 const opened: Broker[] = [];

@@ -2,24 +2,15 @@
 // Broker.rename, broadcast to named queues, includeClaimed peeks, findMessageIds,
 // deleteMany and latestPendingTimestamp (Broker and AsyncQueue).
 import { afterAll, describe, expect, test } from "bun:test";
-import { openBroker, Queue, type Broker, type BrokerTarget } from "../../index.ts";
+import { openBroker, Queue, type Broker } from "../../index.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
-import { postgresUrl, redisUrl } from "../services.ts";
+import { postgresUrl, redisUrl, storeTarget } from "../services.ts";
 
 const dir = tempDir();
-const target = (backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget => ({
-  backendName,
-  target: url,
-  backendOptions,
-  projectRoot: null,
-  configPath: null,
-  usedProjectScope: false,
-  legacySqlitePathMode: false,
-});
 const backends: Record<string, () => Promise<Broker>> = {
   sqlite: () => openBroker(`${dir.path}/${uniqueName("lib")}.db`),
-  postgres: async () => openBroker(target("postgres", await postgresUrl(), { schema: uniqueName("lib13").toLowerCase() })),
-  redis: async () => openBroker(target("redis", await redisUrl(), { namespace: uniqueName("lib13") })),
+  postgres: async () => openBroker(storeTarget("postgres", await postgresUrl(), uniqueName("lib13").toLowerCase())),
+  redis: async () => openBroker(storeTarget("redis", await redisUrl(), uniqueName("lib13"))),
 };
 const opened: Broker[] = [];
 afterAll(async () => {

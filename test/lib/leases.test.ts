@@ -6,26 +6,14 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { BackendError, Broker, openBroker, Queue, QueueNameError, type BrokerTarget } from "../../index.ts";
+import { BackendError, Broker, openBroker, Queue, QueueNameError } from "../../index.ts";
 import { runWorker } from "../../lib/queue/_worker.ts";
 import { tempDir, uniqueName } from "../helpers.ts";
-import { postgresUrl, redisUrl } from "../services.ts";
+import { postgresUrl, redisUrl, storeTarget } from "../services.ts";
 
 const dir = tempDir("sb-leases-");
 const PG = await postgresUrl();
 const REDIS = await redisUrl();
-
-function target(backendName: string, url: string, backendOptions: Record<string, unknown>): BrokerTarget {
-  return {
-    backendName,
-    target: url,
-    backendOptions,
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
-}
 
 const opened: Broker[] = [];
 async function open(kind: string): Promise<Broker> {
@@ -33,8 +21,8 @@ async function open(kind: string): Promise<Broker> {
     kind === "sqlite"
       ? await openBroker(join(dir.path, `${uniqueName("l")}.db`))
       : kind === "postgres"
-        ? await openBroker(target("postgres", PG, { schema: uniqueName("sb_lease") }))
-        : await openBroker(target("redis", REDIS, { namespace: uniqueName("sb_lease") }));
+        ? await openBroker(storeTarget("postgres", PG, uniqueName("sb_lease")))
+        : await openBroker(storeTarget("redis", REDIS, uniqueName("sb_lease")));
   opened.push(b);
   return b;
 }

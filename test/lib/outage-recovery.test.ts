@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { isConnectionLoss } from "../../lib/backends/connection-loss.ts";
-import type { BrokerTarget } from "../../lib/core/types.ts";
 import { openBroker } from "../../lib/queue/open.ts";
 import { OutageGuard } from "../../lib/watch/reconnect.ts";
 import { type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
 import { uniqueName } from "../helpers.ts";
 import { spawnBun, waitFor } from "./_watch-outage-helpers.ts";
+import { storeTarget } from "../services.ts";
 
 const LOST = "warning: lost connection to";
 const BACK = "reconnected to";
@@ -78,7 +78,7 @@ describe("redis: the command connection after an outage", () => {
 
   test("fails fast during the outage, then a one-shot write rides out a short blip again", async () => {
     if (!server) return console.warn("skipped: no redis-server binary");
-    const broker = await openBroker(target("redis", server.url, uniqueName("bl")));
+    const broker = await openBroker(storeTarget("redis", server.url, uniqueName("bl")));
     try {
       await broker.write("q", "one");
       await server.stop();
@@ -123,7 +123,7 @@ for (const kind of ["postgres", "redis"] as const) {
     test("three watchers without handlers print one lost line and one reconnected line between them", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);
       const name = uniqueName("ln");
-      const broker = await openBroker(target(kind, server.url, name));
+      const broker = await openBroker(storeTarget(kind, server.url, name));
       await broker.backend.init();
       const p = spawnBun([WATCHERS, kind, server.url, name, "a", "b", "iter:c"], {});
       try {
@@ -148,16 +148,4 @@ for (const kind of ["postgres", "redis"] as const) {
       }
     }, 60_000);
   });
-}
-
-function target(kind: "postgres" | "redis", url: string, name: string): BrokerTarget {
-  return {
-    backendName: kind,
-    target: url,
-    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
 }

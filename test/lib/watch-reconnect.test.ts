@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isConnectionLoss } from "../../lib/backends/connection-loss.ts";
 import { ArgumentError, BackendError } from "../../lib/core/errors.ts";
-import type { BrokerTarget, Message } from "../../lib/core/types.ts";
+import type { Message } from "../../lib/core/types.ts";
 import { openBroker } from "../../lib/queue/open.ts";
 import { type ConnectionEvent, OutageGuard, reconnectTimeoutSeconds } from "../../lib/watch/reconnect.ts";
 import { QueueMoveWatcher, QueueWatcher, watchQueue } from "../../lib/watch/watcher.ts";
 import { freePort, type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
 import { uniqueName } from "../helpers.ts";
-import { postgresUrl } from "../services.ts";
+import { postgresUrl, storeTarget } from "../services.ts";
 import { spawnCli, waitFor } from "./_watch-outage-helpers.ts";
 
 const LOST = "warning: lost connection to";
@@ -23,7 +23,7 @@ const BACK = "reconnected to";
 
 describe("isConnectionLoss", () => {
   test("true for a refused PostgreSQL connection, as the backend reports it", async () => {
-    const broker = await openBroker(target("postgres", `postgres://postgres@127.0.0.1:${freePort()}/x`, "s"));
+    const broker = await openBroker(storeTarget("postgres", `postgres://postgres@127.0.0.1:${freePort()}/x`, "s"));
     const error = await broker.write("q", "x").catch((e: unknown) => e);
     await broker.close();
     expect(error).toBeInstanceOf(BackendError);
@@ -31,7 +31,7 @@ describe("isConnectionLoss", () => {
   });
 
   test("true for a refused Redis connection, as the backend reports it", async () => {
-    const broker = await openBroker(target("redis", `redis://127.0.0.1:${freePort()}/0`, "s"));
+    const broker = await openBroker(storeTarget("redis", `redis://127.0.0.1:${freePort()}/0`, "s"));
     const error = await broker.write("q", "x").catch((e: unknown) => e);
     await broker.close();
     expect(error).toBeInstanceOf(BackendError);
@@ -147,7 +147,7 @@ for (const kind of ["postgres", "redis"] as const) {
     test("CLI watch, --peek and --move keep delivering, one warning line and one recovery line each", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);
       const name = uniqueName("rc");
-      const broker = await openBroker(target(kind, server.url, name));
+      const broker = await openBroker(storeTarget(kind, server.url, name));
       await broker.backend.init();
       const watches = [
         spawnCli(["watch", "a"], env(name)),
@@ -202,7 +202,7 @@ for (const kind of ["postgres", "redis"] as const) {
 
     test("QueueWatcher: errorHandler told once (retryable, no message), run() keeps running; false stops it", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);
-      const t = target(kind, server.url, uniqueName("qw"));
+      const t = storeTarget(kind, server.url, uniqueName("qw"));
       const broker = await openBroker(t);
       const got: string[] = [];
       const told: Array<{ retryable: boolean; message: Message | undefined }> = [];
@@ -240,7 +240,7 @@ for (const kind of ["postgres", "redis"] as const) {
 
     test("QueueMoveWatcher and watchQueue report lost and restored through onConnection", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);
-      const t = target(kind, server.url, uniqueName("mw"));
+      const t = storeTarget(kind, server.url, uniqueName("mw"));
       const broker = await openBroker(t);
       const moved: string[] = [];
       const events: string[] = [];
@@ -281,16 +281,4 @@ for (const kind of ["postgres", "redis"] as const) {
       }
     }, 60_000);
   });
-}
-
-function target(kind: "postgres" | "redis", url: string, name: string): BrokerTarget {
-  return {
-    backendName: kind,
-    target: url,
-    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
 }

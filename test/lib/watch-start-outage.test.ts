@@ -9,13 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import type { BrokerTarget } from "../../lib/core/types.ts";
 import { openBroker } from "../../lib/queue/open.ts";
 import type { ConnectionEvent } from "../../lib/watch/reconnect.ts";
 import { QueueWatcher } from "../../lib/watch/watcher.ts";
 import { type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
 import { uniqueName } from "../helpers.ts";
 import { type LiveCli, spawnBun, spawnCli, waitFor } from "./_watch-outage-helpers.ts";
+import { storeTarget } from "../services.ts";
 
 const LOST = "warning: lost connection to";
 const BACK = "reconnected to";
@@ -38,7 +38,7 @@ for (const kind of ["postgres", "redis"] as const) {
     test("CLI watch, QueueWatchers, watchQueue and process() wait, then deliver; one lost/reconnected pair per process", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);
       const name = uniqueName("so");
-      const t = target(kind, server.url, name);
+      const t = storeTarget(kind, server.url, name);
       const broker = await openBroker(t);
       await broker.backend.init();
       await broker.addAlias("al", "d");
@@ -145,16 +145,4 @@ for (const kind of ["postgres", "redis"] as const) {
       }
     }, 60_000);
   });
-}
-
-function target(kind: "postgres" | "redis", url: string, name: string): BrokerTarget {
-  return {
-    backendName: kind,
-    target: url,
-    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
 }
