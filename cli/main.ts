@@ -20,6 +20,7 @@ import {
 import type { BrokerCommand } from "./command.ts";
 import { COMMAND_LOADERS, loadAliasGroup, ROOT } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
+import { FULL_BUNDLE, firstBundleServes, handOver, needsFullBundle } from "./_edition.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { asciiJson, ClosedStdoutError, err, log, out, setJsonIds, setQuiet } from "./output.ts";
 
@@ -29,6 +30,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
   let ctx: CliContext | undefined;
   try {
     const { globals, command, rest } = parseGlobals(argv);
+    // A compiled binary's first bundle leaves `serve` out (cli/_edition.ts).
+    if (FULL_BUNDLE && command === "serve") return await handOver();
     setQuiet(globals.quiet);
     json = globals.statusJson;
     // No arguments, `--help`, `help [COMMAND]`, `alias --help`: help on stdout, nothing else happens.
@@ -45,6 +48,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       return EXIT.OK;
     }
     const { config, warnings } = resolveConfigWithWarnings();
+    if (FULL_BUNDLE && !firstBundleServes(config.backend)) return await handOver();
     for (const w of warnings) err(`simplebroker: warning: ${w}\n`);
     setJsonIds(process.env.BROKER_JSON_IDS);
     // Loaded only now: --version and --help never pay for the database stack.
@@ -58,6 +62,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (!chosen) return await help([]);
     return await run(chosen, ctx);
   } catch (error) {
+    if (FULL_BUNDLE && needsFullBundle(error)) return await handOver();
     return report(error, json);
   } finally {
     try {

@@ -14,9 +14,12 @@
  * touches imports made from inside a `citty` package.
  * @module
  */
+import { rmSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import type { BunPlugin } from "bun";
 
 const ROOT = `${import.meta.dir}/..`;
+const ROOT_DIR = resolvePath(import.meta.dir, "..");
 const SHIM = Bun.fileURLToPath(new URL("../cli/_citty-parse-args.ts", import.meta.url));
 
 export interface BuildOptions {
@@ -71,10 +74,93 @@ export function fastCase(text: string): string {
     );
 }
 
-/** Compile `entry` to `outfile`; throws with the bundler's messages when it fails. */
-export async function buildBinary(opts: BuildOptions): Promise<void> {
+/**
+ * Modules the first bundle of our own CLI leaves out (cli/_edition.ts): each
+ * is replaced by one that throws `NeedsFullBundle` when loaded, with the
+ * names its importers use.
+ */
+const LEFT_OUT: Record<string, string[]> = {
+  "lib/backends/postgres/index.ts": ["createPostgresBackend"],
+  "lib/backends/redis/index.ts": ["createRedisBackend"],
+  "cli/commands/serve.ts": ["serve"],
+  "node_modules/@iarna/toml/toml.js": ["parse", "stringify"],
+};
+
+/** The plugin that makes the first bundle: `FULL_BUNDLE` set, the modules of {@link LEFT_OUT} replaced. */
+export function firstBundle(fullBundle: string): BunPlugin {
+  const edition = Bun.fileURLToPath(new URL("../cli/_edition.ts", import.meta.url));
+  const left = new Map(
+    Object.entries(LEFT_OUT).map(([rel, names]) => [Bun.fileURLToPath(new URL(`../${rel}`, import.meta.url)), names]),
+  );
+  const paths = [edition, ...left.keys()];
+  const filter = new RegExp(`^(?:${paths.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`);
+  return {
+    name: "first-bundle",
+    setup(build) {
+      build.onLoad({ filter }, async (args) => {
+        const names = left.get(args.path);
+        if (!names) {
+          const text = await Bun.file(args.path).text();
+          const set = text.replace(
+            "FULL_BUNDLE: string | undefined = undefined",
+            `FULL_BUNDLE: string | undefined = ${JSON.stringify(fullBundle)}`,
+          );
+          if (set === text) throw new Error(`${args.path}: FULL_BUNDLE declaration not found`);
+          return { contents: set, loader: "ts" };
+        }
+        const what = JSON.stringify(args.path.slice(ROOT_DIR.length + 1));
+        const stub =
+          `import { NeedsFullBundle } from ${JSON.stringify(edition)};\n` +
+          `throw new NeedsFullBundle(${what});\n` +
+          names.map((n) => `export const ${n} = undefined;\n`).join("");
+        return { contents: stub, loader: "ts" };
+      });
+    },
+  };
+}
+
+/**
+ * Our own CLI: first the complete bundle (a plain Bun bundle, written next to
+ * the entry so that it is embedded under the executable's own directory), then
+ * the binary with two entries, the first bundle and that complete one.
+ */
+async function buildTwoBundles(opts: BuildOptions, entry: string): Promise<void> {
+  const name = `.broker-full-${process.pid}-${Date.now().toString(36)}.js`;
+  const fullPath = `${entry.slice(0, entry.lastIndexOf("/"))}/${name}`;
+  try {
+    const full = await Bun.build({
+      entrypoints: [entry],
+      target: "bun",
+      format: "cjs",
+      minify: true,
+      plugins: [cittyParseArgs],
+      throw: false,
+    });
+    if (!full.success || !full.outputs[0]) throw new Error(full.logs.map(String).join("\n") || "Bun.build failed");
+    await Bun.write(fullPath, unwrapCjs(await full.outputs[0].text()));
+    await compile(opts, [entry, fullPath], [cittyParseArgs, firstBundle(`./${name}`)]);
+  } finally {
+    rmSync(fullPath, { force: true });
+  }
+}
+
+/**
+ * Bun marks a CommonJS bundle as already compiled (`// @bun @bun-cjs` and a
+ * module wrapper); given to a second build as one of its entries, such a file
+ * is embedded but never runs when imported. Its body, as plain code, is
+ * bundled again like any source file.
+ */
+function unwrapCjs(text: string): string {
+  const head = /^(?:#![^\n]*\n)?\/\/ @bun @bun-cjs\n\(function\(exports, require, module, __filename, __dirname\) \{/;
+  const tail = /\}\)\s*$/;
+  if (!head.test(text) || !tail.test(text)) throw new Error("the complete bundle is not in the CommonJS form this build expects");
+  return text.replace(head, "").replace(tail, "\n");
+}
+
+/** `bun build --compile --minify --bytecode` of these entries (the first is the one that starts). */
+async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPlugin[]): Promise<void> {
   const result = await Bun.build({
-    entrypoints: [opts.entry],
+    entrypoints,
     compile: {
       outfile: opts.outfile,
       ...(opts.target ? { target: opts.target as Bun.Build.CompileTarget } : {}),
@@ -83,10 +169,21 @@ export async function buildBinary(opts: BuildOptions): Promise<void> {
     },
     minify: true,
     bytecode: true,
-    plugins: [cittyParseArgs],
+    plugins,
     throw: false,
   });
   if (!result.success) throw new Error(result.logs.map(String).join("\n") || "Bun.build failed");
+}
+
+/**
+ * Compile `entry` to `outfile`; throws with the bundler's messages when it
+ * fails. Our own cli/index.ts gets two bundles (cli/_edition.ts); any other
+ * entry (an earlier commit's tree, for bench/cli.ts) one.
+ */
+export async function buildBinary(opts: BuildOptions): Promise<void> {
+  const ours = Bun.fileURLToPath(new URL("../cli/index.ts", import.meta.url));
+  if (resolvePath(opts.entry) === ours) return buildTwoBundles(opts, ours);
+  await compile(opts, [opts.entry], [cittyParseArgs]);
 }
 
 if (import.meta.main) {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildArgs, CLI, goldenCheck, runCli, tempDir } from "../helpers.ts";
+import { buildArgs, childEnv, CLI, goldenCheck, runCli, tempDir, uniqueName } from "../helpers.ts";
+import { postgresUrl, redisUrl } from "../services.ts";
 
 const buildDir = realpathSync(mkdtempSync(join(tmpdir(), "sb-bin-")));
 const BROKER = join(buildDir, "broker");
@@ -108,4 +109,62 @@ test.concurrent("help, alias dispatch and a mistyped command: the binary prints 
     stderr: "",
     exitCode: 0,
   });
+}, 60_000);
+
+// The binary's first bundle leaves the network backends, `serve` and the TOML parser out and hands those calls to
+// the complete bundle it carries (cli/_edition.ts); each must behave as from source, stdin included.
+test.concurrent("calls the first bundle hands over: PostgreSQL and Redis, .broker.toml, serve", async () => {
+  using d = tempDir();
+  const bin = { cwd: d.path, cmd: [BROKER] };
+  for (const [backend, url] of [
+    ["postgres", await postgresUrl()],
+    ["redis", await redisUrl()],
+  ] as const) {
+    const env = { BROKER_BACKEND: backend, BROKER_BACKEND_TARGET: url, BROKER_BACKEND_SCHEMA: uniqueName("sb_bin") };
+    try {
+      expect(await runCli(["write", "jobs", "-"], { ...bin, env, stdin: "piped" })).toMatchObject({ stdout: "", exitCode: 0 });
+      expect(await runCli(["read", "jobs"], { ...bin, env })).toMatchObject({ stdout: "piped\n", exitCode: 0 });
+      expect(await runCli(["read", "jobs"], { ...bin, env })).toMatchObject({ stdout: "", exitCode: 2 });
+      const bad = await runCli(["write", ".x", "m"], { ...bin, env });
+      expect({ stdout: bad.stdout, last: bad.stderr.trimEnd().split("\n").at(-1), exitCode: bad.exitCode }).toEqual({
+        stdout: "",
+        last: "simplebroker: error: Invalid queue name: must contain only letters, numbers, periods, underscores, and hyphens. Cannot begin with a hyphen or a period",
+        exitCode: 1,
+      });
+    } finally {
+      await runCli(["--cleanup"], { ...bin, env });
+    }
+  }
+
+  const scoped = { BROKER_PROJECT_SCOPE: "1" };
+  await Bun.write(join(d.path, ".broker.toml"), 'version = 1\nbackend = "sqlite"\ntarget = "from-toml.db"\n');
+  expect(await runCli(["write", "q", "-"], { ...bin, env: scoped, stdin: "scoped" })).toEqual({
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+  });
+  expect(await Bun.file(join(d.path, "from-toml.db")).exists()).toBe(true);
+  expect(await runCli(["read", "q"], { ...bin, env: scoped })).toEqual({ stdout: "scoped\n", stderr: "", exitCode: 0 });
+  await Bun.write(join(d.path, ".broker.toml"), "version = 1\nbackend = sqlite\n");
+  const invalid = await runCli(["read", "q"], { ...bin, env: scoped });
+  expect(invalid.exitCode).toBe(1);
+  expect(invalid).toEqual(await runCli(["read", "q"], { cwd: d.path, env: scoped }));
+
+  await runCli(["write", "served", "hello"], { cwd: d.path });
+  const server = Bun.spawn([BROKER, "serve", "--port", "0"], { cwd: d.path, stdout: "pipe", stderr: "pipe", env: childEnv() });
+  try {
+    const reader = server.stderr.getReader();
+    let text = "";
+    while (!/http:\/\/\S+/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`serve ended: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    const base = /(http:\/\/\S+?)\/?(\s|$)/.exec(text)![1]!;
+    const queues = (await (await fetch(`${base}/api/queues`)).json()) as unknown;
+    expect(JSON.stringify(queues)).toContain('"served"');
+  } finally {
+    server.kill("SIGTERM");
+    await server.exited;
+  }
 }, 60_000);
