@@ -148,6 +148,37 @@ describe("PostgreSQL", async () => {
   }, 60_000);
 });
 
+// Claimed rows leave dead index entries that every later claim steps over until PostgreSQL's VACUUM
+// removes them; with autovacuum off (as on this machine) nothing else ever does. Counted in buffers.
+test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages, not one per dead row", async () => {
+  const url = await postgresUrl();
+  const schema = `scans_vac_${process.pid}`;
+  const sql = new SQL(url, { max: 1 });
+  const pages = async () => {
+    const [row] = await sql.unsafe(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT order_id FROM ${schema}.messages WHERE queue = 'q' AND claimed = FALSE ORDER BY order_id LIMIT 1`,
+    );
+    const plan = (row as { "QUERY PLAN": [{ Plan: Record<string, number> }] })["QUERY PLAN"][0].Plan;
+    return plan["Shared Hit Blocks"]! + plan["Shared Read Blocks"]!;
+  };
+  try {
+    await using broker = await openBroker(undefined, {
+      config: { backend: "postgres", backendTarget: url, backendSchema: schema, autoVacuum: false },
+    });
+    await broker.write("q", Array.from({ length: 5000 }, (_, i) => `m${i}`));
+    for (let i = 0; i < 50; i++) await broker.read("q", { limit: 100 });
+    await broker.write("q", ["last"]);
+    const before = await pages();
+    expect(before).toBeGreaterThan(15); // the 5,000 claimed rows are still in the way
+    expect((await broker.vacuum()).vacuumed).toBe(5000);
+    expect(await pages()).toBeLessThanOrEqual(5);
+    expect((await broker.read("q")).map((m) => m.body)).toEqual(["last"]);
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.close();
+  }
+}, 60_000);
+
 describe("Redis", async () => {
   const url = await redisUrl();
 

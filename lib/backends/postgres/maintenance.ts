@@ -14,8 +14,8 @@ import { classifySchema, OWN_RELATIONS, quoteIdent } from "./schema.ts";
 /**
  * Delete claimed rows in batches of `batch` (one autocommit statement each)
  * on a reserved connection holding `pg_try_advisory_lock` (skip when another
- * process holds it); then `VACUUM (ANALYZE)` when compacting, else `ANALYZE`
- * when anything was deleted.
+ * process holds it); then `VACUUM (ANALYZE)` when anything was deleted, or
+ * `VACUUM (FULL, ANALYZE)` when compacting.
  */
 export async function vacuumSchema(db: SQL, schema: string, batch: number, compact: boolean): Promise<VacuumResult> {
   const s = quoteIdent(schema);
@@ -42,8 +42,12 @@ export async function vacuumSchema(db: SQL, schema: string, batch: number, compa
         `DELETE FROM ${s}.attempts a WHERE NOT EXISTS (SELECT 1 FROM ${s}.messages m WHERE m.ts = a.ts AND m.claimed = FALSE)`,
       );
       // VACUUM refuses to run inside a transaction block: send it as a simple query.
-      if (compact) await conn.unsafe(`VACUUM (ANALYZE) ${s}.messages`).simple();
-      else if (vacuumed > 0) await conn.unsafe(`ANALYZE ${s}.messages`).simple();
+      // A claim leaves the row's unclaimed version dead and the vacuum above deletes the claimed one;
+      // until PostgreSQL's VACUUM removes them, every claim's index scan steps over all of them (with
+      // autovacuum off, forever). Plain VACUUM takes no lock that stops readers or writers; --compact
+      // rewrites the table (VACUUM FULL, an exclusive lock) to give the space back, as SQLite's does.
+      if (compact) await conn.unsafe(`VACUUM (FULL, ANALYZE) ${s}.messages`).simple();
+      else if (vacuumed > 0) await conn.unsafe(`VACUUM (ANALYZE) ${s}.messages`).simple();
       return { vacuumed, ran: true };
     } finally {
       await conn.unsafe("SELECT pg_advisory_unlock($1)", [key]).catch(() => {});

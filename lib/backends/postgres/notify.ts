@@ -129,7 +129,8 @@ export class ActivityListener {
     const sub = this.#subscription;
     if (!sub) return;
     this.#subscription = undefined;
-    this.#acks = 0;
+    // #acks stays above 0: whichever call subscribes again (a new wait, or the retry below), the
+    // acknowledgement of that LISTEN wakes every waiter, as a NOTIFY sent before it was lost.
     sub.then((s) => s.unlisten()).catch(() => {});
     this.#deliver("*");
     this.#scheduleRetry();
