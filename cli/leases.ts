@@ -13,10 +13,12 @@ import { compileGlob } from "../lib/util/glob.ts";
 import type { ParsedValues } from "./argv.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
 import { formatMessage, jsonId, out } from "./output.ts";
-import type { Filters } from "./print.ts";
+import type { Filters, RecordPrinter } from "./print.ts";
 
 /** Messages leased per transaction by `read --lease --all`. */
 const LEASE_PAGE = 100;
+/** Messages per page of each walk of `peek --include-claimed`. */
+const PEEK_PAGE = 1000;
 
 /** A leased message as `read --lease` prints it: `ID<TAB>body`, or JSON with its attempt. */
 export function formatLeased(m: LeasedMessage, json: boolean): string {
@@ -76,19 +78,45 @@ export function heldText(s: Partial<HeldStats>, json: boolean): string {
   return json ? `, "leased": ${leased}, "scheduled": ${scheduled}` : `, ${leased} leased, ${scheduled} scheduled`;
 }
 
-/** `peek --include-claimed`: the held messages of `queue` within the filters, in id order (after the walk's output). */
-export async function printHeld(broker: Broker, queue: string, f: Filters, args: ParsedValues): Promise<number> {
-  let printed = 0;
-  let after = f.exactId !== undefined ? f.exactId - 1n : f.after;
+/**
+ * `peek --include-claimed`: the queue's rows, pending and claimed, and its held
+ * (leased, delayed) messages, merged in id order: two walks by id, a page of
+ * each at a time, so memory stays flat. Without `--all` only the oldest match
+ * (or the exact id) is printed. Returns how many were printed.
+ */
+export async function peekIncludingHeld(
+  broker: Broker,
+  queue: string,
+  f: Filters,
+  all: boolean,
+  printer: RecordPrinter,
+): Promise<number> {
+  const start = f.exactId !== undefined ? f.exactId - 1n : f.after;
+  const end = f.exactId !== undefined ? f.exactId + 1n : f.before;
+  const rows = pages(start, (after) => broker.peek(queue, { after, before: end, includeClaimed: true, limit: PEEK_PAGE }));
+  const held = pages(start, (after) => broker.leases.peekHeld(queue, { after, limit: PEEK_PAGE }));
+  printer.buffered = all;
+  let a = await rows.next();
+  let b = await held.next();
+  while (!a.done || !b.done) {
+    const useRow = b.done || b.value.ts >= (end ?? b.value.ts + 1n) || (!a.done && a.value.ts < b.value.ts);
+    const m = useRow ? (a.done ? undefined : a.value) : b.value;
+    if (m === undefined || (end !== undefined && m.ts >= end)) break;
+    await printer.print(m);
+    if (!all) break;
+    if (useRow) a = await rows.next();
+    else b = await held.next();
+  }
+  await printer.flush();
+  return printer.count;
+}
+
+/** Messages of a walk by id: `fetch(after)` returns the next page of at most {@link PEEK_PAGE} after `after`. */
+async function* pages<T extends { ts: bigint }>(after: bigint | undefined, fetch: (after?: bigint) => Promise<T[]>) {
   for (;;) {
-    const page = await broker.leases.peekHeld(queue, { after, limit: 1000 });
-    for (const m of page) {
-      if ((f.before !== undefined && m.ts >= f.before) || (f.exactId !== undefined && m.ts !== f.exactId)) return printed;
-      await out(formatMessage(m, { json: args.json === true, timestamps: args.timestamps === true }));
-      printed++;
-      if (!args.all && f.exactId === undefined) return printed;
-    }
-    if (page.length < 1000) return printed;
+    const page = await fetch(after);
+    yield* page;
+    if (page.length < PEEK_PAGE) return;
     after = page[page.length - 1]!.ts;
   }
 }

@@ -2,7 +2,7 @@ import { ArgumentError } from "../../lib/core/errors.ts";
 import { ARGS, command, type BrokerCommand } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { EXIT } from "../exit.ts";
-import { printHeld, readLeased } from "../leases.ts";
+import { peekIncludingHeld, readLeased } from "../leases.ts";
 import { parseFilters, printWalk, RecordPrinter } from "../print.ts";
 import { startProgress } from "../progress.ts";
 
@@ -43,10 +43,11 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       const filtered = f.after !== undefined || f.before !== undefined;
       const printer = new RecordPrinter(args, args.all === true || filtered);
       if (args.all && mode === "read") printer.progress = startProgress("read", ctx.globals.quiet);
+      if (args["include-claimed"] === true) {
+        return (await peekIncludingHeld(broker, queue, f, args.all === true, printer)) > 0 ? EXIT.OK : EXIT.EMPTY;
+      }
       const kind = mode === "read" ? "claim" : "peek";
-      const includeClaimed = args["include-claimed"] === true;
-      const selection =
-        f.exactId !== undefined ? { exactId: f.exactId, includeClaimed } : { after: f.after, before: f.before, includeClaimed };
+      const selection = f.exactId !== undefined ? { exactId: f.exactId } : { after: f.after, before: f.before };
       // read --all claims, commits and prints one message at a time (exactly-once); peek --all pages by id.
       const pageSize = kind === "peek" && args.all ? PEEK_PAGE : 1;
       // BROKER_READ_COMMIT_INTERVAL > 1: read --all claims that many per transaction, prints, then commits (at-least-once).
@@ -56,9 +57,7 @@ function readOrPeek(mode: "read" | "peek"): BrokerCommand {
       });
       if (end.exit !== undefined) return end.exit;
       if (end.closed) return EXIT.OK; // a reader that went away is not an error
-      // Held (leased, delayed) messages follow the walk's rows; one-message peeks show one only when nothing else matched.
-      const held = includeClaimed && (args.all || printer.count === 0) ? await printHeld(broker, queue, f, args) : 0;
-      return printer.count + held > 0 ? EXIT.OK : EXIT.EMPTY;
+      return printer.count > 0 ? EXIT.OK : EXIT.EMPTY;
     },
   );
 }

@@ -39,7 +39,12 @@ describe("read --lease, ack, release", () => {
     expect(id).toMatch(/^\d{19}$/);
     expect(body).toBe("one");
     expect((await cli(d.path, "peek", "q", "--all")).stdout).toBe("two\n");
-    expect((await cli(d.path, "peek", "q", "--all", "--include-claimed")).stdout).toBe("two\none\n");
+    // Held messages are merged with the rows in id order; without --all the oldest is shown, whichever it is.
+    expect((await cli(d.path, "peek", "q", "--all", "--include-claimed")).stdout).toBe("one\ntwo\n");
+    expect((await cli(d.path, "peek", "q", "--include-claimed")).stdout).toBe("one\n");
+    expect((await cli(d.path, "peek", "q", "-m", id!, "--include-claimed")).stdout).toBe("one\n");
+    expect((await cli(d.path, "peek", "q", "--after", id!, "--include-claimed", "--all")).stdout).toBe("two\n");
+    expect((await cli(d.path, "peek", "q", "--before", id!, "--include-claimed", "--all")).exitCode).toBe(2);
     expect((await cli(d.path, "stats", "q")).stdout).toBe("q: 1 (1 total, 0 claimed, 1 leased, 0 scheduled)\n");
     expect((await cli(d.path, "stats", "q", "--json")).stdout).toBe(
       '{"queue": "q", "pending": 1, "claimed": 0, "total": 1, "exists": true, "leased": 1, "scheduled": 0}\n',
@@ -321,4 +326,27 @@ describe("on PostgreSQL and Redis", () => {
       }
     }, 30_000);
   }
+});
+
+test("peek --all --include-claimed merges held messages with the rows in id order across pages", async () => {
+  using d = tempDir();
+  const { openBroker } = await import("../../index.ts");
+  {
+    await using broker = await openBroker(join(d.path, ".broker.db"));
+    await broker.write(
+      "q",
+      Array.from({ length: 2500 }, (_, i) => `m${i}`),
+    );
+    // Every third message leased (held), every fifth of the rest claimed: three kinds interleaved.
+    const all = await broker.peek("q", { limit: 2500 });
+    for (const [i, m] of all.entries()) {
+      if (i % 3 === 0) expect((await broker.leases.lease("q", { exactId: m.ts, leaseMs: 60_000 })).length).toBe(1);
+      else if (i % 5 === 0) expect((await broker.read("q", { exactId: m.ts })).length).toBe(1);
+    }
+  }
+  const r = await cli(d.path, "peek", "q", "--all", "--include-claimed");
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toBe(Array.from({ length: 2500 }, (_, i) => `m${i}\n`).join(""));
+  const pending = await cli(d.path, "peek", "q", "--all");
+  expect(pending.stdout.split("\n").length - 1).toBe(2500 - 834 - 333);
 });
