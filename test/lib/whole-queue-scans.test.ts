@@ -165,7 +165,10 @@ test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages,
     await using broker = await openBroker(undefined, {
       config: { backend: "postgres", backendTarget: url, backendSchema: schema, autoVacuum: false },
     });
-    await broker.write("q", Array.from({ length: 5000 }, (_, i) => `m${i}`));
+    await broker.write(
+      "q",
+      Array.from({ length: 5000 }, (_, i) => `m${i}`),
+    );
     for (let i = 0; i < 50; i++) await broker.read("q", { limit: 100 });
     await broker.write("q", ["last"]);
     const before = await pages();
@@ -173,6 +176,40 @@ test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages,
     expect((await broker.vacuum()).vacuumed).toBe(5000);
     expect(await pages()).toBeLessThanOrEqual(5);
     expect((await broker.read("q")).map((m) => m.body)).toEqual(["last"]);
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.close();
+  }
+}, 60_000);
+
+// Claims leave dead row versions too, during a drain: every 10,000 rows claimed or moved, a backend sweeps them
+// with PostgreSQL's VACUUM in the background (claimed rows stay; only our vacuum deletes those).
+test("PostgreSQL: after 10,000 claims the backend sweeps their dead versions; claimed rows stay", async () => {
+  const url = await postgresUrl();
+  const schema = `scans_sweep_${process.pid}`;
+  const sql = new SQL(url, { max: 1 });
+  try {
+    await using broker = await openBroker(undefined, {
+      config: { backend: "postgres", backendTarget: url, backendSchema: schema, autoVacuum: false },
+    });
+    await broker.write(
+      "q",
+      Array.from({ length: 10_001 }, (_, i) => `m${i}`),
+    );
+    for (let i = 0; i < 10; i++) expect((await broker.read("q", { limit: 1000 })).length).toBe(1000);
+    const pages = async () => {
+      const [row] = await sql.unsafe(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT order_id FROM ${schema}.messages WHERE queue = 'q' AND claimed = FALSE ORDER BY order_id LIMIT 1`,
+      );
+      const plan = (row as { "QUERY PLAN": [{ Plan: Record<string, number> }] })["QUERY PLAN"][0].Plan;
+      return plan["Shared Hit Blocks"]! + plan["Shared Read Blocks"]!;
+    };
+    const started = Date.now();
+    while ((await pages()) > 5 && Date.now() - started < 20_000) await Bun.sleep(100);
+    expect(await pages()).toBeLessThanOrEqual(5);
+    const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE claimed`);
+    expect(n).toBe(10_000);
+    expect((await broker.read("q")).map((m) => m.body)).toEqual(["m10000"]);
   } finally {
     await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await sql.close();

@@ -27,7 +27,7 @@ import { BackendError } from "../../core/errors.ts";
 import { broadcastQueues } from "../_broadcast.ts";
 import { parseTarget, wrapError } from "./connection.ts";
 import { channelFor, DEFAULT_PG_SCHEMA } from "./keys.ts";
-import { addAlias, dropOwnSchema, removeAlias, renameQueue, vacuumSchema } from "./maintenance.ts";
+import { addAlias, DeadRowSweeper, dropOwnSchema, removeAlias, renameQueue, vacuumSchema } from "./maintenance.ts";
 import { ActivityListener } from "./notify.ts";
 import { decodeBody, insertSql, lockMetaSql, moveSql, peekSql, type StatRow, statsSql, toMessages, toStats } from "./ops.ts";
 import { quoteIdent, validateSchemaName } from "./schema.ts";
@@ -63,6 +63,7 @@ export class PostgresBackend implements Backend {
   readonly #writes: PgWriteGroup;
   readonly #tokens: ClaimTokens;
   readonly #reserving: ReserveContext;
+  readonly #sweeper: DeadRowSweeper;
 
   constructor(opts: PostgresBackendOptions) {
     this.schema = String(opts.options.schema ?? DEFAULT_PG_SCHEMA);
@@ -81,6 +82,7 @@ export class PostgresBackend implements Backend {
     Object.assign(this, this.#held.capabilities());
     this.#writes = new PgWriteGroup((op) => this.#run(op), this.#s, this.channel);
     this.#tokens = new ClaimTokens(info.connectTimeout);
+    this.#sweeper = new DeadRowSweeper((op) => this.#run(op), this.#s);
     this.#reserving = {
       run: (op) => this.#run(op),
       tokens: this.#tokens,
@@ -107,6 +109,7 @@ export class PostgresBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.#sweeper.settled();
     await this.#listener.close();
     await this.#session.close();
   }
@@ -117,13 +120,15 @@ export class PostgresBackend implements Backend {
   }
 
   /** A claim whose answer is lost is collected by its token (claim-token.ts, ../claim-tokens.ts). */
-  claim(queue: string, sel: Selection = {}): Promise<Message[]> {
-    return this.#tokens.run(
+  async claim(queue: string, sel: Selection = {}): Promise<Message[]> {
+    const claimed = await this.#tokens.run(
       claimKey("claim", queue, sel),
       (token, reused) =>
         this.#run((db) => claimOnce(db, this.#s, queue, sel, token, reused, (st) => this.#held.afterDue(db, queue, st))),
       unsent,
     );
+    this.#sweeper.add(claimed.length);
+    return claimed;
   }
 
   async peek(queue: string, sel: Selection = {}): Promise<Message[]> {
@@ -134,7 +139,9 @@ export class PostgresBackend implements Backend {
 
   async move(source: string, target: string, sel: Selection = {}): Promise<Message[]> {
     const st = moveSql(this.#s, source, target, sel, this.channel);
-    return toMessages(await this.#run((db) => this.#held.afterDue(db, source, st)));
+    const moved = toMessages(await this.#run((db) => this.#held.afterDue(db, source, st)));
+    this.#sweeper.add(moved.length);
+    return moved;
   }
 
   /** Claim or move on a reserved connection inside an open transaction; commit/rollback end it (reserve.ts). */

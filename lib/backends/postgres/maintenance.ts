@@ -11,6 +11,51 @@ import type { RenameResult, VacuumResult } from "../../core/types.ts";
 import { advisoryKey } from "./keys.ts";
 import { classifySchema, OWN_RELATIONS, quoteIdent } from "./schema.ts";
 
+/** Rows this instance's claims and moves leave dead before {@link DeadRowSweeper} runs VACUUM. */
+const SWEEP_ROWS = 10_000;
+
+/**
+ * PostgreSQL's own VACUUM of `messages`, in the background after every
+ * {@link SWEEP_ROWS} rows this instance's claims and moves changed. Each
+ * change leaves the row's old version in the index of pending rows, and every
+ * later claim's scan steps over all of them until a VACUUM removes them, so a
+ * drain claim by claim grew with the square of its length (with autovacuum
+ * off, as on these machines, nothing else ever removes them). It removes dead
+ * row versions only: claimed rows stay until a vacuum of ours deletes them.
+ * `SKIP_LOCKED`: when another VACUUM holds the table, this one is skipped.
+ */
+export class DeadRowSweeper {
+  #changed = 0;
+  #running: Promise<void> | undefined;
+  readonly #run: (op: (db: SQL) => Promise<unknown>) => Promise<unknown>;
+  readonly #s: string;
+
+  constructor(run: (op: (db: SQL) => Promise<unknown>) => Promise<unknown>, s: string) {
+    this.#run = run;
+    this.#s = s;
+  }
+
+  /** Count rows claimed or moved; start a sweep when enough are and none is running. */
+  add(rows: number): void {
+    this.#changed += rows;
+    if (this.#changed < SWEEP_ROWS || this.#running) return;
+    this.#changed = 0;
+    this.#running = this.#run((db) => db.unsafe(`VACUUM (SKIP_LOCKED) ${this.#s}.messages`).simple())
+      .then(
+        () => undefined,
+        () => undefined, // a lost connection or a refused VACUUM: the next sweep tries again
+      )
+      .finally(() => {
+        this.#running = undefined;
+      });
+  }
+
+  /** Resolves when no sweep is running. */
+  async settled(): Promise<void> {
+    await this.#running;
+  }
+}
+
 /**
  * Delete claimed rows in batches of `batch` (one autocommit statement each)
  * on a reserved connection holding `pg_try_advisory_lock` (skip when another
