@@ -12,7 +12,7 @@ import type { Broker } from "../lib/queue/broker.ts";
 import { compileGlob } from "../lib/util/glob.ts";
 import type { ParsedValues } from "./argv.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
-import { formatMessage, jsonId, out } from "./output.ts";
+import { jsonId, out } from "./output.ts";
 import type { Filters, RecordPrinter } from "./print.ts";
 
 /** Messages leased per transaction by `read --lease --all`. */
