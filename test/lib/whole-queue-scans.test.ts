@@ -148,11 +148,17 @@ describe("PostgreSQL", async () => {
   }, 60_000);
 });
 
-// Claimed rows leave dead index entries that every later claim steps over until PostgreSQL's VACUUM
-// removes them; with autovacuum off (as on this machine) nothing else ever does. Counted in buffers.
-test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages, not one per dead row", async () => {
+/**
+ * A PostgreSQL broker on a fresh schema (no automatic vacuum of ours) with `n` messages in `q`, and `pages()`: the
+ * pages the claim's index scan reads to find the first pending row (EXPLAIN ANALYZE's buffer counts). The schema
+ * is dropped when `body` ends.
+ */
+async function withClaimPages(
+  n: number,
+  body: (broker: Broker, pages: () => Promise<number>, sql: SQL, schema: string) => Promise<void>,
+): Promise<void> {
   const url = await postgresUrl();
-  const schema = `scans_vac_${process.pid}`;
+  const schema = `scans_pages_${process.pid}_${n}`;
   const sql = new SQL(url, { max: 1 });
   const pages = async () => {
     const [row] = await sql.unsafe(
@@ -167,53 +173,40 @@ test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages,
     });
     await broker.write(
       "q",
-      Array.from({ length: 5000 }, (_, i) => `m${i}`),
+      Array.from({ length: n }, (_, i) => `m${i}`),
     );
-    for (let i = 0; i < 50; i++) await broker.read("q", { limit: 100 });
-    await broker.write("q", ["last"]);
-    const before = await pages();
-    expect(before).toBeGreaterThan(15); // the 5,000 claimed rows are still in the way
-    expect((await broker.vacuum()).vacuumed).toBe(5000);
-    expect(await pages()).toBeLessThanOrEqual(5);
-    expect((await broker.read("q")).map((m) => m.body)).toEqual(["last"]);
+    await body(broker, pages, sql, schema);
   } finally {
     await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await sql.close();
   }
+}
+
+// Claimed rows leave dead index entries that every later claim steps over until PostgreSQL's VACUUM
+// removes them; with autovacuum off (as on this machine) nothing else ever does. Counted in buffers.
+test("PostgreSQL: after a vacuum, the next claim's index scan reads a few pages, not one per dead row", async () => {
+  await withClaimPages(5000, async (broker, pages) => {
+    for (let i = 0; i < 50; i++) await broker.read("q", { limit: 100 });
+    await broker.write("q", ["last"]);
+    expect(await pages()).toBeGreaterThan(15); // the 5,000 claimed rows are still in the way
+    expect((await broker.vacuum()).vacuumed).toBe(5000);
+    expect(await pages()).toBeLessThanOrEqual(5);
+    expect((await broker.read("q")).map((m) => m.body)).toEqual(["last"]);
+  });
 }, 60_000);
 
 // Claims leave dead row versions too, during a drain: every 10,000 rows claimed or moved, a backend sweeps them
 // with PostgreSQL's VACUUM in the background (claimed rows stay; only our vacuum deletes those).
 test("PostgreSQL: after 10,000 claims the backend sweeps their dead versions; claimed rows stay", async () => {
-  const url = await postgresUrl();
-  const schema = `scans_sweep_${process.pid}`;
-  const sql = new SQL(url, { max: 1 });
-  try {
-    await using broker = await openBroker(undefined, {
-      config: { backend: "postgres", backendTarget: url, backendSchema: schema, autoVacuum: false },
-    });
-    await broker.write(
-      "q",
-      Array.from({ length: 10_001 }, (_, i) => `m${i}`),
-    );
+  await withClaimPages(10_001, async (broker, pages, sql, schema) => {
     for (let i = 0; i < 10; i++) expect((await broker.read("q", { limit: 1000 })).length).toBe(1000);
-    const pages = async () => {
-      const [row] = await sql.unsafe(
-        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT order_id FROM ${schema}.messages WHERE queue = 'q' AND claimed = FALSE ORDER BY order_id LIMIT 1`,
-      );
-      const plan = (row as { "QUERY PLAN": [{ Plan: Record<string, number> }] })["QUERY PLAN"][0].Plan;
-      return plan["Shared Hit Blocks"]! + plan["Shared Read Blocks"]!;
-    };
     const started = Date.now();
     while ((await pages()) > 5 && Date.now() - started < 20_000) await Bun.sleep(100);
     expect(await pages()).toBeLessThanOrEqual(5);
     const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE claimed`);
     expect(n).toBe(10_000);
     expect((await broker.read("q")).map((m) => m.body)).toEqual(["m10000"]);
-  } finally {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await sql.close();
-  }
+  });
 }, 60_000);
 
 describe("Redis", async () => {
