@@ -125,7 +125,9 @@ export async function printWalk(
     try {
       const { delivered, stopped } = await broker.deliver(plan, deliver, signal);
       if (printer.buffered) await printer.flush();
-      if (stopped !== undefined && options.signals) return { delivered, closed, exit: exitAfterSignal(stopped, options.signals) };
+      // A signal that came after the walk's last step, while its output drained, still ends it as a stop.
+      const reason = stopped ?? (signal?.aborted ? signal.reason : undefined);
+      if (reason !== undefined && options.signals) return { delivered, closed, exit: exitAfterSignal(reason, options.signals) };
       return { delivered, closed };
     } catch (error) {
       if (!(error instanceof ClosedStdoutError)) throw error;

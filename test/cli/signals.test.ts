@@ -106,7 +106,10 @@ describe("stop signals put back the message not yet printed", () => {
     using dir = tempDir();
     const written = fill(dir.path, "src");
     const r = await interrupt(dir.path, ["move", "src", "dst", "--all"], signal, 100 + Math.floor(random() * 1500));
-    expect(r.exitCode).toBe(WALK_EXIT[signal]);
+    // A move commits a page before printing it and Bun queues a child's output while nobody reads it, so on a
+    // loaded machine the whole move can end before the signal reaches it: then nothing was left to stop.
+    const finished = r.printed.length === written.length && !r.stderr.includes("interrupted");
+    expect(r.exitCode).toBe(finished ? 0 : WALK_EXIT[signal]);
     const src = remaining(dir.path, "src");
     const dst = remaining(dir.path, "dst");
     expectNothingLostOrDuplicated(written, r.printed, src.pending);
