@@ -15,12 +15,13 @@
  * @module
  */
 import { rmSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import type { BunPlugin } from "bun";
 
-const ROOT = `${import.meta.dir}/..`;
-const ROOT_DIR = resolvePath(import.meta.dir, "..");
-const SHIM = Bun.fileURLToPath(new URL("../cli/_citty-parse-args.ts", import.meta.url));
+const ROOT = resolvePath(import.meta.dir, "..");
+/** A file of this tree by its path from the top. */
+const inTree = (rel: string): string => resolvePath(ROOT, rel);
+const SHIM = inTree("cli/_citty-parse-args.ts");
 
 export interface BuildOptions {
   entry: string;
@@ -88,10 +89,8 @@ const LEFT_OUT: Record<string, string[]> = {
 
 /** The plugin that makes the first bundle: `FULL_BUNDLE` set, the modules of {@link LEFT_OUT} replaced. */
 export function firstBundle(fullBundle: string): BunPlugin {
-  const edition = Bun.fileURLToPath(new URL("../cli/_edition.ts", import.meta.url));
-  const left = new Map(
-    Object.entries(LEFT_OUT).map(([rel, names]) => [Bun.fileURLToPath(new URL(`../${rel}`, import.meta.url)), names]),
-  );
+  const edition = inTree("cli/_edition.ts");
+  const left = new Map(Object.entries(LEFT_OUT).map(([rel, names]) => [inTree(rel), names]));
   const paths = [edition, ...left.keys()];
   const filter = new RegExp(`^(?:${paths.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`);
   return {
@@ -108,7 +107,7 @@ export function firstBundle(fullBundle: string): BunPlugin {
           if (set === text) throw new Error(`${args.path}: FULL_BUNDLE declaration not found`);
           return { contents: set, loader: "ts" };
         }
-        const what = JSON.stringify(args.path.slice(ROOT_DIR.length + 1));
+        const what = JSON.stringify(args.path.slice(ROOT.length + 1));
         const stub =
           `import { NeedsFullBundle } from ${JSON.stringify(edition)};\n` +
           `throw new NeedsFullBundle(${what});\n` +
@@ -126,7 +125,7 @@ export function firstBundle(fullBundle: string): BunPlugin {
  */
 async function buildTwoBundles(opts: BuildOptions, entry: string): Promise<void> {
   const name = `.broker-full-${process.pid}-${Date.now().toString(36)}.js`;
-  const fullPath = `${entry.slice(0, entry.lastIndexOf("/"))}/${name}`;
+  const fullPath = resolvePath(dirname(entry), name);
   try {
     const full = await Bun.build({
       entrypoints: [entry],
@@ -136,8 +135,7 @@ async function buildTwoBundles(opts: BuildOptions, entry: string): Promise<void>
       plugins: [cittyParseArgs],
       throw: false,
     });
-    if (!full.success || !full.outputs[0]) throw new Error(full.logs.map(String).join("\n") || "Bun.build failed");
-    await Bun.write(fullPath, unwrapCjs(await full.outputs[0].text()));
+    await Bun.write(fullPath, unwrapCjs(await built(full).outputs[0]!.text()));
     await compile(opts, [entry, fullPath], [cittyParseArgs, firstBundle(`./${name}`)]);
   } finally {
     rmSync(fullPath, { force: true });
@@ -157,6 +155,12 @@ function unwrapCjs(text: string): string {
   return text.replace(head, "").replace(tail, "\n");
 }
 
+/** `result` when the build succeeded (with at least one output); else throws with the bundler's messages. */
+function built(result: Bun.BuildOutput): Bun.BuildOutput {
+  if (!result.success || result.outputs.length === 0) throw new Error(result.logs.map(String).join("\n") || "Bun.build failed");
+  return result;
+}
+
 /** `bun build --compile --minify --bytecode` of these entries (the first is the one that starts). */
 async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPlugin[]): Promise<void> {
   const result = await Bun.build({
@@ -172,7 +176,7 @@ async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPl
     plugins,
     throw: false,
   });
-  if (!result.success) throw new Error(result.logs.map(String).join("\n") || "Bun.build failed");
+  built(result);
 }
 
 /**
@@ -181,14 +185,14 @@ async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPl
  * entry (an earlier commit's tree, for bench/cli.ts) one.
  */
 export async function buildBinary(opts: BuildOptions): Promise<void> {
-  const ours = Bun.fileURLToPath(new URL("../cli/index.ts", import.meta.url));
+  const ours = inTree("cli/index.ts");
   if (resolvePath(opts.entry) === ours) return buildTwoBundles(opts, ours);
   await compile(opts, [opts.entry], [cittyParseArgs]);
 }
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  const opts: BuildOptions = { entry: `${ROOT}/cli/index.ts`, outfile: `${ROOT}/dist/broker` };
+  const opts: BuildOptions = { entry: inTree("cli/index.ts"), outfile: inTree("dist/broker") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const [flag, inline] =
