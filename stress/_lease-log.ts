@@ -45,3 +45,16 @@ export async function remaining(broker: Broker, queue: string): Promise<Remainin
   const [held] = await broker.leases.heldStats(queue);
   return { pending: q.pending, leased: held?.leased ?? 0, scheduled: held?.scheduled ?? 0, dead: dead.total };
 }
+
+/** The log's lines by message id, and the ids that ran without having been written. */
+export function groupLog(lines: LogLine[], written: Set<string>): { byId: Map<string, LogLine[]>; unknown: Set<string> } {
+  const byId = new Map<string, LogLine[]>();
+  const unknown = new Set<string>();
+  for (const l of lines) {
+    if (!written.has(l.id)) unknown.add(l.id);
+    let list = byId.get(l.id);
+    if (!list) byId.set(l.id, (list = []));
+    list.push(l);
+  }
+  return { byId, unknown };
+}

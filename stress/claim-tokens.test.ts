@@ -16,11 +16,12 @@
  * of it must collect what it took.
  * STRESS_CLAIM_TOKEN_ROUNDS sets the rounds per backend (default 4).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { openBroker } from "../lib/queue/open.ts";
-import type { BrokerTarget } from "../lib/core/types.ts";
-import { CLI, uniqueName } from "../test/helpers.ts";
-import { type PrivateServer, privatePostgres, privateRedis } from "../test/_private-servers.ts";
+import { childEnv, CLI, eachLine, uniqueName, waitFor } from "../test/helpers.ts";
+import { storeTarget } from "../test/services.ts";
+import type { PrivateServer } from "../test/_private-servers.ts";
+import { privateServerHooks } from "../test/_private-server-hooks.ts";
 
 const ROUNDS = Number(process.env.STRESS_CLAIM_TOKEN_ROUNDS ?? 4);
 const MESSAGES = 3000;
@@ -28,12 +29,7 @@ const MESSAGES = 3000;
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: read --all across a kill -9 of the server`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres({ fsync: true }) : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s), { fsync: true });
 
     for (let round = 1; round <= ROUNDS; round++) {
       test(`round ${round}: every message printed exactly once`, async () => {
@@ -98,10 +94,10 @@ async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer
   const printed: string[] = [];
   const stderr: string[] = [];
   const proc = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
-  const out = lines(proc.stdout, (l) => printed.push(l));
-  const err = lines(proc.stderr, (l) => stderr.push(l));
+  const out = eachLine(proc.stdout, (l) => printed.push(l));
+  const err = eachLine(proc.stderr, (l) => stderr.push(l));
   const killAt = Math.floor(MESSAGES * (0.1 + Math.random() * 0.5));
-  await waitFor(() => printed.length >= killAt || proc.exitCode !== null, 60_000);
+  await waitFor(() => printed.length >= killAt || proc.exitCode !== null, 60_000, "the kill point", 5);
   await server.kill();
   const beforeKill = printed.length;
   await server.start();
@@ -110,7 +106,7 @@ async function drainAcrossKill(kind: "postgres" | "redis", server: PrivateServer
   const first = printed.length;
 
   const rest = Bun.spawn([process.execPath, CLI, "read", "q", "--all"], { env, stdout: "pipe", stderr: "pipe" });
-  await lines(rest.stdout, (l) => printed.push(l));
+  await eachLine(rest.stdout, (l) => printed.push(l));
   const restExit = await rest.exited;
   return {
     beforeKill,
@@ -129,14 +125,14 @@ async function watchAcrossKill(kind: "postgres" | "redis", server: PrivateServer
   const printed: string[] = [];
   const stderr: string[] = [];
   const proc = Bun.spawn([process.execPath, CLI, "watch", "q"], { env, stdout: "pipe", stderr: "pipe" });
-  const out = lines(proc.stdout, (l) => printed.push(l));
-  const err = lines(proc.stderr, (l) => stderr.push(l));
-  await waitFor(() => printed.length >= Math.floor(MESSAGES * (0.1 + Math.random() * 0.5)), 60_000);
+  const out = eachLine(proc.stdout, (l) => printed.push(l));
+  const err = eachLine(proc.stderr, (l) => stderr.push(l));
+  await waitFor(() => printed.length >= Math.floor(MESSAGES * (0.1 + Math.random() * 0.5)), 60_000, "the kill point", 5);
   await server.kill();
   const beforeKill = printed.length;
   await Bun.sleep(3000);
   await server.start();
-  await waitFor(() => printed.length >= MESSAGES, 30_000).catch(() => {});
+  await waitFor(() => printed.length >= MESSAGES, 30_000, "every message printed", 5).catch(() => {});
   await Bun.sleep(300); // a late duplicate would show up here
   proc.kill("SIGTERM");
   await proc.exited;
@@ -147,27 +143,19 @@ async function watchAcrossKill(kind: "postgres" | "redis", server: PrivateServer
 /** A fresh schema or namespace holding MESSAGES bodies in queue q, and the CLI's environment for it. */
 async function filled(kind: "postgres" | "redis", server: PrivateServer) {
   const name = uniqueName("ctok");
-  const target: BrokerTarget = {
-    backendName: kind,
-    target: server.url,
-    backendOptions: kind === "postgres" ? { schema: name } : { namespace: name },
-    projectRoot: null,
-    configPath: null,
-    usedProjectScope: false,
-    legacySqlitePathMode: false,
-  };
+  const target = storeTarget(kind, server.url, name);
+
   const bodies = Array.from({ length: MESSAGES }, (_, i) => `m-${String(i).padStart(5, "0")}`);
   const writer = await openBroker(target);
   for (let i = 0; i < bodies.length; i += 500) await writer.backend.write("q", bodies.slice(i, i + 500));
   await writer.close();
-  const env: Record<string, string> = {
-    ...cleanEnv(),
+  const env = childEnv({
     BROKER_BACKEND: kind,
     BROKER_BACKEND_TARGET: server.url,
     BROKER_BACKEND_SCHEMA: name,
     BROKER_BACKEND_CONNECT_TIMEOUT: "15",
     BROKER_REDIS_PERSISTENCE_WARNING: "0",
-  };
+  });
   return { env, bodies };
 }
 
@@ -179,30 +167,4 @@ function verdict(bodies: string[], printed: string[]) {
     missing: bodies.filter((b) => !counts.has(b)),
     twice: [...counts].filter(([, n]) => n > 1).map(([b]) => b),
   };
-}
-
-/** Call `each` with every line of `stream`. */
-async function lines(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
-  let rest = "";
-  const decoder = new TextDecoder();
-  for await (const bytes of stream) {
-    const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
-    rest = parts.pop()!;
-    for (const l of parts) if (l) each(l);
-  }
-  if (rest) each(rest);
-}
-
-async function waitFor(ok: () => boolean, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await Bun.sleep(5);
-  }
-}
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("BROKER_")) env[k] = v;
-  return env;
 }

@@ -25,13 +25,14 @@
  * restart, and they exit 0 on SIGTERM. One summary line per backend.
  * STRESS_SEED overrides the seed.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openBroker } from "../lib/queue/open.ts";
-import { type LogLine, readLog, type Remaining, remaining } from "./_lease-log.ts";
+import { type LogLine, readLog, type Remaining, remaining, groupLog } from "./_lease-log.ts";
 import { childEnv, readLines, seededRandom, tempDir, uniqueName } from "../test/helpers.ts";
-import { type PrivateServer, privatePostgres, privateRedis } from "../test/_private-servers.ts";
+import type { PrivateServer } from "../test/_private-servers.ts";
+import { privateServerHooks } from "../test/_private-server-hooks.ts";
 
 const WORKER = resolve(import.meta.dir, "_lease-worker.ts");
 const SEED = Number(process.env.STRESS_SEED ?? 0x0a7a6e) >>> 0;
@@ -49,12 +50,7 @@ afterAll(() => dir[Symbol.dispose]());
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: process() workers outlive a server killed with -9`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres({ fsync: true }) : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s), { fsync: true });
 
     test(`${KILL_AT.length} kills mid-run: every message acked exactly once, workers alive and draining`, async () => {
       if (!server) {
@@ -168,14 +164,7 @@ function spawnWorker(target: object, log: string, seed: number) {
 
 /** The checks of the header comment, on the side-effect log. */
 function audit(lines: LogLine[], written: Set<string>) {
-  const byId = new Map<string, LogLine[]>();
-  const unknown = new Set<string>();
-  for (const l of lines) {
-    if (!written.has(l.id)) unknown.add(l.id);
-    let list = byId.get(l.id);
-    if (!list) byId.set(l.id, (list = []));
-    list.push(l);
-  }
+  const { byId, unknown } = groupLog(lines, written);
   const neverRan: string[] = [];
   const twiceLeased: string[] = [];
   const doubleAcks: string[] = [];

@@ -50,7 +50,7 @@ import { join, resolve } from "node:path";
 import { SQL } from "bun";
 import { openBroker } from "../lib/queue/open.ts";
 import type { Broker } from "../lib/queue/broker.ts";
-import { type LogLine, readLog, type Remaining, remaining } from "./_lease-log.ts";
+import { type LogLine, readLog, type Remaining, remaining, groupLog } from "./_lease-log.ts";
 import { CLI, childEnv, readLines, seededRandom, tempDir, uniqueName } from "../test/helpers.ts";
 import { postgresUrl, redisUrl, unlinkRedisKeys } from "../test/services.ts";
 
@@ -280,14 +280,7 @@ async function killRounds(s: Spec) {
 
 /** The checks of the header comment, on the side-effect log. */
 function audit(lines: LogLine[], written: Set<string>, killedPids: Set<number>) {
-  const byId = new Map<string, LogLine[]>();
-  const unknown = new Set<string>();
-  for (const l of lines) {
-    if (!written.has(l.id)) unknown.add(l.id);
-    let list = byId.get(l.id);
-    if (!list) byId.set(l.id, (list = []));
-    list.push(l);
-  }
+  const { byId, unknown } = groupLog(lines, written);
   const neverRan: string[] = [];
   const twiceLeased: string[] = [];
   const duplicatedAcks: string[] = [];

@@ -13,9 +13,10 @@
  * line), and the time from the server's return to the first delivery of
  * each watcher is printed.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { fmt, runOutage } from "../test/_outage-run.ts";
-import { type PrivateServer, privatePostgres, privateRedis } from "../test/_private-servers.ts";
+import type { PrivateServer } from "../test/_private-servers.ts";
+import { privateServerHooks } from "../test/_private-server-hooks.ts";
 
 const OUTAGES: Array<{ seconds: number; how: "stop" | "kill" }> = [
   { seconds: 1, how: "stop" },
@@ -25,12 +26,7 @@ const OUTAGES: Array<{ seconds: number; how: "stop" | "kill" }> = [
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: watchers outlive outages`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres() : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s));
 
     for (const outage of OUTAGES) {
       test(`${outage.how} for ${outage.seconds} s: nothing lost or duplicated`, async () => {

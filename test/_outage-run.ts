@@ -11,7 +11,7 @@
 import { QueueWatcher } from "../lib/watch/watcher.ts";
 import { openBroker } from "../lib/queue/open.ts";
 import type { Broker } from "../lib/queue/broker.ts";
-import { CLI, uniqueName } from "./helpers.ts";
+import { childEnv, CLI, eachLine, uniqueName, waitFor } from "./helpers.ts";
 import type { PrivateServer } from "./_private-servers.ts";
 import { storeTarget } from "./services.ts";
 
@@ -41,12 +41,11 @@ export type OutageReport = Awaited<ReturnType<typeof runOutage>>;
 export async function runOutage(kind: "postgres" | "redis", server: PrivateServer, seconds: number, how: "stop" | "kill") {
   const name = uniqueName("outage");
   const target = storeTarget(kind, server.url, name);
-  const env: Record<string, string> = {
-    ...cleanEnv(),
+  const env = childEnv({
     BROKER_BACKEND: kind,
     BROKER_BACKEND_TARGET: server.url,
     BROKER_BACKEND_SCHEMA: name,
-  };
+  });
   const writer = await openBroker(target);
   await writer.backend.init();
 
@@ -54,8 +53,8 @@ export async function runOutage(kind: "postgres" | "redis", server: PrivateServe
   const cliSeen: Delivery[] = [];
   const stderrLines: string[] = [];
   const proc = Bun.spawn([process.execPath, CLI, "watch", "cli"], { env, stdout: "pipe", stderr: "pipe" });
-  const cliOut = lines(proc.stdout, (l) => cliSeen.push({ body: l, at: performance.now() }));
-  const cliErr = lines(proc.stderr, (l) => stderrLines.push(l));
+  const cliOut = eachLine(proc.stdout, (l) => cliSeen.push({ body: l, at: performance.now() }));
+  const cliErr = eachLine(proc.stderr, (l) => stderrLines.push(l));
 
   // The library watcher, on queue "lib".
   const libSeen: Delivery[] = [];
@@ -65,7 +64,7 @@ export async function runOutage(kind: "postgres" | "redis", server: PrivateServe
     onConnection: (e) => void libEvents.push(e.state),
   }).start();
   await watcher.started;
-  await waitFor(() => stderrLines.some((l) => l.startsWith("Watching queue")), 15_000);
+  await waitFor(() => stderrLines.some((l) => l.startsWith("Watching queue")), 15_000, "the CLI watcher started", 25);
 
   // The writer loop: a write counts once the store acknowledged it.
   const acknowledged: string[] = [];
@@ -104,7 +103,7 @@ export async function runOutage(kind: "postgres" | "redis", server: PrivateServe
     const got = new Set([...cliSeen, ...libSeen].map((d) => d.body));
     return [...expected].every((b) => got.has(b));
   };
-  await waitFor(seenAll, 20_000).catch(() => {});
+  await waitFor(seenAll, 20_000, "every message seen", 25).catch(() => {});
   await Bun.sleep(300); // a late duplicate would show up here
 
   const cliAlive = proc.exitCode === null;
@@ -157,32 +156,6 @@ export async function runOutage(kind: "postgres" | "redis", server: PrivateServe
 async function write(broker: Broker, queue: string, body: string): Promise<void> {
   const ids = await broker.write(queue, body);
   if (ids.length !== 1) throw new Error("not written");
-}
-
-/** Call `each` with every line of `stream`. */
-async function lines(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
-  let rest = "";
-  const decoder = new TextDecoder();
-  for await (const bytes of stream) {
-    const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
-    rest = parts.pop()!;
-    for (const l of parts) if (l) each(l);
-  }
-  if (rest) each(rest);
-}
-
-async function waitFor(ok: () => boolean, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await Bun.sleep(25);
-  }
-}
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("BROKER_")) env[k] = v;
-  return env;
 }
 
 export function fmt(ms: number | undefined): string {

@@ -123,3 +123,24 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
     }
   }
 }
+
+/** Call `each` with every non-empty line of `stream` as it arrives, the last one even without a newline. */
+export async function eachLine(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
+    rest = parts.pop()!;
+    for (const l of parts) if (l) each(l);
+  }
+  if (rest) each(rest);
+}
+
+/** Resolve once `ok()` holds, looking every `stepMs`; reject after `ms`. */
+export async function waitFor(ok: () => boolean, ms: number, what = "condition", stepMs = 20): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await Bun.sleep(stepMs);
+  }
+}

@@ -3,7 +3,9 @@
  * stdout and stderr lines are collected as they come, and waiting for a
  * condition.
  */
-import { CLI } from "../helpers.ts";
+import { CLI, waitFor } from "../helpers.ts";
+
+export { waitFor };
 
 /** A running `broker …` subprocess with its output so far. */
 export interface LiveCli {
@@ -41,15 +43,6 @@ export function spawnBun(argv: string[], env: Record<string, string>, cwd?: stri
       return code;
     },
   };
-}
-
-/** Resolve once `ok()` holds; reject after `ms`. */
-export async function waitFor(ok: () => boolean, ms: number, what = "condition"): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await Bun.sleep(20);
-  }
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {

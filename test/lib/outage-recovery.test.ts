@@ -10,7 +10,8 @@ import { resolve } from "node:path";
 import { isConnectionLoss } from "../../lib/backends/connection-loss.ts";
 import { openBroker } from "../../lib/queue/open.ts";
 import { OutageGuard } from "../../lib/watch/reconnect.ts";
-import { type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
+import { type PrivateServer, privateRedis } from "../_private-servers.ts";
+import { privateServerHooks } from "../_private-server-hooks.ts";
 import { uniqueName } from "../helpers.ts";
 import { spawnBun, waitFor } from "./_watch-outage-helpers.ts";
 import { storeTarget } from "../services.ts";
@@ -113,12 +114,7 @@ describe("redis: the command connection after an outage", () => {
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: library watchers of one process through an outage`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres() : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s));
 
     test("three watchers without handlers print one lost line and one reconnected line between them", async () => {
       if (!server) return console.warn(`skipped: no ${kind} server binaries`);

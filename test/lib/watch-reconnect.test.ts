@@ -6,14 +6,15 @@
  * starts itself (test/_private-servers.ts; the shared servers are never
  * stopped).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { isConnectionLoss } from "../../lib/backends/connection-loss.ts";
 import { ArgumentError, BackendError } from "../../lib/core/errors.ts";
 import type { Message } from "../../lib/core/types.ts";
 import { openBroker } from "../../lib/queue/open.ts";
 import { type ConnectionEvent, OutageGuard, reconnectTimeoutSeconds } from "../../lib/watch/reconnect.ts";
 import { QueueMoveWatcher, QueueWatcher, watchQueue } from "../../lib/watch/watcher.ts";
-import { freePort, type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
+import { freePort, type PrivateServer } from "../_private-servers.ts";
+import { privateServerHooks } from "../_private-server-hooks.ts";
 import { uniqueName } from "../helpers.ts";
 import { postgresUrl, storeTarget } from "../services.ts";
 import { spawnCli, waitFor } from "./_watch-outage-helpers.ts";
@@ -126,12 +127,7 @@ describe("OutageGuard", () => {
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: watchers through a server restart`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres() : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s));
 
     /** Stop the server for `seconds` (Redis: long enough for its client's own retries to give up), then start it. */
     async function outage(seconds = kind === "redis" ? 4.5 : 1.5): Promise<void> {

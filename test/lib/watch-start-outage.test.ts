@@ -7,12 +7,13 @@
  * watchers it runs; BROKER_BACKEND_RECONNECT_TIMEOUT bounds the wait. The
  * shared servers are never stopped (test/_private-servers.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { openBroker } from "../../lib/queue/open.ts";
 import type { ConnectionEvent } from "../../lib/watch/reconnect.ts";
 import { QueueWatcher } from "../../lib/watch/watcher.ts";
-import { type PrivateServer, privatePostgres, privateRedis } from "../_private-servers.ts";
+import type { PrivateServer } from "../_private-servers.ts";
+import { privateServerHooks } from "../_private-server-hooks.ts";
 import { uniqueName } from "../helpers.ts";
 import { type LiveCli, spawnBun, spawnCli, waitFor } from "./_watch-outage-helpers.ts";
 import { storeTarget } from "../services.ts";
@@ -24,12 +25,7 @@ const WATCHERS = resolve(import.meta.dir, "_outage-watchers.ts");
 for (const kind of ["postgres", "redis"] as const) {
   describe(`${kind}: a watch started while its server is down`, () => {
     let server: PrivateServer | undefined;
-    beforeAll(async () => {
-      server = kind === "postgres" ? await privatePostgres() : await privateRedis();
-    }, 60_000);
-    afterAll(async () => {
-      await server?.destroy();
-    }, 60_000);
+    privateServerHooks(kind, (s) => (server = s));
 
     function env(name: string, extra: Record<string, string> = {}): Record<string, string> {
       return { BROKER_BACKEND: kind, BROKER_BACKEND_TARGET: server!.url, BROKER_BACKEND_SCHEMA: name, ...extra };

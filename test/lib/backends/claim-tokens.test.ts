@@ -265,6 +265,20 @@ describe("redis claim tokens", async () => {
     made.push(b);
     return b;
   };
+  /** Scripts run on `b`'s keys, recording each name sent; the answers of the next `lose` calls are lost, as a dropped connection loses them. */
+  const lossy = (b: RedisBackend) => {
+    const calls = { lose: 0, sent: [] as string[] };
+    const run = async (name: ScriptName, args: string[]) => {
+      calls.sent.push(name);
+      const reply = await conn.run(name, b.prefix, args);
+      if (calls.lose > 0) {
+        calls.lose--;
+        throw Object.assign(new Error("Connection closed"), { code: "ERR_REDIS_CONNECTION_CLOSED" });
+      }
+      return reply;
+    };
+    return { calls, run };
+  };
   afterAll(async () => {
     try {
       await unlinkRedisKeys(URL, `simplebroker:${RUN}*`);
@@ -307,19 +321,11 @@ describe("redis claim tokens", async () => {
   test("a claim and a reservation whose answers were lost are collected by the retry", async () => {
     const b = open();
     await b.write("q", ["a", "b", "c", "d"]);
-    let lose = 0;
-    const run = async (name: ScriptName, args: string[]) => {
-      const reply = await conn.run(name, b.prefix, args);
-      if (lose > 0) {
-        lose--;
-        throw Object.assign(new Error("Connection closed"), { code: "ERR_REDIS_CONNECTION_CLOSED" });
-      }
-      return reply;
-    };
+    const { calls, run } = lossy(b);
     const claims = tokenClaims(run, 5, 60_000, () => true);
-    lose = 2;
+    calls.lose = 2;
     expect(bodies(await claims.claim("q", {}))).toEqual(["a"]);
-    lose = 1;
+    calls.lose = 1;
     const batch = await claims.reserve("q", { limit: 2 });
     expect(bodies(batch.messages)).toEqual(["b", "c"]);
     await batch.commit();
@@ -340,22 +346,12 @@ describe("redis claim tokens", async () => {
   test("a commit of a reservation whose answer was lost is sent again and holds", async () => {
     const b = open();
     await b.write("q", ["a", "b"]);
-    let lose = 0;
-    const sent: string[] = [];
-    const run = async (name: ScriptName, args: string[]) => {
-      sent.push(name);
-      const reply = await conn.run(name, b.prefix, args);
-      if (lose > 0) {
-        lose--;
-        throw Object.assign(new Error("Connection closed"), { code: "ERR_REDIS_CONNECTION_CLOSED" });
-      }
-      return reply;
-    };
+    const { calls, run } = lossy(b);
     const claims = tokenClaims(run, 5, 60_000, () => true);
     const batch = await claims.reserve("q", { limit: 1 });
-    lose = 1;
+    calls.lose = 1;
     await batch.commit();
-    expect(sent).toEqual(["reserve", "finish", "finish"]);
+    expect(calls.sent).toEqual(["reserve", "finish", "finish"]);
     const stats = await b.queueStats("q");
     expect([stats.pending, stats.claimed]).toEqual([1, 1]);
   });
