@@ -62,7 +62,12 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (!chosen) return await help([]);
     return await run(chosen, ctx);
   } catch (error) {
-    if (FULL_BUNDLE && needsFullBundle(error)) return await handOver();
+    if (FULL_BUNDLE && needsFullBundle(error)) {
+      // The database the target check opened is closed first: the complete bundle starts over.
+      await ctx?.close().catch(() => {});
+      ctx = undefined;
+      return await handOver();
+    }
     return report(error, json);
   } finally {
     try {

@@ -42,6 +42,9 @@ export interface BuildOptions {
  * values), and scule's character-by-character split cost a compiled `write`
  * about 0.5 ms of its ~12 ms. Other names take scule's own code, and the
  * results are the same for every name (test/cli/build-plugin.test.ts).
+ * And `runCommand` skips `Promise.all` when a command has no plugins (none
+ * of ours has): the first call of that built-in costs a compiled CLI about
+ * 0.1 M instructions, twice per command line (docs/start-up.md).
  */
 export const cittyParseArgs: BunPlugin = {
   name: "citty-parse-args",
@@ -49,7 +52,7 @@ export const cittyParseArgs: BunPlugin = {
     build.onLoad({ filter: /[\\/]node_modules[\\/]citty[\\/].*\.m?js$/ }, async (args) => {
       const text = await Bun.file(args.path).text();
       return {
-        contents: fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`)),
+        contents: noPluginWait(fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`))),
         loader: "js",
       };
     });
@@ -75,16 +78,39 @@ export function fastCase(text: string): string {
     );
 }
 
+/** An empty plugin list resolves to `[]` at once in citty's `resolvePlugins`, as `Promise.all([])` would. */
+export function noPluginWait(text: string): string {
+  return text.replace(/async function resolvePlugins\((\w+)\) \{/, (m, list) => `${m} if (${list}.length === 0) return [];`);
+}
+
 /**
  * Modules the first bundle of our own CLI leaves out (cli/_edition.ts): each
  * is replaced by one that throws `NeedsFullBundle` when loaded, with the
- * names its importers use.
+ * names its importers use. Besides the network backends, `serve` and the
+ * TOML parser, the commands a script runs once or that run for long (`init`,
+ * `alias`, `rename`, `watch`, `dump`, `load`, help, `--status`, `--vacuum`,
+ * `--cleanup`) and the library parts only they reach: every function a
+ * bundle holds is created when it starts, and a compiled `write` or
+ * `--version` pays for each (docs/start-up.md). Each of these is loaded
+ * before its call opens or prints anything, so handing the call over is safe.
  */
 const LEFT_OUT: Record<string, string[]> = {
   "lib/backends/postgres/index.ts": ["createPostgresBackend"],
   "lib/backends/redis/index.ts": ["createRedisBackend"],
   "cli/commands/serve.ts": ["serve"],
   "node_modules/@iarna/toml/toml.js": ["parse", "stringify"],
+  "cli/commands/init.ts": ["init"],
+  "cli/commands/alias.ts": ["alias"],
+  "cli/commands/rename.ts": ["rename"],
+  "cli/commands/watch.ts": ["watch"],
+  "cli/commands/dump.ts": ["dump"],
+  "cli/commands/load.ts": ["load"],
+  "cli/help.ts": ["helpText"],
+  "cli/globals.ts": ["cleanup", "vacuum", "status"],
+  "lib/watch/watch-source.ts": ["watchRun"],
+  "lib/queue/async-queue.ts": ["AsyncQueue"],
+  "lib/dump/dump.ts": ["dumpLines"],
+  "lib/dump/load.ts": ["dumpInputError", "loadDump"],
 };
 
 /** The plugin that makes the first bundle: `FULL_BUNDLE` set, the modules of {@link LEFT_OUT} replaced. */
@@ -132,6 +158,7 @@ async function buildTwoBundles(opts: BuildOptions, entry: string): Promise<void>
       target: "bun",
       format: "cjs",
       minify: true,
+      define: platformDefine(opts.target),
       plugins: [cittyParseArgs],
       throw: false,
     });
@@ -173,10 +200,27 @@ async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPl
     },
     minify: true,
     bytecode: true,
+    define: platformDefine(opts.target),
     plugins,
     throw: false,
   });
   built(result);
+}
+
+/**
+ * `process.platform` as a constant of the platform a binary for `target` runs
+ * on, so the bundler drops the other platforms' code (lib/util/path.ts keeps
+ * only the Windows or only the POSIX path rules).
+ */
+export function platformDefine(target: string | undefined): Record<string, string> {
+  const platform = !target
+    ? process.platform
+    : target.includes("windows")
+      ? "win32"
+      : target.includes("darwin")
+        ? "darwin"
+        : "linux";
+  return { "process.platform": JSON.stringify(platform) };
 }
 
 /**

@@ -11,7 +11,9 @@ import * as win32 from "./win32-path.ts";
 /** True when paths follow Windows rules. */
 export const IS_WINDOWS = process.platform === "win32";
 
-const impl = IS_WINDOWS ? win32 : posix;
+// Tested on process.platform itself, not IS_WINDOWS: a compiled binary defines it as a constant, and the
+// bundler then leaves the other platform's rules out (scripts/build.ts).
+const impl = process.platform === "win32" ? win32 : posix;
 
 /** The separator this platform's results use. */
 export const sep = IS_WINDOWS ? "\\" : "/";

@@ -111,6 +111,33 @@ test.concurrent("help, alias dispatch and a mistyped command: the binary prints 
   });
 }, 60_000);
 
+// The first bundle also leaves out the commands a script runs once or that run for long; those calls are handed to
+// the complete bundle before they open or print anything (scripts/build.ts), so each prints what the script prints.
+test.concurrent("commands only the complete bundle carries: init, rename, dump and load, alias, --status, --vacuum", async () => {
+  using d = tempDir();
+  using other = tempDir();
+  const bin = { cwd: d.path, cmd: [BROKER] };
+  const script = { cwd: d.path };
+  expect(await runCli(["init"], bin)).toMatchObject({ stdout: "", exitCode: 0 });
+  expect(await Bun.file(join(d.path, ".broker.db")).exists()).toBe(true);
+  for (const body of ["one", "two", "three"]) await runCli(["write", "a", body], bin);
+  expect(await runCli(["rename", "a", "b"], bin)).toMatchObject({ stdout: "", exitCode: 0 });
+  expect(await runCli(["peek", "b", "--all"], bin)).toEqual({ stdout: "one\ntwo\nthree\n", stderr: "", exitCode: 0 });
+  expect(await runCli(["alias", "add", "x", "b"], bin)).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  const dump = await runCli(["dump"], bin);
+  expect(dump).toEqual(await runCli(["dump"], script));
+  expect(dump.stdout.split("\n").length).toBeGreaterThan(4);
+  expect(await runCli(["load"], { cwd: other.path, cmd: [BROKER], stdin: dump.stdout })).toMatchObject({ exitCode: 0 });
+  expect(await runCli(["read", "@x", "--all"], { cwd: other.path, cmd: [BROKER] })).toEqual({
+    stdout: "one\ntwo\nthree\n",
+    stderr: "",
+    exitCode: 0,
+  });
+  for (const args of [["--status"], ["--status", "--json"], ["--vacuum"], ["read", "b", "--help"]]) {
+    expect({ args, ...(await runCli(args, bin)) }).toEqual({ args, ...(await runCli(args, script)) });
+  }
+}, 60_000);
+
 // The binary's first bundle leaves the network backends, `serve` and the TOML parser out and hands those calls to
 // the complete bundle it carries (cli/_edition.ts); each must behave as from source, stdin included.
 test.concurrent("calls the first bundle hands over: PostgreSQL and Redis, .broker.toml, serve", async () => {

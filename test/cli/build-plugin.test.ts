@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fastCase } from "../../scripts/build.ts";
+import { fastCase, noPluginWait, platformDefine } from "../../scripts/build.ts";
 
 const SCULE = `${import.meta.dir}/../../node_modules/citty/dist/_chunks/libs/scule.mjs`;
 
@@ -31,4 +31,44 @@ test("camelCase and kebabCase: the fast path agrees with scule on simple and oth
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("resolvePlugins without Promise.all for no plugins: citty runs commands with and without plugins as before", async () => {
+  const CITTY = `${import.meta.dir}/../../node_modules/citty/dist/index.mjs`;
+  const text = await Bun.file(CITTY).text();
+  const patched = noPluginWait(text);
+  expect(patched).not.toBe(text);
+  expect(patched.match(/\.length === 0\) return \[\];/g)?.length).toBe(1);
+  const dir = mkdtempSync(join(tmpdir(), "sb-plugin-"));
+  try {
+    // The chunk import made absolute, so the copy loads from the temporary folder.
+    const scule = `${import.meta.dir}/../../node_modules/citty/dist/_chunks/libs/scule.mjs`;
+    writeFileSync(join(dir, "citty.mjs"), patched.replace("./_chunks/libs/scule.mjs", scule));
+    const citty = (await import(join(dir, "citty.mjs"))) as typeof import("citty");
+    const seen: string[] = [];
+    const args = { name: { type: "positional" }, loud: { type: "boolean" } } as const;
+    await citty.runCommand(
+      { args, run: ({ args: a }) => void seen.push(`plain ${a.name} ${a.loud}`) },
+      { rawArgs: ["x", "--loud"] },
+    );
+    const plugin = citty.defineCittyPlugin({
+      name: "p",
+      setup: () => void seen.push("setup"),
+      cleanup: () => void seen.push("cleanup"),
+    });
+    await citty.runCommand(
+      { args, plugins: [plugin], run: ({ args: a }) => void seen.push(`with ${a.name}`) },
+      { rawArgs: ["y"] },
+    );
+    expect(seen).toEqual(["plain x true", "setup", "with y", "cleanup"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("platformDefine: process.platform of the binary's target", () => {
+  expect(platformDefine(undefined)).toEqual({ "process.platform": JSON.stringify(process.platform) });
+  expect(platformDefine("bun-windows-x64")).toEqual({ "process.platform": '"win32"' });
+  expect(platformDefine("bun-darwin-arm64")).toEqual({ "process.platform": '"darwin"' });
+  expect(platformDefine("bun-linux-arm64-musl")).toEqual({ "process.platform": '"linux"' });
 });
