@@ -22,6 +22,7 @@ const ROOT = resolvePath(import.meta.dir, "..");
 /** A file of this tree by its path from the top. */
 const inTree = (rel: string): string => resolvePath(ROOT, rel);
 const SHIM = inTree("cli/_citty-parse-args.ts");
+const CANONICAL = inTree("cli/_citty-canonical.ts");
 
 export interface BuildOptions {
   entry: string;
@@ -44,7 +45,9 @@ export interface BuildOptions {
  * results are the same for every name (test/cli/build-plugin.test.ts).
  * And `runCommand` skips `Promise.all` when a command has no plugins (none
  * of ours has): the first call of that built-in costs a compiled CLI about
- * 0.1 M instructions, twice per command line (docs/start-up.md).
+ * 0.1 M instructions, twice per command line; and `parseArgs` takes the
+ * canonical tokens the CLI dispatches with through cli/_citty-canonical.ts
+ * (docs/start-up.md).
  */
 export const cittyParseArgs: BunPlugin = {
   name: "citty-parse-args",
@@ -52,7 +55,9 @@ export const cittyParseArgs: BunPlugin = {
     build.onLoad({ filter: /[\\/]node_modules[\\/]citty[\\/].*\.m?js$/ }, async (args) => {
       const text = await Bun.file(args.path).text();
       return {
-        contents: noPluginWait(fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`))),
+        contents: canonicalFirst(
+          noPluginWait(fastCase(text.replace(/(\bfrom\s*)(["'])(?:node:)?util\2/g, `$1${JSON.stringify(SHIM)}`))),
+        ),
         loader: "js",
       };
     });
@@ -76,6 +81,19 @@ export function fastCase(text: string): string {
       (m, str, joiner) =>
         `${m} if (${joiner} === undefined && typeof ${str} === "string" && ${SIMPLE_NAME}.test(${str})) return ${str};`,
     );
+}
+
+/**
+ * citty's `parseArgs` tries cli/_citty-canonical.ts first: the canonical
+ * tokens the CLI dispatches with are parsed there in one small function, and
+ * anything else by citty's own parser.
+ */
+export function canonicalFirst(text: string): string {
+  const patched = text.replace(
+    /function parseArgs\((\w+), (\w+)\) \{/,
+    (m, raw, def) => `${m} const fast = __parseCanonical(${raw}, ${def}); if (fast !== undefined) return fast;`,
+  );
+  return patched === text ? text : `import { parseCanonical as __parseCanonical } from ${JSON.stringify(CANONICAL)};\n${patched}`;
 }
 
 /** An empty plugin list resolves to `[]` at once in citty's `resolvePlugins`, as `Promise.all([])` would. */

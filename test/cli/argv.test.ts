@@ -17,6 +17,7 @@ import {
   type GlobalOptions,
 } from "../../cli/argv.ts";
 import { suggestCommand } from "../../cli/suggest.ts";
+import { parseCanonical } from "../../cli/_citty-canonical.ts";
 import type { BrokerCommand } from "../../cli/command.ts";
 import { COMMAND_LOADERS, loadAliasGroup } from "../../cli/commands/index.ts";
 import { seededRandom as prng } from "../helpers.ts";
@@ -363,6 +364,17 @@ function parseLikeMain(argv: string[]): { def: BrokerCommand["args"]; values: Re
   return { def: args(command), values: parseCommandArgs(args(command), rest, commands[command]!.freeform) };
 }
 
+/**
+ * The binary's fast path for citty's parser (cli/_citty-canonical.ts) on the canonical tokens: when it answers, the
+ * answer is every key citty's parser sets, with the same values. Returns whether it answered.
+ */
+function fastPathAgrees(def: BrokerCommand["args"], tokens: string[]): boolean {
+  const fast = parseCanonical(tokens, def);
+  if (fast === undefined) return false;
+  expect({ tokens, fast }).toEqual({ tokens, fast: { ...cittyParse(tokens, def) } });
+  return true;
+}
+
 /** What citty's own parser makes of the canonical tokens, keyed like the `ArgsDef` (unset keys left out). */
 function cittyValues(def: BrokerCommand["args"], tokens: string[]): Record<string, unknown> {
   const parsed = cittyParse(tokens, def);
@@ -394,6 +406,7 @@ describe("properties (seeded)", () => {
     const rand = prng(0xc177);
     const words = [...COMMANDS, "alias add", "alias remove", "alias list"];
     let compared = 0;
+    let fast = 0;
     for (let i = 0; i < 2_000; i++) {
       const argv = [...words[Math.floor(rand() * words.length)]!.split(" "), ...randomTokens(rand)];
       let parsed: ReturnType<typeof parseLikeMain>;
@@ -403,13 +416,41 @@ describe("properties (seeded)", () => {
         continue;
       }
       if (!parsed || parsed.values.help) continue;
-      expect({ argv, values: cittyValues(parsed.def, canonicalArgs(parsed.def, parsed.values)) }).toEqual({
-        argv,
-        values: parsed.values,
-      });
+      const tokens = canonicalArgs(parsed.def, parsed.values);
+      expect({ argv, values: cittyValues(parsed.def, tokens) }).toEqual({ argv, values: parsed.values });
       compared++;
+      if (fastPathAgrees(parsed.def, tokens)) fast++;
     }
     expect(compared).toBeGreaterThan(100);
+    // The fast path answers for nearly every command line (not for `--no-…` tokens, nor for bad ones citty reports).
+    expect(fast).toBeGreaterThan(compared * 0.8);
+  });
+
+  test("the fast path leaves to citty what it does not parse itself", () => {
+    const def = {
+      queue: { type: "positional" },
+      json: { type: "boolean" },
+      since: { type: "string", alias: "s" },
+      "max-attempts": { type: "string" },
+    } as const;
+    expect(parseCanonical(["--json", "--since=5", "--max-attempts=3", "--", "q", "extra"], def)).toEqual({
+      ...cittyParse(["--json", "--since=5", "--max-attempts=3", "--", "q", "extra"], def),
+    });
+    for (const tokens of [
+      ["q"], // no `--`
+      ["q", "--json"], // a positional before the options
+      ["--json=true", "--", "q"], // a boolean with a value
+      ["--since", "5", "--", "q"], // a string without `=`
+      ["--no-json", "--", "q"], // a negation
+      ["--other", "--", "q"], // an unknown option
+      ["-j", "--", "q"], // a short option
+      ["--"], // a required positional missing: citty reports it
+    ]) {
+      expect({ tokens, fast: parseCanonical(tokens, def) }).toEqual({ tokens, fast: undefined });
+    }
+    expect(parseCanonical(["--", "q"], { ...def, level: { type: "enum", options: ["a"] } })).toBeUndefined();
+    expect(parseCanonical(["--", "q"], { ...def, json: { type: "boolean", default: false } })).toBeUndefined();
+    expect(parseCanonical(["--", "q"], { ...def, fooBar: { type: "boolean" } })).toBeUndefined();
   });
 
   // Spellings that are grammar, not text, even in 3.6.1: `--` ends options,
@@ -432,6 +473,7 @@ describe("properties (seeded)", () => {
         const parsed = parseCommandArgs(args(kind), rest, kind);
         expect(parsed).toEqual(kind === "write" ? { queue: "q", message: msg } : { message: msg });
         expect(cittyValues(args(kind), canonicalArgs(args(kind), parsed))).toEqual(parsed);
+        expect(fastPathAgrees(args(kind), canonicalArgs(args(kind), parsed))).toBe(true);
       }
       // With a pattern first, the message is still data.
       if (!RESERVED(msg, "broadcast")) {

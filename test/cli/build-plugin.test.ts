@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fastCase, noPluginWait, platformDefine } from "../../scripts/build.ts";
+import { canonicalFirst, fastCase, noPluginWait, platformDefine } from "../../scripts/build.ts";
 
 const SCULE = `${import.meta.dir}/../../node_modules/citty/dist/_chunks/libs/scule.mjs`;
 
@@ -71,4 +71,13 @@ test("platformDefine: process.platform of the binary's target", () => {
   expect(platformDefine("bun-windows-x64")).toEqual({ "process.platform": '"win32"' });
   expect(platformDefine("bun-darwin-arm64")).toEqual({ "process.platform": '"darwin"' });
   expect(platformDefine("bun-linux-arm64-musl")).toEqual({ "process.platform": '"linux"' });
+});
+
+test("canonicalFirst: citty's parseArgs asks cli/_citty-canonical.ts first", async () => {
+  const text = await Bun.file(`${import.meta.dir}/../../node_modules/citty/dist/index.mjs`).text();
+  const patched = canonicalFirst(text);
+  expect(patched.match(/__parseCanonical\(/g)?.length).toBe(1);
+  expect(patched.startsWith("import { parseCanonical as __parseCanonical } from ")).toBe(true);
+  expect(patched).toContain("_citty-canonical.ts");
+  expect(canonicalFirst("export const x = 1;\n")).toBe("export const x = 1;\n");
 });
