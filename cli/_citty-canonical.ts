@@ -4,15 +4,16 @@
  * citty's `runCommand` only the canonical tokens of `canonicalArgs`
  * (cli/argv.ts), which the strict 3.6.1 grammar has already checked:
  * `--name` for a boolean, `--name=value` for a string, then `--` and the
- * positionals. For those, this builds the very object citty's parser builds
- * — each value under its name, its aliases and, for a hyphenated name, its
- * camelCase; the positionals under `_` and under their names — in one small
- * function, where citty's general parser runs some twenty (their first calls
- * cost a compiled `write` ~0.6 M instructions; docs/start-up.md).
+ * positionals; the root command gets the command's words in front. For
+ * those, this builds the very object citty's parser builds — each value
+ * under its name, its aliases and, for a hyphenated name, its camelCase; the
+ * positionals under `_` and under their names — in one small function, where
+ * citty's general parser runs some twenty (their first calls cost a compiled
+ * `write` ~0.6 M instructions; docs/start-up.md).
  *
  * Anything else returns undefined and citty parses it as always: another
- * token shape, a `--no-…` token (citty reads it as a negation), an unknown
- * option, an argument type other than positional/boolean/string, a default
+ * token shape, a `--no-…` token (citty reads it as a negation), a boolean
+ * with a value or a string without one, an argument type other than positional/boolean/string, a default
  * on an option, a missing required argument (citty reports it), a name that
  * is not lower-case words joined by single hyphens.
  * test/cli/argv.test.ts checks it against citty's parser on random command
@@ -24,20 +25,27 @@ import type { ArgsDef } from "citty";
 /** citty's parse of canonical tokens, or undefined to let citty parse them. */
 export function parseCanonical(rawArgs: readonly string[], def: ArgsDef): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
+  const positionals: string[] = [];
   let i = 0;
   for (; i < rawArgs.length; i++) {
     const token = rawArgs[i]!;
     if (token === "--") break;
+    if (!token.startsWith("-")) {
+      positionals.push(token); // the command words the root command is given
+      continue;
+    }
     if (!token.startsWith("--") || token.startsWith("--no-")) return undefined;
     const eq = token.indexOf("=");
     const name = eq < 0 ? token.slice(2) : token.slice(2, eq);
     const d = Object.hasOwn(def, name) ? def[name] : undefined;
-    if (d?.type === "boolean" && eq < 0) out[name] = true;
+    if (d === undefined && simpleName(name))
+      out[name] = eq < 0 ? true : token.slice(eq + 1); // another command's option
+    else if (d?.type === "boolean" && eq < 0) out[name] = true;
     else if (d?.type === "string" && eq >= 0) out[name] = token.slice(eq + 1);
     else return undefined;
   }
   if (i === rawArgs.length) return undefined;
-  const positionals = rawArgs.slice(i + 1);
+  for (i++; i < rawArgs.length; i++) positionals.push(rawArgs[i]!);
   out._ = positionals;
   let next = 0;
   for (const name in def) {

@@ -354,14 +354,17 @@ function randomTokens(rand: () => number): string[] {
 }
 
 /** The CLI's parse path: globals, then the command's (or alias sub-command's) own tokens; returns what was parsed. */
-function parseLikeMain(argv: string[]): { def: BrokerCommand["args"]; values: ReturnType<typeof parseCommandArgs> } | undefined {
+function parseLikeMain(
+  argv: string[],
+): { words: string[]; def: BrokerCommand["args"]; values: ReturnType<typeof parseCommandArgs> } | undefined {
   const { command, rest } = parseGlobals(argv);
   if (command === undefined) return undefined;
   if (command === "alias") {
-    const sub = aliasCommands[aliasCommand(rest[0])]!;
-    return { def: sub.args, values: parseCommandArgs(sub.args, rest.slice(1)) };
+    const name = aliasCommand(rest[0]);
+    const sub = aliasCommands[name]!;
+    return { words: ["alias", name], def: sub.args, values: parseCommandArgs(sub.args, rest.slice(1)) };
   }
-  return { def: args(command), values: parseCommandArgs(args(command), rest, commands[command]!.freeform) };
+  return { words: [command], def: args(command), values: parseCommandArgs(args(command), rest, commands[command]!.freeform) };
 }
 
 /**
@@ -420,6 +423,8 @@ describe("properties (seeded)", () => {
       expect({ argv, values: cittyValues(parsed.def, tokens) }).toEqual({ argv, values: parsed.values });
       compared++;
       if (fastPathAgrees(parsed.def, tokens)) fast++;
+      // What the root command (and the alias group) is given: the command's words in front.
+      expect(fastPathAgrees({}, [...parsed.words, ...tokens])).toBe(true);
     }
     expect(compared).toBeGreaterThan(100);
     // The fast path answers for nearly every command line (not for `--no-…` tokens, nor for bad ones citty reports).
@@ -438,15 +443,23 @@ describe("properties (seeded)", () => {
     });
     for (const tokens of [
       ["q"], // no `--`
-      ["q", "--json"], // a positional before the options
+      ["-", "--", "q"], // a dash
       ["--json=true", "--", "q"], // a boolean with a value
       ["--since", "5", "--", "q"], // a string without `=`
       ["--no-json", "--", "q"], // a negation
-      ["--other", "--", "q"], // an unknown option
+      ["--__proto__", "--", "q"], // an option name citty never stores
       ["-j", "--", "q"], // a short option
       ["--"], // a required positional missing: citty reports it
     ]) {
       expect({ tokens, fast: parseCanonical(tokens, def) }).toEqual({ tokens, fast: undefined });
+    }
+    // The root command: the command's words, then the command's own canonical tokens.
+    for (const tokens of [
+      ["write", "--", "q", "m"],
+      ["alias", "add", "--json", "--", "a", "b"],
+      ["q", "--json", "--", "x"],
+    ]) {
+      expect({ tokens, fast: parseCanonical(tokens, {}) }).toEqual({ tokens, fast: { ...cittyParse(tokens, {}) } });
     }
     expect(parseCanonical(["--", "q"], { ...def, level: { type: "enum", options: ["a"] } })).toBeUndefined();
     expect(parseCanonical(["--", "q"], { ...def, json: { type: "boolean", default: false } })).toBeUndefined();
