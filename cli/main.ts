@@ -47,6 +47,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
       await out(`simplebroker ${VERSION}\n`);
       return EXIT.OK;
     }
+    // Loaded before anything is opened: a compiled binary's first bundle hands the global actions over.
+    const actions = globals.cleanup || globals.vacuum || globals.status ? await import("./globals.ts") : undefined;
     const { config, warnings } = resolveConfigWithWarnings();
     if (FULL_BUNDLE && !firstBundleServes(config.backend)) return await handOver();
     for (const w of warnings) err(`simplebroker: warning: ${w}\n`);
@@ -56,9 +58,9 @@ export async function main(argv: string[]): Promise<ExitCode> {
     ctx = new CliContext(globals, command, config);
     ctx.target();
     if (command === "init") return await run(chosen!, ctx);
-    if (globals.cleanup) return await (await import("./globals.ts")).cleanup(ctx);
-    if (globals.vacuum) return await (await import("./globals.ts")).vacuum(ctx);
-    if (globals.status) return await (await import("./globals.ts")).status(ctx);
+    if (actions && globals.cleanup) return await actions.cleanup(ctx);
+    if (actions && globals.vacuum) return await actions.vacuum(ctx);
+    if (actions && globals.status) return await actions.status(ctx);
     if (!chosen) return await help([]);
     return await run(chosen, ctx);
   } catch (error) {
