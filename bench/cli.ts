@@ -14,8 +14,10 @@
  * `write` and `--version` are timed in the same rotation, with a 1.10 target
  * (start-up within 10% of the earlier build) on wall and on CPU time.
  *
- * To see where a CLI call spends its time, build a profiling binary and
- * aggregate its samples:
+ * To see where a CLI call spends its time, count instructions and page
+ * faults (docs/start-up.md: deterministic to ~1 %, where times on a shared
+ * machine vary by 10 %), or build a profiling binary and aggregate its
+ * samples:
  *
  *     bun build cli/index.ts --compile --bytecode --no-compile-autoload-dotenv \
  *       --compile-exec-argv="--cpu-prof --cpu-prof-interval=25 --cpu-prof-dir=/tmp/prof" \
