@@ -13,9 +13,10 @@
  *
  * Anything else returns undefined and citty parses it as always: another
  * token shape, a `--no-…` token (citty reads it as a negation), a boolean
- * with a value or a string without one, an argument type other than positional/boolean/string, a default
- * on an option, a missing required argument (citty reports it), a name that
- * is not lower-case words joined by single hyphens.
+ * with a value or a string without one, an argument type other than
+ * positional, boolean or string, a default on an option, a missing required
+ * argument (citty reports it), a name that is not lower-case words joined by
+ * single hyphens.
  * test/cli/argv.test.ts checks it against citty's parser on random command
  * lines.
  * @module

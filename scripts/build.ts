@@ -231,14 +231,14 @@ async function compile(opts: BuildOptions, entrypoints: string[], plugins: BunPl
  * only the Windows or only the POSIX path rules).
  */
 export function platformDefine(target: string | undefined): Record<string, string> {
-  const platform = !target
-    ? process.platform
-    : target.includes("windows")
-      ? "win32"
-      : target.includes("darwin")
-        ? "darwin"
-        : "linux";
-  return { "process.platform": JSON.stringify(platform) };
+  return { "process.platform": JSON.stringify(platformOf(target)) };
+}
+
+/** `bun-windows-x64` → `win32`, `bun-darwin-arm64` → `darwin`, other targets `linux`; this machine's without one. */
+function platformOf(target: string | undefined): string {
+  if (!target) return process.platform;
+  if (target.includes("windows")) return "win32";
+  return target.includes("darwin") ? "darwin" : "linux";
 }
 
 /**
